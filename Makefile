@@ -1,0 +1,69 @@
+# Two commands matter: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RASA := $(BIN)/rasa
+MODEL := models/assistant.tar.gz
+# Rasa phones home unless told not to; this machine has no internet.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
+
+.PHONY: install run test validate pytest train shell eval browser-deps clean help
+
+help:
+	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
+	@echo "make test    install if needed, validate data, pytest, train, rasa test"
+	@echo "make install | train | shell | eval | clean"
+
+install: $(VENV)/.installed webchat/node_modules/.installed
+
+$(VENV)/.installed: requirements.txt
+	@py=$$(scripts/find_python310.sh) || exit 1; \
+	  [ -x $(PY) ] || { echo "creating $(VENV) with $$py"; "$$py" -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade "pip==24.3.1" "setuptools<70" wheel
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip check
+	touch $@
+
+webchat/node_modules/.installed: webchat/package.json webchat/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (apt-get install nodejs npm)"; exit 1; }
+	cd webchat && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's chromium drives the web chat test; installed only when missing.
+browser-deps:
+	@command -v chromium >/dev/null || scripts/install_chromium.sh
+
+$(MODEL): $(VENV)/.installed $(TRAINING_INPUTS)
+	mkdir -p models
+	$(RASA) train --fixed-model-name assistant --out models
+	touch $@
+
+train: $(MODEL)
+
+validate: $(VENV)/.installed
+	$(RASA) data validate --fail-on-warning
+	$(PY) scripts/check_nlu.py data/nlu
+
+pytest: install browser-deps
+	$(PY) -m pytest -q tests
+
+test: install browser-deps validate pytest $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
+
+run: install $(MODEL)
+	scripts/run.sh
+
+shell: install $(MODEL)
+	scripts/run.sh --shell
+
+eval: install
+	$(PY) scripts/eval_nlu.py
+
+clean:
+	rm -rf models results .pytest_cache var

@@ -1,0 +1,58 @@
+"""Tables and queries for the assistant's own state.
+
+A `subject` is whom a memory belongs to: a channel user ("sender:<id>") before identification,
+a line or contract ("line:+22901...", "contract:HG-...") after it, so the memory follows the
+customer across channels once they are identified.
+"""
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy import Column, DateTime, String, create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import declarative_base, sessionmaker
+
+from actions import config
+
+Base = declarative_base()
+
+
+class LanguagePreference(Base):
+    __tablename__ = "language_preference"
+    subject = Column(String(128), primary_key=True)
+    language = Column(String(8), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+@lru_cache(maxsize=None)
+def engine(url: Optional[str] = None) -> Engine:
+    url = url or config.ASSISTANT_DB_URL
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    eng = create_engine(url, future=True, pool_pre_ping=True)
+    Base.metadata.create_all(eng)
+    return eng
+
+
+def session():
+    return sessionmaker(engine(), future=True, expire_on_commit=False)()
+
+
+def remember_language(subject: str, language: str) -> None:
+    with session() as s, s.begin():
+        row = s.get(LanguagePreference, subject)
+        now = datetime.now(timezone.utc)
+        if row is None:
+            s.add(LanguagePreference(subject=subject, language=language, updated_at=now))
+        elif row.language != language:
+            row.language, row.updated_at = language, now
+
+
+def remembered_language(*subjects: str) -> Optional[str]:
+    """The language of the first subject that has one (most specific first)."""
+    with session() as s:
+        for subject in subjects:
+            if subject and (row := s.get(LanguagePreference, subject)):
+                return row.language
+    return None

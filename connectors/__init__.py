@@ -1,0 +1,1 @@
+"""Custom Rasa channels (WhatsApp Cloud API, Messenger with SHA-256 signatures, Zendesk messaging)."""

@@ -1,0 +1,131 @@
+"""`make eval`: train on a fixed 80 % of the NLU data, score the other 20 %, per language.
+
+Five-fold cross-validation is too slow on two cores, so the split is fixed (seeded, stratified by
+language and intent). Also scores the hand-written held-out sets in tests/nlu/<lang>.yml, which
+no model ever trains on. Writes results/eval/report.md and report.json (not committed).
+"""
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "results" / "eval"
+LANGUAGES = ("fr", "es", "en")
+SEED, TEST_SHARE = 42, 0.2
+
+
+def examples_by_language(folder: Path):
+    """{lang: [Message]} from data/nlu/<lang>/*.yml or tests/nlu/<lang>.yml."""
+    found = {}
+    for lang in LANGUAGES:
+        path = folder / lang if (folder / lang).is_dir() else folder / f"{lang}.yml"
+        if path.exists():
+            found[lang] = load_data(str(path)).intent_examples
+    return found
+
+
+def split(by_language):
+    rng = random.Random(SEED)
+    train, test = [], {lang: [] for lang in by_language}
+    for lang, messages in sorted(by_language.items()):
+        groups = defaultdict(list)
+        for m in messages:
+            groups[m.get("intent")].append(m)
+        for intent in sorted(groups):
+            group = sorted(groups[intent], key=lambda m: m.get("text"))
+            rng.shuffle(group)
+            n_test = max(1, round(len(group) * TEST_SHARE))
+            test[lang] += group[:n_test]
+            train += group[n_test:]
+    return train, test
+
+
+def entity_spans(entities):
+    return {(e["entity"], e["start"], e["end"]) for e in entities or [] if e["entity"] != "conversation_language"}
+
+
+async def predict(model_path: Path, messages):
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model_path))
+    return [await agent.parse_message(m.get("text")) for m in messages]
+
+
+def score(messages, predictions):
+    gold = [m.get("intent") for m in messages]
+    guess = [p["intent"]["name"] for p in predictions]
+    labels = sorted(set(gold))
+    p, r, f, support = precision_recall_fscore_support(gold, guess, labels=labels, zero_division=0)
+    tp = fp = fn = 0
+    for m, pred in zip(messages, predictions):
+        g, q = entity_spans(m.get("entities")), entity_spans(pred.get("entities"))
+        tp, fp, fn = tp + len(g & q), fp + len(q - g), fn + len(g - q)
+    ent_p = tp / (tp + fp) if tp + fp else 0.0
+    ent_r = tp / (tp + fn) if tp + fn else 0.0
+    errors = [(m.get("text"), g, q) for m, g, q in zip(messages, gold, guess) if g != q]
+    return {
+        "examples": len(messages),
+        "intent_accuracy": sum(g == q for g, q in zip(gold, guess)) / len(gold),
+        "intent_macro_f1": f1_score(gold, guess, labels=labels, average="macro", zero_division=0),
+        "per_intent_f1": {label: round(float(x), 3) for label, x in zip(labels, f)},
+        "entity_precision": ent_p,
+        "entity_recall": ent_r,
+        "entity_f1": 2 * ent_p * ent_r / (ent_p + ent_r) if ent_p + ent_r else 0.0,
+        "errors": errors,
+    }
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    train, test = split(examples_by_language(ROOT / "data" / "nlu"))
+    held_out = examples_by_language(ROOT / "tests" / "nlu")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "nlu").mkdir()
+        shared = load_data(str(ROOT / "data" / "nlu" / "patterns.yml"))
+        TrainingData(training_examples=train).merge(shared).persist_nlu(str(tmp / "nlu" / "train.yml"))
+        started = time.time()
+        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", str(ROOT / "config.yml"),
+                        "--nlu", str(tmp / "nlu"), "--out", str(tmp), "--fixed-model-name", "eval"], check=True, cwd=ROOT)
+        train_seconds = time.time() - started
+        sets = {f"split-{lang}": msgs for lang, msgs in test.items()}
+        sets.update({f"held-out-{lang}": msgs for lang, msgs in held_out.items()})
+        flat = [m for msgs in sets.values() for m in msgs]
+        preds = asyncio.run(predict(tmp / "eval.tar.gz", flat))
+    report, i = {"train_examples": len(train), "nlu_train_seconds": round(train_seconds)}, 0
+    for name, msgs in sets.items():
+        report[name] = score(msgs, preds[i:i + len(msgs)])
+        i += len(msgs)
+    (OUT / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    lines = [f"# NLU evaluation\n\nTrained on {len(train)} examples (fixed 80 %) in {train_seconds:.0f} s.\n",
+             "| set | examples | intent macro-F1 | intent accuracy | entity F1 |", "|---|---|---|---|---|"]
+    for name in sets:
+        r = report[name]
+        lines.append(f"| {name} | {r['examples']} | {r['intent_macro_f1']:.3f} | {r['intent_accuracy']:.3f} | {r['entity_f1']:.3f} |")
+    for name in sets:
+        lines.append(f"\n## {name}: weakest intents\n")
+        worst = sorted(report[name]["per_intent_f1"].items(), key=lambda kv: kv[1])[:8]
+        lines += [f"- {intent}: {f1}" for intent, f1 in worst]
+        lines.append(f"\n### {name}: misclassified\n")
+        lines += [f"- `{text}`: {gold} → {guess}" for text, gold, guess in report[name]["errors"]]
+    (OUT / "report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[:4 + len(sets)]))
+    print(f"\nfull report: {OUT / 'report.md'}")
+    below = [n for n in sets if n.startswith("split-") and report[n]["intent_macro_f1"] < 0.90]
+    if below:
+        print(f"intent macro-F1 under 0.90 on: {', '.join(below)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Starts the action server (5055), Rasa (5005: rest + socketio) and the web chat page (8080);
+# Ctrl-C stops them all. With --shell, a terminal chat replaces Rasa's server and the page.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+MODEL=models/assistant.tar.gz
+mkdir -p var logs
+export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "stopping..."
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped."
+}
+trap stop INT TERM EXIT
+
+wait_for() {  # url, name, seconds
+  for _ in $(seq "$3"); do
+    curl -fs "$1" >/dev/null 2>&1 && { echo "  $2 ready: $1"; return 0; }
+    sleep 1
+  done
+  echo "  $2 did not answer on $1 within $3 s: see logs/" >&2; return 1
+}
+
+$BIN/rasa run actions --port 5055 >logs/actions.log 2>&1 & pids+=($!)
+wait_for http://localhost:5055/health "action server" 60
+
+if [ "${1:-}" = "--shell" ]; then
+  $BIN/rasa shell --model "$MODEL" --endpoints endpoints.yml
+  exit 0
+fi
+
+$BIN/rasa run --model "$MODEL" --enable-api --cors "*" --port 5005 \
+  --credentials credentials.yml --endpoints endpoints.yml >logs/rasa.log 2>&1 & pids+=($!)
+$BIN/python webchat/server.py --port 8080 --socket-url "http://localhost:5005" >logs/webchat.log 2>&1 & pids+=($!)
+wait_for http://localhost:8080/health "web chat" 30
+wait_for http://localhost:5005/ "Rasa" 180
+
+cat <<MSG
+
+  Web chat:        http://localhost:8080
+  REST channel:    POST http://localhost:5005/webhooks/rest/webhook  {"sender": "me", "message": "hola"}
+  Action server:   http://localhost:5055/health
+  Logs:            logs/
+
+Press Ctrl-C to stop everything.
+MSG
+wait -n "${pids[@]}"
+echo "a service stopped unexpectedly: see logs/" >&2

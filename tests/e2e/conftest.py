@@ -1,0 +1,93 @@
+"""Starts the real assistant for end-to-end tests: action server, Rasa (rest + socketio), web chat page.
+
+Uses its own ports so a `make run` on the same machine does not get in the way. Needs the model
+trained by `make train` (make test trains before running pytest).
+"""
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: int = 240) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"{url} not up after {seconds} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model: run `make train` first")
+    work = tmp_path_factory.mktemp("assistant")
+    ports = {name: free_port() for name in ("actions", "rasa", "webchat")}
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n')
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
+           "PYTHONPATH": str(ROOT)}
+    commands = {
+        "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ports["actions"])],
+        "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(ports["rasa"]), "--cors", "*", "--enable-api",
+                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
+        "webchat": [str(BIN / "python"), str(ROOT / "webchat" / "server.py"), "--port", str(ports["webchat"]),
+                    "--host", "127.0.0.1", "--socket-url", f"http://127.0.0.1:{ports['rasa']}"],
+    }
+    health = {"actions": "/health", "rasa": "/", "webchat": "/health"}
+    processes = {}
+    try:
+        for name, command in commands.items():
+            log = work / f"{name}.log"
+            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        for name, process in processes.items():
+            wait_until_up(f"http://127.0.0.1:{ports[name]}{health[name]}", process, work / f"{name}.log")
+        yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    finally:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture
+def chat(assistant):
+    """Sends messages over the REST channel, as one customer; returns the bot's texts."""
+    counter = iter(range(10**6))
+
+    def make(sender=None):
+        sender = sender or f"e2e-{time.time_ns()}-{next(counter)}"
+
+        def send(message: str):
+            reply = requests.post(f"{assistant['rasa']}/webhooks/rest/webhook",
+                                  json={"sender": sender, "message": message}, timeout=60)
+            reply.raise_for_status()
+            return reply.json()
+
+        return send
+
+    return make

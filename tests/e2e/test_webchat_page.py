@@ -1,0 +1,49 @@
+"""A person's view: the web chat page in a real headless Chromium (Debian's), over socket.io."""
+import shutil
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Without these flags Chromium keeps trying to reach Google's services, which this network refuses.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def page(assistant):
+    if not CHROMIUM:
+        pytest.fail("Debian's chromium is missing: make browser-deps")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="es-GT")
+        page = context.new_page()
+        page.goto(assistant["webchat"])
+        yield page
+        browser.close()
+
+
+def open_chat(page):
+    launcher = page.locator(".rw-launcher")
+    if launcher.is_visible():
+        launcher.click()
+    return page.locator(".rw-new-message")
+
+
+def test_a_spanish_greeting_gets_a_spanish_answer_with_buttons(page):
+    box = open_chat(page)
+    box.fill("hola, buenas tardes")
+    box.press("Enter")
+    answer = page.locator(".rw-response").first
+    expect(answer).to_contain_text("¡Hola!", timeout=60_000)
+    expect(page.locator(".rw-reply", has_text="Hablar con un asesor")).to_be_visible()
+
+
+def test_the_conversation_survives_a_reload(page):
+    box = open_chat(page)
+    box.fill("bonjour")
+    box.press("Enter")
+    expect(page.locator(".rw-response").first).to_contain_text("Bonjour", timeout=60_000)
+    page.reload()
+    open_chat(page)
+    expect(page.locator(".rw-client", has_text="bonjour")).to_be_visible(timeout=30_000)
