@@ -50,10 +50,10 @@ validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warning
 	$(PY) scripts/check_nlu.py data/nlu
 
-pytest: install browser-deps
+pytest: install browser-deps $(MODEL)
 	$(PY) -m pytest -q tests
 
-test: install browser-deps validate pytest $(MODEL)
+test: install browser-deps validate $(MODEL) pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 
 run: install $(MODEL)

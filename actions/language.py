@@ -31,6 +31,14 @@ def previous_language(tracker: Tracker) -> Optional[Text]:
     return None
 
 
+def is_explicit_request(parse_data: Dict[Text, Any]) -> bool:
+    """Did this message ask for a language by name ("en français svp", a language button)?"""
+    if (parse_data.get("intent") or {}).get("name") not in ("change_language", "inform"):
+        return False
+    return any(e.get("entity") == "language" and normalise_language_name(e.get("value"))
+               for e in parse_data.get("entities") or [])
+
+
 class ActionSessionStart(Action):
     """Starts a session in the language the customer chose last time."""
 
@@ -54,6 +62,10 @@ class ActionSessionStart(Action):
         remembered = remembered_language(*memory_subjects(tracker))
         if remembered in config.SUPPORTED_LANGUAGES:
             return remembered
+        # The web chat passes the browser's locale ("es-GT") in the first message's metadata.
+        locale = str((tracker.get_slot("session_started_metadata") or {}).get("locale") or "")[:2].lower()
+        if locale in config.SUPPORTED_LANGUAGES:
+            return locale
         carried = previous_language(tracker) or next(
             (e.get("value") for e in reversed(tracker.events) if e.get("event") == "slot" and e.get("name") == SLOT),
             None,
@@ -70,9 +82,16 @@ class ValidateSlotMappings(ValidationAction):
     async def validate_language(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
+        previous = previous_language(tracker) or config.DEFAULT_LANGUAGE
         if value not in config.SUPPORTED_LANGUAGES:
             # Anyone can type /inform{"language": "de"}: keep the language we had.
-            return {SLOT: previous_language(tracker) or config.DEFAULT_LANGUAGE}
+            return {SLOT: previous}
+        if not is_explicit_request(tracker.latest_message) and any(
+            is_explicit_request(e.get("parse_data") or {}) for e in tracker.events[:-1] if e.get("event") == "user"
+        ):
+            # The customer chose a language in this conversation: a message written in another
+            # one ("thanks" after "hablemos en español") does not override their choice.
+            return {SLOT: previous}
         for subject in memory_subjects(tracker):
             remember_language(subject, value)
         return {SLOT: value}
@@ -85,8 +104,6 @@ class ActionChangeLanguage(Action):
         return "action_change_language"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        entities = tracker.latest_message.get("entities", [])
-        named = any(e.get("entity") == "language" and normalise_language_name(e.get("value")) for e in entities)
         # A language we do not speak, or none named: offer the three we do.
-        say(dispatcher, tracker, "language_changed" if named else "ask_language")
+        say(dispatcher, tracker, "language_changed" if is_explicit_request(tracker.latest_message) else "ask_language")
         return []

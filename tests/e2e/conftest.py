@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -91,3 +92,36 @@ def chat(assistant):
         return send
 
     return make
+
+
+def _known_texts():
+    """Every text the bot can send, per language, as patterns (placeholders match anything)."""
+    import re
+
+    from actions.i18n import catalogue
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    known = {"fr": [], "es": [], "en": []}
+    for variations in domain["responses"].values():
+        for v in variations:
+            known[v["condition"][0]["value"]].append(v["text"])
+    for entry in catalogue().values():
+        for language, text in entry["text"].items():
+            known[language].append(text)
+
+    def pattern(text):
+        parts = re.split(r"{\w+}", text.strip())
+        return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$", re.S)
+
+    return {language: [pattern(t) for t in texts] for language, texts in known.items()}
+
+
+KNOWN = _known_texts()
+
+
+def language_of(messages):
+    """The one language whose texts match every text the bot sent, else None."""
+    sent = [m["text"] for m in messages if "text" in m]
+    matches = [lang for lang, patterns in KNOWN.items()
+               if sent and all(any(p.match(t) for p in patterns) for t in sent)]
+    return matches[0] if len(matches) == 1 else None

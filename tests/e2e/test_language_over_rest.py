@@ -1,24 +1,7 @@
 """Over the REST channel, against the real model and action server: the reply's language."""
 import pytest
-import yaml
 
-from tests.e2e.conftest import ROOT
-
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text())
-
-
-def texts_of(response: str, language: str):
-    return {v["text"] for v in DOMAIN["responses"][response] for c in v["condition"] if c["value"] == language}
-
-
-def language_of(messages):
-    """The language whose responses contain every text the bot sent."""
-    sent = {m["text"] for m in messages if "text" in m}
-    for language in ("fr", "es", "en"):
-        mine = set().union(*(texts_of(r, language) for r in DOMAIN["responses"]))
-        if sent and sent <= mine:
-            return language
-    return None
+from tests.e2e.conftest import language_of
 
 
 @pytest.mark.parametrize("greeting, language", [("hola", "es"), ("bonjour", "fr"), ("hello", "en"),

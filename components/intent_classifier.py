@@ -1,0 +1,118 @@
+"""Intent classifier: a linear model over character n-grams, word n-grams and sentence embeddings.
+
+Measured on our data (make eval), it beats DIET on unseen wordings in all three languages and
+trains in well under a minute on two cores: character n-grams catch typos and SMS spellings
+("slt", "bjr", "xfa"), word n-grams the key words, and the multilingual sentence embedding
+(SentenceEncoderFeaturizer) the meaning of paraphrases it has never seen.
+"""
+import logging
+import re
+import unicodedata
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+logger = logging.getLogger(__name__)
+FILE = "intent_classifier.joblib"
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents, every digit a 0: 'Crédit 5000' and 'credit 2000' look alike."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"\d", "0", text)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class SentenceIntentClassifier(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "char_ngram_range": [2, 5],
+            "word_ngram_range": [1, 2],
+            "min_df": 2,
+            # how much the sentence embedding counts against the n-grams (tuned with make eval)
+            "sentence_weight": 2.0,
+            "C": 20.0,
+            "max_iter": 2000,
+            "ranking_length": 10,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, model=None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage, self._resource = model_storage, resource
+        self.chars, self.words, self.classifier = model or (None, None, None)
+
+    @classmethod
+    def create(cls, config, model_storage, resource, execution_context: ExecutionContext) -> "SentenceIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _sentence_vectors(self, messages: List[Message]) -> np.ndarray:
+        rows = []
+        for message in messages:
+            _, sentence = message.get_dense_features(TEXT)
+            if sentence is None:
+                raise ValueError("SentenceIntentClassifier needs SentenceEncoderFeaturizer before it in the pipeline")
+            rows.append(sentence.features.reshape(-1))
+        return np.vstack(rows) * self.config["sentence_weight"]
+
+    def _matrix(self, messages: List[Message]):
+        texts = [m.get(TEXT) for m in messages]
+        return hstack([self.chars.transform(texts), self.words.transform(texts),
+                       csr_matrix(self._sentence_vectors(messages))]).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        if not examples:
+            return self._resource
+        texts = [m.get(TEXT) for m in examples]
+        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngram_range"]),
+                                     min_df=self.config["min_df"], sublinear_tf=True, preprocessor=normalise)
+        self.words = TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngram_range"]),
+                                     sublinear_tf=True, preprocessor=normalise, token_pattern=r"(?u)\b\w+\b")
+        self.chars.fit(texts)
+        self.words.fit(texts)
+        self.classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"], random_state=42)
+        self.classifier.fit(self._matrix(examples), [m.get(INTENT) for m in examples])
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump((self.chars, self.words, self.classifier), directory / FILE)
+        return self._resource
+
+    @classmethod
+    def load(cls, config, model_storage, resource, execution_context, **kwargs) -> "SentenceIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                # our own training output, inside our own model archive
+                return cls(config, model_storage, resource, joblib.load(directory / FILE))
+        except (ValueError, FileNotFoundError):
+            logger.debug("No trained intent classifier found; messages get no intent.")
+            return cls(config, model_storage, resource)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            if self.classifier is None or not message.get(TEXT):
+                # an empty message (some widgets send one on open) has no intent; the fallback decides
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+        todo = [m for m in messages if m.get(TEXT)] if self.classifier is not None else []
+        if not todo:
+            return messages
+        probabilities = self.classifier.predict_proba(self._matrix(todo))
+        for message, row in zip(todo, probabilities):
+            order = np.argsort(-row)[: self.config["ranking_length"]]
+            ranking = [{"name": str(self.classifier.classes_[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages

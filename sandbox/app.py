@@ -1,0 +1,41 @@
+"""The sandbox application: one Flask app, one blueprint per operator system."""
+from flask import Flask, jsonify
+
+from sandbox import db
+from sandbox.errors import TMFError
+
+
+def create_app(db_url: str = None) -> Flask:
+    from sandbox import bss, faults, fixtures, payments, sms, zendesk  # noqa: F401  (declare tables)
+
+    app = Flask(__name__)
+    app.json.sort_keys = False
+    app.json.ensure_ascii = False
+    db.init(db_url)
+    fixtures.seed_if_empty()
+
+    for module in (bss, sms, zendesk, payments, faults):
+        app.register_blueprint(module.blueprint)
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="ok")
+
+    @app.post("/_sandbox/reset")
+    def reset():
+        db.reset_all()
+        faults.clear()
+        fixtures.seed()
+        return jsonify(status="reset")
+
+    @app.errorhandler(TMFError)
+    def tmf_error(error: TMFError):
+        return error.response()
+
+    @app.errorhandler(faults.InjectedFault)
+    def injected_fault(fault: faults.InjectedFault):
+        # Each system answers a failure in its own way (TMF Error, Kannel text, Zendesk JSON).
+        module = {"bss": bss, "sms": sms, "zendesk": zendesk, "payments": payments}[fault.service]
+        return module.fault_response(fault)
+
+    return app

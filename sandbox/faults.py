@@ -1,0 +1,59 @@
+"""Failures on demand, so tests can show that nothing is lost when a system is down.
+
+POST /_sandbox/faults {"service": "zendesk", "status": 429, "count": 2, "retry_after": 1}
+makes the next `count` requests to that service fail; DELETE /_sandbox/faults clears them.
+Each system's blueprint calls `raise_if_faulty(service)` first thing in every request.
+"""
+import threading
+
+from flask import Blueprint, jsonify, request
+
+blueprint = Blueprint("faults", __name__)
+SERVICES = {"bss", "sms", "zendesk", "payments"}
+_lock = threading.Lock()
+_pending = {}  # service -> {"status", "count", "retry_after"}
+
+
+class InjectedFault(Exception):
+    def __init__(self, service, status, retry_after):
+        super().__init__(f"injected {status} on {service}")
+        self.service, self.status, self.retry_after = service, status, retry_after
+
+
+def clear():
+    with _lock:
+        _pending.clear()
+
+
+def raise_if_faulty(service: str) -> None:
+    with _lock:
+        fault = _pending.get(service)
+        if not fault:
+            return
+        fault["count"] -= 1
+        if fault["count"] <= 0:
+            del _pending[service]
+    raise InjectedFault(service, fault["status"], fault.get("retry_after"))
+
+
+@blueprint.post("/_sandbox/faults")
+def add_fault():
+    body = request.get_json(force=True)
+    if body.get("service") not in SERVICES:
+        return jsonify(error=f"service must be one of {sorted(SERVICES)}"), 400
+    with _lock:
+        _pending[body["service"]] = {"status": int(body.get("status", 503)), "count": int(body.get("count", 1)),
+                                     "retry_after": body.get("retry_after")}
+    return jsonify(status="ok"), 201
+
+
+@blueprint.delete("/_sandbox/faults")
+def delete_faults():
+    clear()
+    return "", 204
+
+
+@blueprint.get("/_sandbox/faults")
+def list_faults():
+    with _lock:
+        return jsonify(dict(_pending))
