@@ -20,3 +20,37 @@ DEFAULT_LANGUAGE = _env("DEFAULT_LANGUAGE", "en")
 
 # Where customers reach a person until the Zendesk handoff is connected.
 CARE_PHONE = _env("CARE_PHONE", "121")
+
+# --- HTTP to the operator's systems -----------------------------------------------------------
+HTTP_CONNECT_TIMEOUT = float(_env("HTTP_CONNECT_TIMEOUT", "3"))
+HTTP_READ_TIMEOUT = float(_env("HTTP_READ_TIMEOUT", "10"))
+SANDBOX_URL = _env("SANDBOX_URL", "http://127.0.0.1:5080")
+
+# BSS behind the API gateway (TM Forum Open APIs), OAuth2 client credentials.
+BSS_BASE_URL = _env("BSS_BASE_URL", f"{SANDBOX_URL}/tmf-api")
+BSS_TOKEN_URL = _env("BSS_TOKEN_URL", f"{SANDBOX_URL}/oauth/token")
+BSS_CLIENT_ID = _env("BSS_CLIENT_ID", "assistant")
+BSS_CLIENT_SECRET = _env("BSS_CLIENT_SECRET", "sandbox-secret")
+
+# SMS gateway (Kannel smsbox sendsms).
+SMS_SENDSMS_URL = _env("SMS_SENDSMS_URL", f"{SANDBOX_URL}/cgi-bin/sendsms")
+SMS_USERNAME = _env("SMS_USERNAME", "assistant")
+SMS_PASSWORD = _env("SMS_PASSWORD", "sandbox-sms")
+SMS_SENDER = _env("SMS_SENDER", "OPERATOR")
+
+# --- Identification ------------------------------------------------------------------------
+# Key for the keyed hash of one-time codes (a leaked database must not give codes away).
+OTP_SECRET = _env("OTP_SECRET", "change-me-in-production")
+OTP_TTL_SECONDS = int(_env("OTP_TTL_SECONDS", "300"))
+OTP_MAX_ATTEMPTS = int(_env("OTP_MAX_ATTEMPTS", "3"))
+OTP_LOCK_MINUTES = int(_env("OTP_LOCK_MINUTES", "15"))
+OTP_RESEND_SECONDS = int(_env("OTP_RESEND_SECONDS", "60"))
+OTP_MAX_SENDS_PER_HOUR = int(_env("OTP_MAX_SENDS_PER_HOUR", "5"))
+HOME_MAX_FAILURES = int(_env("HOME_MAX_FAILURES", "3"))
+HOME_LOCK_MINUTES = int(_env("HOME_LOCK_MINUTES", "15"))
+# A verified identity ends after this long without account activity.
+IDENTITY_IDLE_MINUTES = int(_env("IDENTITY_IDLE_MINUTES", "15"))
+# Where a number typed without a country code may belong, in order of preference; the
+# conversation's language moves its own market first (fr -> BJ, es -> GT).
+PHONE_REGIONS = tuple(_env("PHONE_REGIONS", "BJ,GT").split(","))
+LANGUAGE_REGIONS = {"fr": "BJ", "es": "GT"}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the action server (5055), Rasa (5005: rest + socketio) and the web chat page (8080);
+# Starts the operator sandbox (5080), the action server (5055), Rasa (5005: rest + socketio) and the web chat page (8080);
 # Ctrl-C stops them all. With --shell, a terminal chat replaces Rasa's server and the page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,8 @@ wait_for() {  # url, name, seconds
   echo "  $2 did not answer on $1 within $3 s: see logs/" >&2; return 1
 }
 
+$BIN/python -m sandbox --port 5080 >logs/sandbox.log 2>&1 & pids+=($!)
+wait_for http://localhost:5080/health "operator sandbox" 60
 $BIN/rasa run actions --port 5055 >logs/actions.log 2>&1 & pids+=($!)
 wait_for http://localhost:5055/health "action server" 60
 
@@ -44,6 +46,7 @@ cat <<MSG
   Web chat:        http://localhost:8080
   REST channel:    POST http://localhost:5005/webhooks/rest/webhook  {"sender": "me", "message": "hola"}
   Action server:   http://localhost:5055/health
+  Operator sandbox: http://localhost:5080  (SMS outbox: /_sandbox/sms?to=%2B2290197000001)
   Logs:            logs/
 
 Press Ctrl-C to stop everything.

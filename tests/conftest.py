@@ -1,9 +1,14 @@
 """Shared fixtures: the real domain, trackers built from events, a temporary assistant database."""
+import os
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+import requests
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -67,3 +72,66 @@ def make_tracker(events: List[dict], slots: Optional[Dict[str, Any]] = None, sen
         active_loop={},
         latest_action_name=None,
     )
+
+
+# --- the operator sandbox, as a real HTTP server ------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory):
+    port = _free_port()
+    db = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
+    env = {**os.environ, "SANDBOX_DB_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
+    log = (db.parent / "sandbox.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{url}/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError((db.parent / "sandbox.log").read_text())
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def sandbox(sandbox_url):
+    """The sandbox's base URL, with every fixture back to its seeded values."""
+    requests.post(f"{sandbox_url}/_sandbox/reset", timeout=10).raise_for_status()
+    return sandbox_url
+
+
+@pytest.fixture
+def operator(sandbox, monkeypatch):
+    """The action server's clients pointed at a freshly reset sandbox."""
+    from actions import config, journeys
+    from actions.identity import dialogue
+
+    monkeypatch.setattr(config, "BSS_BASE_URL", f"{sandbox}/tmf-api")
+    monkeypatch.setattr(config, "BSS_TOKEN_URL", f"{sandbox}/oauth/token")
+    monkeypatch.setattr(config, "SMS_SENDSMS_URL", f"{sandbox}/cgi-bin/sendsms")
+    monkeypatch.setattr(journeys, "_bss", None)
+    monkeypatch.setattr(dialogue, "_sms", None)
+    return sandbox
+
+
+def sms_to(sandbox: str, msisdn: str) -> List[dict]:
+    return requests.get(f"{sandbox}/_sandbox/sms", params={"to": msisdn}, timeout=5).json()
+
+
+def last_code(sandbox: str, msisdn: str) -> str:
+    import re
+
+    return re.search(r"\d{6}", sms_to(sandbox, msisdn)[-1]["text"]).group(0)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, String, create_engine
+from sqlalchemy import Boolean, Column, DateTime, Integer, String, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base, sessionmaker
 
@@ -23,6 +23,41 @@ class LanguagePreference(Base):
     subject = Column(String(128), primary_key=True)
     language = Column(String(8), nullable=False)
     updated_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class OtpChallenge(Base):
+    """A one-time code sent by SMS. Only its keyed hash is kept."""
+
+    __tablename__ = "otp_challenge"
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    msisdn = Column(String(20), nullable=False, index=True)
+    code_hash = Column(String(64), nullable=False)
+    purpose = Column(String(16), nullable=False, default="login")  # login or change_number
+    sent_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    closed = Column(Boolean, nullable=False, default=False)  # used, superseded or too many tries
+
+
+class Lockout(Base):
+    """Failures counted per key ("otp:+229...", "home:HG-100004", "home-conversation:<id>")."""
+
+    __tablename__ = "lockout"
+    key = Column(String(160), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True), nullable=True)
+
+
+class VerifiedIdentity(Base):
+    """Which line or contract this conversation has proved it holds, and since when."""
+
+    __tablename__ = "verified_identity"
+    conversation_id = Column(String(128), primary_key=True)
+    subject = Column(String(64), nullable=False)  # line:+229... or contract:HG-...
+    method = Column(String(16), nullable=False)  # otp, home, channel
+    verified_at = Column(DateTime(timezone=True), nullable=False)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False)
 
 
 @lru_cache(maxsize=None)

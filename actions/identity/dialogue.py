@@ -1,0 +1,270 @@
+"""The identification conversation: phone number + SMS code, or home contract + ID document.
+
+identify_form asks the slots; ValidateIdentifyForm checks every answer server-side. The code
+itself never becomes a slot value: the form only ever records "verified" (and the tracker store
+redacts the message that carried it).
+"""
+import hmac
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import config
+from actions.clients import BackendError, BackendUnavailable
+from actions.clients.sms import SMSClient
+from actions.i18n import language_of, render, say
+from actions.identity import otp, phone, sessions
+from actions.journeys import JOURNEYS, bss, start_identification
+from actions.store import remember_language
+
+logger = logging.getLogger(__name__)
+CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
+CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
+DOCUMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{4,24}[A-Za-z0-9]")
+FORM_SLOTS = ("phone_number", "phone_display", "otp_code", "contract_number", "document_number", "identify_status")
+_sms: Optional[SMSClient] = None
+
+
+def sms() -> SMSClient:
+    global _sms
+    if _sms is None:
+        _sms = SMSClient()
+    return _sms
+
+
+def requested(tracker: Tracker, slot: str) -> bool:
+    return tracker.get_slot("requested_slot") == slot
+
+
+def minutes(seconds: int) -> int:
+    return max(1, (seconds + 59) // 60)
+
+
+def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, msisdn: str) -> Optional[str]:
+    """Sends a fresh code; answers None when sent, else the identify_status that ends the form."""
+    decision = otp.may_send(msisdn)
+    if not decision.allowed:
+        if decision.reason == "too_soon":
+            say(dispatcher, tracker, "otp_too_soon", seconds=decision.wait_seconds)
+            return None if otp.open_challenge(tracker.sender_id) else "failed"
+        say(dispatcher, tracker, "otp_locked", minutes=minutes(decision.wait_seconds))
+        return "locked"
+    code = otp.issue(tracker.sender_id, msisdn)
+    try:
+        sms().send(msisdn, render("otp_sms", language_of(tracker), code=code)["text"])
+    except BackendError as error:
+        logger.warning("could not send a code: %s", error.code)
+        say(dispatcher, tracker, "sms_failed")
+        return "failed"
+    return None
+
+
+def identified(tracker: Tracker, subject: str, method: str) -> Dict[str, Any]:
+    sessions.verify(tracker.sender_id, subject, method)
+    # From now on the language memory follows the customer, whatever the channel.
+    remember_language(subject, language_of(tracker))
+    return {"identified": True, "identify_status": "verified"}
+
+
+class ValidateIdentifyForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_identify_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if tracker.get_slot("identify_status") in ("verified", "locked", "failed"):
+            return []  # done, one way or the other: the form ends and the journey resumes or we offer help
+        if tracker.get_slot("contract_number"):
+            return ["contract_number", "document_number"]
+        return ["phone_number", "otp_code"]
+
+    # --- mobile: number, then code ---------------------------------------------------------------
+    async def extract_phone_number(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not requested(tracker, "phone_number"):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        contract = CONTRACT.search(text)
+        if contract:  # a home customer answering with their contract
+            return {"contract_number": f"{contract.group(1).upper()}-{contract.group(2)}"}
+        if len(re.sub(r"\D", "", text)) >= 7:
+            return {"phone_number": text}
+        return {}
+
+    async def validate_phone_number(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        readings = phone.candidates(str(value), phone.regions_for_language(language_of(tracker)))
+        if not readings:
+            say(dispatcher, tracker, "phone_invalid")
+            return {"phone_number": None}
+        try:
+            line = next((l for l in (bss().line(n) for n in readings) if l is not None), None)
+        except BackendUnavailable:
+            say(dispatcher, tracker, "backend_unavailable")
+            return {"phone_number": None, "identify_status": "failed"}
+        if line is None:
+            say(dispatcher, tracker, "phone_unknown", phone=phone.display(readings[0]))
+            return {"phone_number": None}
+        status = send_code(dispatcher, tracker, line.msisdn)
+        if status:
+            return {"phone_number": None, "identify_status": status}
+        return {"phone_number": line.msisdn, "phone_display": phone.masked(line.msisdn)}
+
+    async def extract_otp_code(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not requested(tracker, "otp_code"):
+            return {}
+        text = tracker.latest_message.get("text") or ""
+        match = CODE.search(text)
+        if not match:
+            if re.search(r"\d", text):
+                say(dispatcher, tracker, "otp_format")
+            return {}
+        result = otp.check(tracker.sender_id, match.group(1) + match.group(2))
+        if result.ok:
+            return {"otp_code": "verified", **identified(tracker, f"line:{tracker.get_slot('phone_number')}", "otp")}
+        if result.reason == "wrong":
+            say(dispatcher, tracker, "otp_wrong", left=result.attempts_left)
+            return {"otp_code": None}
+        if result.reason == "locked":
+            say(dispatcher, tracker, "otp_locked", minutes=config.OTP_LOCK_MINUTES)
+            return {"otp_code": None, "identify_status": "locked"}
+        # expired, or no code sent to this conversation: send a new one if we may
+        say(dispatcher, tracker, "otp_expired")
+        status = send_code(dispatcher, tracker, tracker.get_slot("phone_number") or "")
+        return {"otp_code": None, "identify_status": status} if status else {"otp_code": None}
+
+    # --- home: contract, then identity document -------------------------------------------------
+    async def extract_contract_number(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not requested(tracker, "contract_number"):
+            return {}
+        contract = CONTRACT.search(tracker.latest_message.get("text") or "")
+        return {"contract_number": f"{contract.group(1).upper()}-{contract.group(2)}"} if contract else {}
+
+    async def validate_contract_number(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        until = otp.locked_until(f"home:{value}") or otp.locked_until(f"home-conversation:{tracker.sender_id}")
+        if until:
+            say(dispatcher, tracker, "home_locked", minutes=minutes(int((until - otp.now()).total_seconds())))
+            return {"contract_number": None, "identify_status": "locked"}
+        return {"contract_number": value}
+
+    async def extract_document_number(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        if not requested(tracker, "document_number"):
+            return {}
+        text = (tracker.latest_message.get("text") or "").strip()
+        match = DOCUMENT.search(text)
+        if not match or not re.search(r"\d", match.group(0)):
+            return {}
+        return self.check_home(dispatcher, tracker, re.sub(r"[\s-]", "", match.group(0)).upper())
+
+    def check_home(self, dispatcher, tracker: Tracker, document: str) -> Dict[Text, Any]:
+        contract_number = tracker.get_slot("contract_number")
+        try:
+            contract = bss().contract(contract_number)
+            documents = bss().identity_documents(contract.party_id) if contract and contract.party_id else []
+        except BackendUnavailable:
+            say(dispatcher, tracker, "backend_unavailable")
+            return {"document_number": None, "identify_status": "failed"}
+        # Compare every document (constant time) so a wrong contract and a wrong document look the same.
+        matches = [hmac.compare_digest(document.encode(), d.replace(" ", "").upper().encode()) for d in documents]
+        if contract is not None and any(matches):
+            otp.clear_failures(f"home:{contract_number}")
+            return {"document_number": "verified", **identified(tracker, f"contract:{contract.product_id}", "home")}
+        left = min(otp.record_failure(f"home:{contract_number}", config.HOME_MAX_FAILURES, config.HOME_LOCK_MINUTES),
+                   otp.record_failure(f"home-conversation:{tracker.sender_id}", config.HOME_MAX_FAILURES, config.HOME_LOCK_MINUTES))
+        if left == 0:
+            say(dispatcher, tracker, "home_locked", minutes=config.HOME_LOCK_MINUTES)
+            return {"document_number": None, "contract_number": None, "identify_status": "locked"}
+        say(dispatcher, tracker, "home_mismatch")
+        return {"document_number": None, "contract_number": None}
+
+
+class ActionStartIdentification(Action):
+    """Remembers the journey that needs an identity, and clears what a previous attempt left."""
+
+    def name(self) -> Text:
+        return "action_start_identification"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        return [SlotSet(s, None) for s in FORM_SLOTS] + [SlotSet("pending_journey", intent if intent in JOURNEYS else None)]
+
+
+class ActionIdentificationDone(Action):
+    """After identify_form: resume the interrupted journey, or say what to do next."""
+
+    def name(self) -> Text:
+        return "action_identification_done"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        events: List[EventType] = [SlotSet("pending_journey", None), SlotSet("otp_code", None), SlotSet("document_number", None)]
+        if tracker.get_slot("identify_status") != "verified":
+            if tracker.get_slot("identify_status") != "locked":
+                say(dispatcher, tracker, "identification_stopped")
+            return events + [SlotSet("identify_status", None)]
+        identity = sessions.current(tracker.sender_id)
+        if identity is None:
+            return events
+        who = phone.masked(identity.value) if identity.kind == "line" else identity.value
+        say(dispatcher, tracker, "identified", who=who)
+        journey = JOURNEYS.get(tracker.get_slot("pending_journey") or "")
+        if journey is None:
+            say(dispatcher, tracker, "what_next")
+            return events
+        return events + await journey().run(dispatcher, tracker, domain)
+
+
+class ActionLogout(Action):
+    def name(self) -> Text:
+        return "action_logout"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        subject = sessions.forget(tracker.sender_id)
+        say(dispatcher, tracker, "logged_out" if subject else "not_logged_in")
+        return [SlotSet(s, None) for s in FORM_SLOTS] + [SlotSet("identified", False)]
+
+
+class ActionWhoAmI(Action):
+    """`login` when already identified: says with which line, and how to use another one."""
+
+    def name(self) -> Text:
+        return "action_who_am_i"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        identity = sessions.current(tracker.sender_id)
+        if identity is None:
+            say(dispatcher, tracker, "identity_expired")
+            return [SlotSet(s, None) for s in FORM_SLOTS] + start_identification(tracker, None)
+        who = phone.masked(identity.value) if identity.kind == "line" else identity.value
+        say(dispatcher, tracker, "already_identified", who=who)
+        return []
+
+
+class AskSlot(Action):
+    """identify_form's questions, in the conversation's language."""
+
+    slot = ""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, tracker, f"ask_{self.slot}", phone_display=tracker.get_slot("phone_display") or "")
+        return []
+
+
+class AskPhoneNumber(AskSlot):
+    slot = "phone_number"
+
+
+class AskOtpCode(AskSlot):
+    slot = "otp_code"
+
+
+class AskContractNumber(AskSlot):
+    slot = "contract_number"
+
+
+class AskDocumentNumber(AskSlot):
+    slot = "document_number"

@@ -1,0 +1,92 @@
+"""What every account journey shares: the server-side identity check, the line it acts on, and
+clear answers when the operator's systems fail.
+
+A journey subclasses AccountAction and implements `serve(dispatcher, tracker, domain, line)`.
+`run` refuses to serve anyone whose conversation has not proved, server-side and recently, that
+it holds the line or contract (identity.sessions). Slots never decide who the customer is.
+"""
+import logging
+from typing import Dict, List, Optional, Text, Type
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.clients import BackendError, BackendUnavailable
+from actions.clients.bss import BSSClient, Line
+from actions.i18n import say
+from actions.identity import sessions
+
+logger = logging.getLogger(__name__)
+# intent -> the action that serves it, so identification can resume the journey it interrupted
+JOURNEYS: Dict[str, Type["AccountAction"]] = {}
+_bss: Optional[BSSClient] = None
+
+
+def bss() -> BSSClient:
+    global _bss
+    if _bss is None:
+        _bss = BSSClient()
+    return _bss
+
+
+def start_identification(tracker: Tracker, journey: Optional[str]) -> List[EventType]:
+    """Asks who the customer is, remembering which journey to resume afterwards."""
+    return [SlotSet("identified", False), SlotSet("pending_journey", journey), FollowupAction("identify_form")]
+
+
+class AccountAction(Action):
+    intent: Text = ""  # the intent this journey answers
+    kinds = ("mobile", "home")  # which identities may use it
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.intent:
+            JOURNEYS[cls.intent] = cls
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        identity = sessions.authorise(tracker.sender_id)
+        if identity is None:
+            # No proof held server-side (never identified, logged out, idle too long, or a forged slot).
+            if tracker.get_slot("identified"):
+                say(dispatcher, tracker, "identity_expired")
+            return start_identification(tracker, self.intent)
+        try:
+            line = self.line_of(identity)
+            if line is None:
+                say(dispatcher, tracker, "account_not_found")
+                return []
+            if line.kind not in self.kinds:
+                say(dispatcher, tracker, "journey_not_for_this_line")
+                return []
+            if line.status == "suspended":
+                say(dispatcher, tracker, "line_suspended")
+                return []
+            return await self.serve(dispatcher, tracker, domain, line) or []
+        except BackendUnavailable as error:
+            logger.warning("%s: operator system unavailable: %s", self.name(), error)
+            say(dispatcher, tracker, "backend_unavailable")
+            return []
+        except BackendError as error:
+            logger.warning("%s: operator system refused: %s", self.name(), error)
+            return self.on_business_error(dispatcher, tracker, error) or []
+
+    @staticmethod
+    def line_of(identity: sessions.Identity) -> Optional[Line]:
+        if identity.kind == "line":
+            return bss().line(identity.value)
+        return bss().contract(identity.value)
+
+    def on_business_error(self, dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError) -> List[EventType]:
+        say(dispatcher, tracker, "backend_refused")
+        return []
+
+    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+        raise NotImplementedError
+
+
+def serve_pending(journey: Optional[str]) -> Optional[Type[AccountAction]]:
+    return JOURNEYS.get(journey or "")
+
+

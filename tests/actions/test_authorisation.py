@@ -1,0 +1,62 @@
+"""Account actions trust only the server-side identity: forged slots and typed shortcuts get nothing."""
+from datetime import timedelta
+
+from actions import config
+from actions.balances import ActionCheckBalance
+from actions.identity import otp, sessions
+from tests.conftest import make_tracker, user_event
+
+
+def disclosed(dispatcher):
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+async def test_a_typed_shortcut_with_someone_elses_number_gets_no_balance(operator, dispatcher, domain):
+    forged = user_event('/check_balance{"phone_number":"+50255500002"}', "check_balance",
+                        [{"entity": "phone_number", "value": "+50255500002"}])
+    tracker = make_tracker([forged], slots={"phone_number": "+50255500002", "identified": True, "language": "es"})
+    events = await ActionCheckBalance().run(dispatcher, tracker, domain)
+    assert "Q35.50" not in disclosed(dispatcher)
+    assert any(e["event"] == "followup" and e["name"] == "identify_form" for e in events)
+
+
+async def test_holding_one_line_never_opens_another(operator, dispatcher, domain):
+    sessions.verify("test-user", "line:+2290197000001", "otp")
+    assert sessions.authorise("test-user", "line:+50255500002") is None
+    tracker = make_tracker([user_event("saldo", "check_balance")], slots={"phone_number": "+50255500002", "language": "es"})
+    await ActionCheckBalance().run(dispatcher, tracker, domain)
+    text = disclosed(dispatcher)
+    assert "Q35.50" not in text and "2.500 FCFA" in text.replace(",", ".").replace("\u202f", ".").replace("\xa0", ".")
+
+
+async def test_an_idle_identity_expires(operator, dispatcher, domain, monkeypatch):
+    sessions.verify("test-user", "line:+2290197000001", "otp")
+    later = otp.now() + timedelta(minutes=config.IDENTITY_IDLE_MINUTES + 1)
+    monkeypatch.setattr(sessions, "now", lambda: later)
+    assert sessions.authorise("test-user") is None
+    await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"identified": True, "language": "fr"}), domain)
+    assert "session a expiré" in disclosed(dispatcher)
+
+
+async def test_balance_for_the_verified_line_in_its_language(operator, dispatcher, domain):
+    sessions.verify("test-user", "line:+2290197000001", "otp")
+    await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"language": "fr"}), domain)
+    text = disclosed(dispatcher)
+    assert "Crédit principal : 2\u202f500 FCFA" in text or "Crédit principal : 2 500 FCFA" in text
+    assert "Mobile Money" in text and "15" in text
+
+
+async def test_a_suspended_line_is_refused_politely(operator, dispatcher, domain):
+    sessions.verify("test-user", "line:+50255500007", "otp")
+    await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"language": "es"}), domain)
+    assert "suspendida" in disclosed(dispatcher)
+    assert dispatcher.messages[-1]["buttons"][0]["payload"] == "/human_handoff"
+
+
+async def test_a_bss_outage_gives_a_clear_answer(operator, dispatcher, domain):
+    import requests
+
+    sessions.verify("test-user", "line:+2290197000001", "otp")
+    requests.post(f"{operator}/_sandbox/faults", json={"service": "bss", "status": 503, "count": 20}, timeout=5)
+    await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"language": "en"}), domain)
+    assert "Our systems aren't responding" in disclosed(dispatcher)

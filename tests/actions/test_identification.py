@@ -1,0 +1,110 @@
+"""Identification against the sandbox: number -> SMS code -> verified identity; home contract + ID."""
+import pytest
+
+from actions.balances import ActionCheckBalance
+from actions.identity import sessions
+from actions.identity.dialogue import ActionIdentificationDone, ActionLogout, ValidateIdentifyForm
+from tests.conftest import last_code, make_tracker, sms_to, user_event
+
+FORM = ValidateIdentifyForm()
+
+
+def asked(slot, text, intent="inform", sender="conv-1", language="es", **slots):
+    return make_tracker([user_event(text, intent)], slots={"requested_slot": slot, "language": language, **slots},
+                        sender_id=sender)
+
+
+async def give_number(dispatcher, domain, text, language="es", sender="conv-1"):
+    tracker = asked("phone_number", text, language=language, sender=sender)
+    extracted = await FORM.extract_phone_number(dispatcher, tracker, domain)
+    return await FORM.validate_phone_number(extracted["phone_number"], dispatcher, tracker, domain)
+
+
+async def give_code(dispatcher, domain, code, msisdn, language="es", sender="conv-1"):
+    tracker = asked("otp_code", code, language=language, sender=sender, phone_number=msisdn)
+    return await FORM.extract_otp_code(dispatcher, tracker, domain)
+
+
+@pytest.mark.parametrize("typed, language, msisdn", [("5550 0002", "es", "+50255500002"),
+                                                      ("97 00 00 01", "fr", "+2290197000001"),
+                                                      ("+229 01 96 00 00 05", "en", "+2290196000005")])
+async def test_a_number_then_the_sms_code_verifies_the_line(operator, dispatcher, domain, typed, language, msisdn):
+    slots = await give_number(dispatcher, domain, typed, language)
+    assert slots["phone_number"] == msisdn
+    code = last_code(operator, msisdn)
+    assert {"es": "código", "fr": "code", "en": "code"}[language] in sms_to(operator, msisdn)[-1]["text"]
+    result = await give_code(dispatcher, domain, code, msisdn, language)
+    assert result["otp_code"] == "verified" and result["identified"] is True
+    assert sessions.authorise("conv-1").subject == f"line:{msisdn}"
+
+
+async def test_an_unknown_number_is_refused_without_sending_anything(operator, dispatcher, domain):
+    slots = await give_number(dispatcher, domain, "+229 01 99 99 99 99", "fr")
+    assert slots == {"phone_number": None}
+    assert sms_to(operator, "+2290199999999") == []
+    assert "n'est pas une ligne de chez nous" in dispatcher.messages[-1]["text"]
+
+
+async def test_a_wrong_code_is_refused_and_counted(operator, dispatcher, domain):
+    await give_number(dispatcher, domain, "5550 0002")
+    code = last_code(operator, "+50255500002")
+    wrong = "000000" if code != "000000" else "111111"
+    result = await give_code(dispatcher, domain, wrong, "+50255500002")
+    assert result == {"otp_code": None}
+    assert "Le quedan 2 intento(s)" in dispatcher.messages[-1]["text"]
+    assert sessions.authorise("conv-1") is None
+
+
+async def test_brute_force_locks_the_number(operator, dispatcher, domain):
+    await give_number(dispatcher, domain, "5550 0002", language="en")
+    code = last_code(operator, "+50255500002")
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(3):
+        result = await give_code(dispatcher, domain, wrong, "+50255500002", language="en")
+    assert result["identify_status"] == "locked"
+    assert "locked for 15 minutes" in dispatcher.messages[-1]["text"]
+    # even the right code does not work any more, and no new code is sent
+    assert (await give_code(dispatcher, domain, code, "+50255500002", language="en"))["otp_code"] != "verified"
+    assert (await give_number(dispatcher, domain, "5550 0002", language="en", sender="conv-2"))["identify_status"] == "locked"
+
+
+async def test_home_contract_and_document(operator, dispatcher, domain):
+    tracker = asked("phone_number", "mi contrato es HG-100004")
+    assert await FORM.extract_phone_number(dispatcher, tracker, domain) == {"contract_number": "HG-100004"}
+    tracker = asked("document_number", "2456789010101", contract_number="HG-100004")
+    result = await FORM.extract_document_number(dispatcher, tracker, domain)
+    assert result["identified"] is True
+    assert sessions.authorise("conv-1").subject == "contract:HG-100004"
+
+
+@pytest.mark.parametrize("contract, document", [("HG-100004", "1111111111111"), ("HG-999999", "2456789010101")])
+async def test_home_gives_the_same_answer_whichever_is_wrong(operator, dispatcher, domain, contract, document):
+    tracker = asked("document_number", document, contract_number=contract)
+    result = await FORM.extract_document_number(dispatcher, tracker, domain)
+    assert result == {"document_number": None, "contract_number": None}
+    assert dispatcher.messages[-1]["text"].startswith("El número de contrato y el documento no coinciden")
+
+
+async def test_home_locks_after_repeated_failures(operator, dispatcher, domain):
+    for _ in range(3):
+        result = await FORM.extract_document_number(
+            dispatcher, asked("document_number", "1111111111111", contract_number="HG-100004"), domain)
+    assert result["identify_status"] == "locked"
+    locked = await FORM.validate_contract_number("HG-100004", dispatcher, asked("contract_number", "HG-100004", sender="x"), domain)
+    assert locked["identify_status"] == "locked"
+
+
+async def test_after_identification_the_interrupted_journey_continues(operator, dispatcher, domain):
+    await give_number(dispatcher, domain, "5550 0002")
+    await give_code(dispatcher, domain, last_code(operator, "+50255500002"), "+50255500002")
+    tracker = make_tracker([], slots={"identify_status": "verified", "pending_journey": "check_balance", "language": "es"},
+                           sender_id="conv-1")
+    await ActionIdentificationDone().run(dispatcher, tracker, domain)
+    texts = "\n".join(m["text"] for m in dispatcher.messages)
+    assert "Q35.50" in texts and "Q120.00" in texts
+
+
+async def test_logout_ends_the_identity(operator, dispatcher, domain):
+    sessions.verify("conv-1", "line:+50255500002", "otp")
+    await ActionLogout().run(dispatcher, make_tracker([], sender_id="conv-1"), domain)
+    assert sessions.authorise("conv-1") is None
