@@ -6,6 +6,7 @@ A journey subclasses AccountAction and implements `serve(dispatcher, tracker, do
 it holds the line or contract (identity.sessions). Slots never decide who the customer is.
 """
 import logging
+from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Text, Type
 
 from rasa_sdk import Action, Tracker
@@ -36,7 +37,7 @@ def start_identification(tracker: Tracker, journey: Optional[str]) -> List[Event
     return [SlotSet("identified", False), SlotSet("pending_journey", journey), FollowupAction("identify_form")]
 
 
-class AccountAction(Action):
+class AccountAction(Action, ABC):
     intent: Text = ""  # the intent this journey answers
     kinds = ("mobile", "home")  # which identities may use it
 
@@ -82,8 +83,9 @@ class AccountAction(Action):
         say(dispatcher, tracker, "backend_refused")
         return []
 
+    @abstractmethod
     async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
-        raise NotImplementedError
+        """Answers the customer for their verified `line`."""
 
 
 def serve_pending(journey: Optional[str]) -> Optional[Type[AccountAction]]:

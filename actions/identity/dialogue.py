@@ -5,6 +5,7 @@ itself never becomes a slot value: the form only ever records "verified" (and th
 redacts the message that carried it).
 """
 import hmac
+from abc import ABC, abstractmethod
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -75,12 +76,20 @@ class ValidateIdentifyForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_identify_form"
 
+    @staticmethod
+    def questions(tracker: Tracker) -> List[Text]:
+        """What to ask, in order: the mobile path, or the home path once a contract was given."""
+        return ["contract_number", "document_number"] if tracker.get_slot("contract_number") else ["phone_number", "otp_code"]
+
     async def required_slots(self, domain_slots: List[Text], dispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
+        # Every slot this form may set must be listed, or rasa_sdk drops it from the answer.
+        return self.questions(tracker) + ["phone_display", "identified", "identify_status"]
+
+    async def next_requested_slot(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Optional[EventType]:
         if tracker.get_slot("identify_status") in ("verified", "locked", "failed"):
-            return []  # done, one way or the other: the form ends and the journey resumes or we offer help
-        if tracker.get_slot("contract_number"):
-            return ["contract_number", "document_number"]
-        return ["phone_number", "otp_code"]
+            return SlotSet("requested_slot", None)  # done, one way or the other
+        missing = [slot for slot in self.questions(tracker) if tracker.get_slot(slot) is None]
+        return SlotSet("requested_slot", missing[0] if missing else None)
 
     # --- mobile: number, then code ---------------------------------------------------------------
     async def extract_phone_number(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -241,10 +250,13 @@ class ActionWhoAmI(Action):
         return []
 
 
-class AskSlot(Action):
+class AskSlot(Action, ABC):
     """identify_form's questions, in the conversation's language."""
 
-    slot = ""
+    @property
+    @abstractmethod
+    def slot(self) -> Text:
+        """The slot this action asks for."""
 
     def name(self) -> Text:
         return f"action_ask_{self.slot}"

@@ -44,19 +44,24 @@ def assistant(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` first")
     work = tmp_path_factory.mktemp("assistant")
-    ports = {name: free_port() for name in ("actions", "rasa", "webchat")}
+    ports = {name: free_port() for name in ("sandbox", "actions", "rasa", "webchat")}
     endpoints = work / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n')
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
+        f"tracker_store:\n  type: privacy.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n"
+        f"  db: {work / 'tracker.db'}\n")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
+           "SANDBOX_DB_URL": f"sqlite:///{work / 'sandbox.db'}", "SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
            "PYTHONPATH": str(ROOT)}
     commands = {
+        "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ports["actions"])],
         "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(ports["rasa"]), "--cors", "*", "--enable-api",
                  "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
         "webchat": [str(BIN / "python"), str(ROOT / "webchat" / "server.py"), "--port", str(ports["webchat"]),
                     "--host", "127.0.0.1", "--socket-url", f"http://127.0.0.1:{ports['rasa']}"],
     }
-    health = {"actions": "/health", "rasa": "/", "webchat": "/health"}
+    health = {"sandbox": "/health", "actions": "/health", "rasa": "/", "webchat": "/health"}
     processes = {}
     try:
         for name, command in commands.items():
@@ -64,7 +69,7 @@ def assistant(tmp_path_factory):
             processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         for name, process in processes.items():
             wait_until_up(f"http://127.0.0.1:{ports[name]}{health[name]}", process, work / f"{name}.log")
-        yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        yield {**{name: f"http://127.0.0.1:{port}" for name, port in ports.items()}, "tracker_db": work / "tracker.db"}
     finally:
         for process in processes.values():
             process.terminate()
