@@ -54,3 +54,6 @@ IDENTITY_IDLE_MINUTES = int(_env("IDENTITY_IDLE_MINUTES", "15"))
 # conversation's language moves its own market first (fr -> BJ, es -> GT).
 PHONE_REGIONS = tuple(_env("PHONE_REGIONS", "BJ,GT").split(","))
 LANGUAGE_REGIONS = {"fr": "BJ", "es": "GT"}
+# Channels whose sender id is the customer's own phone number, proven by the platform
+# (WhatsApp's wa_id): a conversation there counts as verified for that number, and that number only.
+NUMBER_PROVING_CHANNELS = tuple(c for c in _env("NUMBER_PROVING_CHANNELS", "whatsapp").split(",") if c)

@@ -6,6 +6,7 @@ A journey subclasses AccountAction and implements `serve(dispatcher, tracker, do
 it holds the line or contract (identity.sessions). Slots never decide who the customer is.
 """
 import logging
+import re
 from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Text, Type
 
@@ -14,6 +15,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import config
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import BSSClient, Line
 from actions.i18n import say
@@ -32,6 +34,20 @@ def bss() -> BSSClient:
     return _bss
 
 
+def channel_identity(tracker: Tracker) -> Optional[sessions.Identity]:
+    """On a channel that proves the sender's number (WhatsApp), that number counts as verified.
+
+    The channel name comes from Rasa (the webhook the message arrived on), not from the customer.
+    It never opens another line: asking about another number still needs its SMS code.
+    """
+    if tracker.get_latest_input_channel() not in config.NUMBER_PROVING_CHANNELS:
+        return None
+    msisdn = "+" + tracker.sender_id.lstrip("+")
+    if not re.fullmatch(r"\+\d{8,15}", msisdn) or bss().line(msisdn) is None:
+        return None
+    return sessions.verify(tracker.sender_id, f"line:{msisdn}", "channel")
+
+
 def start_identification(tracker: Tracker, journey: Optional[str]) -> List[EventType]:
     """Asks who the customer is, remembering which journey to resume afterwards."""
     return [SlotSet("identified", False), SlotSet("pending_journey", journey), FollowupAction("identify_form")]
@@ -47,7 +63,10 @@ class AccountAction(Action, ABC):
             JOURNEYS[cls.intent] = cls
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        identity = sessions.authorise(tracker.sender_id)
+        try:
+            identity = sessions.authorise(tracker.sender_id) or channel_identity(tracker)
+        except BackendUnavailable:
+            identity = None
         if identity is None:
             # No proof held server-side (never identified, logged out, idle too long, or a forged slot).
             if tracker.get_slot("identified"):

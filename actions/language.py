@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import config
 from actions.i18n import say
+from actions.identity import sessions
 from components.language import normalise_language_name
 from actions.store import remember_language, remembered_language
 
@@ -16,8 +17,10 @@ SLOT = "language"
 
 
 def memory_subjects(tracker: Tracker) -> List[str]:
-    """Whom a language memory belongs to, most specific first."""
-    return [f"sender:{tracker.sender_id}"]
+    """Whom a language memory belongs to, most specific first: the verified line or contract
+    (it follows the customer to every channel), then this channel user."""
+    identity = sessions.current(tracker.sender_id, touch=False)
+    return ([identity.subject] if identity else []) + [f"sender:{tracker.sender_id}"]
 
 
 def previous_language(tracker: Tracker) -> Optional[Text]:

@@ -60,3 +60,21 @@ async def test_a_bss_outage_gives_a_clear_answer(operator, dispatcher, domain):
     requests.post(f"{operator}/_sandbox/faults", json={"service": "bss", "status": 503, "count": 20}, timeout=5)
     await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"language": "en"}), domain)
     assert "Our systems aren't responding" in disclosed(dispatcher)
+
+
+def whatsapp_tracker(sender, language="es"):
+    event = user_event("saldo", "check_balance")
+    event["input_channel"] = "whatsapp"
+    return make_tracker([event], slots={"language": language}, sender_id=sender)
+
+
+async def test_whatsapp_proves_the_senders_own_number(operator, dispatcher, domain):
+    await ActionCheckBalance().run(dispatcher, whatsapp_tracker("50255500002"), domain)
+    assert "Q35.50" in disclosed(dispatcher)
+    assert sessions.authorise("50255500002").method == "channel"
+
+
+async def test_another_channel_id_that_looks_like_a_number_proves_nothing(operator, dispatcher, domain):
+    tracker = make_tracker([user_event("saldo", "check_balance")], slots={"language": "es"}, sender_id="50255500002")
+    await ActionCheckBalance().run(dispatcher, tracker, domain)
+    assert "Q35.50" not in disclosed(dispatcher)
