@@ -8,6 +8,7 @@ from babel.numbers import format_currency, format_decimal
 
 BABEL_LOCALES = {"fr": "fr_BJ", "es": "es_GT", "en": "en"}
 DATE_PATTERNS = {"fr": "EEEE d MMMM", "es": "EEEE d 'de' MMMM", "en": "EEEE, MMMM d"}
+SHORT_DATE_PATTERNS = {"fr": "d MMM", "es": "d MMM", "en": "MMM d"}
 
 
 def money(amount: float, currency: str, language: str) -> str:
@@ -32,6 +33,12 @@ def date(moment: datetime, time_zone: str, language: str) -> str:
     """'jeudi 26 novembre', 'jueves, 26 de noviembre', 'Thursday, November 26' in the market's time zone."""
     local = moment.astimezone(pytz.timezone(time_zone or "UTC"))
     return format_date(local.date(), DATE_PATTERNS.get(language, "EEEE, MMMM d"), locale=BABEL_LOCALES.get(language, "en"))
+
+
+def short_date(moment: datetime, time_zone: str, language: str) -> str:
+    """'19 oct.', '19 oct.', 'Oct 19': for periods, where weekdays would only add length."""
+    local = moment.astimezone(pytz.timezone(time_zone or "UTC"))
+    return format_date(local.date(), SHORT_DATE_PATTERNS.get(language, "MMM d"), locale=BABEL_LOCALES.get(language, "en"))
 
 
 def date_time(moment: datetime, time_zone: str, language: str) -> str:

@@ -61,6 +61,9 @@ def main(root: str = "data/nlu") -> int:
                 if not line.startswith("- "):
                     continue
                 ex = line[2:].strip()
+                for m in ANNOTATION.finditer(ex):
+                    if re.search(r"\W$", m.group(1)):
+                        problems.append(f"{path}: entity text '{m.group(1)}' ends with punctuation (keep it outside the brackets)")
                 for ent in entity_names(ex):
                     if ent not in ENTITIES:
                         problems.append(f"{path}: unknown entity {ent} in '{ex}'")

@@ -2,12 +2,14 @@
 
 Pointing at a real gateway is configuration only (BSS_BASE_URL, BSS_TOKEN_URL, client id/secret).
 """
+import re
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
+from urllib.parse import urlsplit
 
 import requests
 
@@ -53,6 +55,100 @@ class Bucket:
     status: str
 
 
+@dataclass(frozen=True)
+class Loan:
+    """An open advance (airtime or data) on a prepaid line's billing account."""
+
+    id: str
+    loan_type: str  # airtime, data
+    principal: float
+    fee: float
+    outstanding: float
+    created_at: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class BillingAccount:
+    """TMF666 billingAccount: credit limit, loan debt and, for billed accounts, what the bills still ask."""
+
+    id: str
+    account_type: str  # prepaid, postpaid, home
+    currency: str
+    credit_limit: float
+    loan_debt: float
+    loan_credit_available: float
+    receivable: Optional[float]  # billed accounts only
+    payment_status: Optional[str]  # paid, due, overdue (billed accounts only)
+    loans: List[Loan] = field(default_factory=list)  # open advances, oldest first
+
+
+@dataclass(frozen=True)
+class Bill:
+    """TMF678 customerBill."""
+
+    id: str
+    bill_no: str
+    bill_date: Optional[datetime]
+    due_date: Optional[datetime]
+    period_start: Optional[datetime]
+    period_end: Optional[datetime]
+    amount: float  # amountDue (tax included)
+    remaining: float  # remainingAmount
+    currency: str
+    state: str  # sent (unpaid), partiallyPaid, settled
+    document_url: Optional[str]  # the PDF, absolute
+
+    @property
+    def settled(self) -> bool:
+        return self.state == "settled" or self.remaining <= 0
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """What a plan includes of one kind each period: data in MB, voice in min, SMS. No amount: unlimited."""
+
+    usage_type: str  # data, voice, sms
+    amount: Optional[float]
+    units: str  # MB, min, SMS
+
+    @property
+    def unlimited(self) -> bool:
+        return self.amount is None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan or tariff of a line or home contract: its product (TMF637) and its offering (TMF620)."""
+
+    product_id: str
+    name: str
+    offering_id: Optional[str]
+    description: str  # the catalogue's own words, in the market's language
+    payment_type: str  # prepaid, postpaid, home
+    currency: str
+    monthly_price: Optional[float]  # None: no recurring fee
+    renewal_at: Optional[datetime]
+    allowances: Dict[str, Allowance]  # by usage type
+    download_speed: Optional[str]  # "100 Mbps" (home)
+    upload_speed: Optional[str]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One rated call, data session or SMS (TMF635)."""
+
+    id: str
+    usage_type: str  # voice, data, sms
+    used_at: datetime
+    destination: Optional[str]
+    duration_s: int  # voice
+    volume_mb: float  # data
+    count: int  # sms
+    cost: float  # what was charged; 0 when a pack or the plan included it
+    currency: str
+    rated_against: str  # the balance, pack or plan that paid for it
+
+
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -76,6 +172,68 @@ def _line_from_product(product: Dict[str, Any]) -> Line:
         party_id=party.get("id"),
         plan_name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
         characteristics=chars,
+    )
+
+
+UNLIMITED = {"unlimited", "illimité", "illimite", "ilimitado", "ilimitada", "ilimitados", "ilimitadas"}
+ALLOWANCE_CHARACTERISTICS = {"data": "dataAllowance", "voice": "voiceAllowance", "sms": "smsAllowance"}
+_UNIT_SIZES = {"tb": (1024 * 1024, "MB"), "to": (1024 * 1024, "MB"), "gb": (1024, "MB"), "go": (1024, "MB"),
+               "mb": (1, "MB"), "mo": (1, "MB"), "min": (1, "min"), "sms": (1, "SMS")}
+_DEFAULT_UNITS = {"data": "MB", "voice": "min", "sms": "SMS"}
+
+
+def parse_allowance(usage_type: str, value: Any, units: Optional[str] = None) -> Optional[Allowance]:
+    """'15 GB' -> 15360 MB, 'unlimited' -> unlimited, 300 with units 'min'; None if it cannot be read."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.lower() in UNLIMITED:
+        return Allowance(usage_type, None, _DEFAULT_UNITS[usage_type])
+    match = re.fullmatch(r"([0-9]+(?:[.,][0-9]+)?)\s*([A-Za-z]*)", text)
+    if not match:
+        return None
+    size, unit = _UNIT_SIZES.get((match.group(2) or units or _DEFAULT_UNITS[usage_type]).lower(), (None, None))
+    if size is None:
+        return None
+    return Allowance(usage_type, float(match.group(1).replace(",", ".")) * size, unit)
+
+
+def allowances_of(characteristics: Dict[str, Any]) -> Dict[str, Allowance]:
+    """A product's dataAllowance / voiceAllowance / smsAllowance ("15 GB", "unlimited"), by usage type."""
+    found = {}
+    for usage_type, name in ALLOWANCE_CHARACTERISTICS.items():
+        allowance = parse_allowance(usage_type, characteristics.get(name))
+        if allowance is not None:
+            found[usage_type] = allowance
+    return found
+
+
+def _bucket_from_json(b: Dict[str, Any]) -> Bucket:
+    remaining = b.get("remainingValue") or {}
+    initial = b.get("initialValue") or {}
+    return Bucket(
+        id=b["id"], name=b.get("name", ""), bucket_type=b.get("bucketType", b.get("usageType", "")),
+        amount=float(remaining.get("amount", 0)), units=remaining.get("units", ""),
+        initial_amount=float(initial["amount"]) if "amount" in initial else None,
+        expires_at=_parse_time((b.get("validFor") or {}).get("endDateTime")), status=b.get("status", "active"),
+    )
+
+
+def _usage_from_json(u: Dict[str, Any]) -> Usage:
+    chars = {c.get("name"): c.get("value") for c in u.get("usageCharacteristic", [])}
+    rated = u.get("ratedProductUsage") or []
+    cost = sum(float((r.get("taxIncludedRatingAmount") or {}).get("value", 0)) for r in rated)
+    currency = next(((r.get("taxIncludedRatingAmount") or {}).get("unit") for r in rated
+                     if (r.get("taxIncludedRatingAmount") or {}).get("unit")), "")
+    usage_type = u.get("usageType", "")
+    return Usage(
+        id=u["id"], usage_type=usage_type, used_at=_parse_time(u.get("usageDate")),
+        destination=chars.get("destinationNumber"), duration_s=int(chars.get("duration") or 0),
+        volume_mb=float(chars.get("dataVolume") or 0),
+        count=int(chars.get("messageCount") or 1) if usage_type == "sms" else 0,
+        cost=round(cost, 2), currency=currency,
+        rated_against=next(((r.get("productRef") or {}).get("name") for r in rated
+                            if (r.get("productRef") or {}).get("name")), ""),
     )
 
 
@@ -154,16 +312,112 @@ class BSSClient:
 
     # --- balances (TMF654) ---------------------------------------------------------------------
     def buckets(self, msisdn: str) -> List[Bucket]:
+        return [_bucket_from_json(b) for b in self._get("/prepayBalanceManagement/v4/bucket",
+                                                        **{"logicalResource.id": msisdn})]
+
+    def account_buckets(self, account_id: str) -> List[Bucket]:
+        """Buckets held by a billing account rather than a number (a home contract's data quota)."""
+        return [_bucket_from_json(b) for b in self._get("/prepayBalanceManagement/v4/bucket",
+                                                        **{"partyAccount.id": account_id})
+                if not any(r.get("id") for r in b.get("logicalResource") or [])]  # not a mobile line's
+
+    # --- billing accounts (TMF666) ---------------------------------------------------------------
+    def billing_account(self, account_id: str) -> BillingAccount:
+        account = self._get(f"/accountManagement/v4/billingAccount/{account_id}")
+        balances = {b.get("balanceType"): b.get("amount") or {} for b in account.get("accountBalance", [])}
+        limit = account.get("creditLimit") or {}
+        currency = limit.get("unit") or next((m.get("unit") for m in balances.values() if m.get("unit")), "")
+        return BillingAccount(
+            id=account["id"], account_type=account.get("accountType", ""), currency=currency,
+            credit_limit=float(limit.get("value", 0)),
+            loan_debt=float(balances.get("loanDebt", {}).get("value", 0)),
+            loan_credit_available=float(balances.get("loanCreditAvailable", {}).get("value", 0)),
+            receivable=float(balances["receivable"]["value"]) if "value" in balances.get("receivable", {}) else None,
+            payment_status=account.get("paymentStatus"),
+            loans=[Loan(id=loan["id"], loan_type=loan.get("loanType", ""),
+                        principal=float((loan.get("principal") or {}).get("value", 0)),
+                        fee=float((loan.get("fee") or {}).get("value", 0)),
+                        outstanding=float((loan.get("outstanding") or {}).get("value", 0)),
+                        created_at=_parse_time(loan.get("creationDate")))
+                   for loan in account.get("loan", [])],
+        )
+
+    # --- bills (TMF678) ---------------------------------------------------------------------------
+    def bills(self, account_id: str, limit: Optional[int] = None) -> List[Bill]:
+        """The account's bills, newest first; document links made absolute on the gateway's host."""
+        params = {"billingAccount.id": account_id}
+        if limit:
+            params["limit"] = limit
         found = []
-        for b in self._get("/prepayBalanceManagement/v4/bucket", **{"logicalResource.id": msisdn}):
-            remaining = b.get("remainingValue") or {}
-            initial = b.get("initialValue") or {}
-            found.append(Bucket(
-                id=b["id"], name=b.get("name", ""), bucket_type=b.get("bucketType", b.get("usageType", "")),
-                amount=float(remaining.get("amount", 0)), units=remaining.get("units", ""),
-                initial_amount=float(initial["amount"]) if "amount" in initial else None,
-                expires_at=_parse_time((b.get("validFor") or {}).get("endDateTime")), status=b.get("status", "active"),
+        for b in self._get("/customerBillManagement/v4/customerBill", **params):
+            amount = b.get("amountDue") or b.get("taxIncludedAmount") or {}
+            remaining = b.get("remainingAmount") or {}
+            period = b.get("billingPeriod") or {}
+            document = next((d for d in b.get("billDocument", []) if d.get("mimeType", "application/pdf")
+                             == "application/pdf" and d.get("url")), None)
+            found.append(Bill(
+                id=b["id"], bill_no=b.get("billNo", b["id"]), bill_date=_parse_time(b.get("billDate")),
+                due_date=_parse_time(b.get("paymentDueDate")), period_start=_parse_time(period.get("startDateTime")),
+                period_end=_parse_time(period.get("endDateTime")), amount=float(amount.get("value", 0)),
+                remaining=float(remaining.get("value", amount.get("value", 0))),
+                currency=amount.get("unit") or remaining.get("unit", ""), state=b.get("state", ""),
+                document_url=self.absolute_url(document["url"]) if document else None,
             ))
+        found.sort(key=lambda bill: bill.bill_date.timestamp() if bill.bill_date else 0, reverse=True)
+        return found
+
+    def absolute_url(self, url: str) -> str:
+        """A link the gateway gave relative ('/bss/documents/...') on the gateway's scheme and host."""
+        if urlsplit(url).scheme:
+            return url
+        base = urlsplit(self.base_url)
+        return f"{base.scheme}://{base.netloc}/{url.lstrip('/')}"
+
+    # --- plans: the line's product (TMF637) and its offering (TMF620) ------------------------------
+    def plan(self, line: Line) -> Plan:
+        """The plan of a line or home contract: price, allowances, speeds, renewal, catalogue description."""
+        product = self._get(f"/productInventory/v4/product/{line.product_id}")
+        chars = {c["name"]: c.get("value") for c in product.get("productCharacteristic", [])}
+        offering_id = (product.get("productOffering") or {}).get("id")
+        offering: Dict[str, Any] = {}
+        if offering_id:
+            try:
+                offering = self._get(f"/productCatalogManagement/v4/productOffering/{offering_id}")
+            except BackendError as error:
+                if error.status != 404:
+                    raise
+        allowances: Dict[str, Allowance] = {}
+        for use in offering.get("prodSpecCharValueUse", []):  # what the catalogue includes...
+            usage_type = next((k for k, v in ALLOWANCE_CHARACTERISTICS.items() if v == use.get("name")), None)
+            value = next(iter(use.get("productSpecCharacteristicValue") or []), {})
+            allowance = parse_allowance(usage_type, value.get("value"), value.get("unitOfMeasure")) if usage_type else None
+            if allowance is not None:
+                allowances[usage_type] = allowance
+        allowances.update(allowances_of(chars))  # ...and what this customer's product says, which wins
+        monthly = next((p for p in product.get("productPrice", []) if p.get("priceType") == "recurring"), None)
+        if monthly is not None:
+            price = (monthly.get("price") or {}).get("taxIncludedAmount") or {}
+        else:
+            recurring = next((p for p in offering.get("productOfferingPrice", []) if p.get("priceType") == "recurring"), {})
+            price = recurring.get("price") or {}
+        return Plan(
+            product_id=product["id"], name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
+            offering_id=offering_id, description=offering.get("description", ""),
+            payment_type=chars.get("paymentType", line.payment_type), currency=chars.get("currency", line.currency),
+            monthly_price=float(price["value"]) if "value" in price else None,
+            renewal_at=_parse_time(chars.get("renewalDate")), allowances=allowances,
+            download_speed=chars.get("downloadSpeed"), upload_speed=chars.get("uploadSpeed"),
+        )
+
+    # --- usage records (TMF635) ------------------------------------------------------------------
+    def usage(self, msisdn: str, since: Optional[datetime] = None) -> List[Usage]:
+        """Rated calls, data sessions and SMS of a line, newest first; since a moment if given."""
+        params = {"logicalResource.id": msisdn}
+        if since is not None:
+            params["usageDate.gte"] = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found = [_usage_from_json(u) for u in self._get("/usageManagement/v4/usage", **params)]
+        found = [u for u in found if u.used_at is not None and (since is None or u.used_at >= since)]
+        found.sort(key=lambda u: u.used_at, reverse=True)
         return found
 
 

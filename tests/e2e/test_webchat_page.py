@@ -24,10 +24,13 @@ def page(assistant):
 
 
 def open_chat(page):
-    launcher = page.locator(".rw-launcher")
-    if launcher.is_visible():
+    """Opens the widget unless it is already open (it remembers that across reloads)."""
+    launcher, box = page.locator(".rw-launcher"), page.locator(".rw-new-message")
+    launcher.wait_for(state="visible", timeout=60_000)
+    if not box.is_visible():
         launcher.click()
-    return page.locator(".rw-new-message")
+    box.wait_for(state="visible", timeout=30_000)
+    return box
 
 
 def test_opening_the_chat_greets_in_the_browser_language(page):
