@@ -1,5 +1,6 @@
 """Shared fixtures: the real domain, trackers built from events, a temporary assistant database."""
 import os
+from contextlib import contextmanager
 import socket
 import subprocess
 import sys
@@ -82,14 +83,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def sandbox_url(tmp_path_factory):
+@contextmanager
+def running_sandbox(folder: Path, **extra_env: str):
+    """`python -m sandbox` on a free port, with its own database and log in `folder`; yields its URL."""
     port = _free_port()
-    db = tmp_path_factory.mktemp("sandbox") / "sandbox.db"
-    env = {**os.environ, "SANDBOX_DB_URL": f"sqlite:///{db}", "PYTHONPATH": str(ROOT)}
-    log = (db.parent / "sandbox.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, "SANDBOX_DB_URL": f"sqlite:///{folder / 'sandbox.db'}", "PYTHONPATH": str(ROOT), **extra_env}
+    with (folder / "sandbox.log").open("w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -99,11 +100,17 @@ def sandbox_url(tmp_path_factory):
             except requests.RequestException:
                 time.sleep(0.2)
         else:
-            raise RuntimeError((db.parent / "sandbox.log").read_text())
+            raise RuntimeError((folder / "sandbox.log").read_text())
         yield url
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def sandbox_url(tmp_path_factory):
+    with running_sandbox(tmp_path_factory.mktemp("sandbox")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,10 +8,7 @@ import hmac
 import json
 import os
 import re
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.conftest import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET_KEY = "sk_test_sandbox"
@@ -61,38 +60,16 @@ class Gateway:
         self.url, self.db_path, self.log_path, self.receiver = url, db_path, log_path, receiver
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def gateway_process(tmp_path_factory):
     receiver = WebhookReceiver()
     folder = tmp_path_factory.mktemp("payments")
     db_path, log_path = folder / "sandbox.db", folder / "sandbox.log"
-    port = _free_port()
-    env = {**os.environ, "SANDBOX_DB_URL": f"sqlite:///{db_path}", "PYTHONPATH": str(ROOT),
-           "SANDBOX_PAYMENT_WEBHOOK_URL": receiver.url, "SANDBOX_PAYMENT_WEBHOOK_BACKOFF": "0.1",
-           "SANDBOX_PAYMENT_WEBHOOK_MAX_ATTEMPTS": str(MAX_ATTEMPTS)}
-    with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{url}/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(log_path.read_text())
-        yield Gateway(url, db_path, log_path, receiver)
+        with running_sandbox(folder, SANDBOX_PAYMENT_WEBHOOK_URL=receiver.url, SANDBOX_PAYMENT_WEBHOOK_BACKOFF="0.1",
+                             SANDBOX_PAYMENT_WEBHOOK_MAX_ATTEMPTS=str(MAX_ATTEMPTS)) as url:
+            yield Gateway(url, db_path, log_path, receiver)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         receiver.server.shutdown()
 
 
