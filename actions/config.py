@@ -57,3 +57,16 @@ LANGUAGE_REGIONS = {"fr": "BJ", "es": "GT"}
 # Channels whose sender id is the customer's own phone number, proven by the platform
 # (WhatsApp's wa_id): a conversation there counts as verified for that number, and that number only.
 NUMBER_PROVING_CHANNELS = tuple(c for c in _env("NUMBER_PROVING_CHANNELS", "whatsapp").split(",") if c)
+
+# --- Card payment gateway (hosted checkout page, signed webhooks) --------------------------------
+PAYMENTS_BASE_URL = _env("PAYMENTS_BASE_URL", SANDBOX_URL)
+PAYMENTS_SECRET_KEY = _env("PAYMENTS_SECRET_KEY", "sk_test_sandbox")
+PAYMENTS_WEBHOOK_SECRET = _env("PAYMENTS_WEBHOOK_SECRET", "whsec_sandbox")
+PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = int(_env("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", "300"))
+
+# --- Zendesk (tickets, Help Center) through zenpy ------------------------------------------------
+ZENDESK_SUBDOMAIN = _env("ZENDESK_SUBDOMAIN", "operator")
+ZENDESK_EMAIL = _env("ZENDESK_EMAIL", "bot@operator.example")
+ZENDESK_TOKEN = _env("ZENDESK_TOKEN", "sandbox-zendesk-token")
+# Empty for the real https://<subdomain>.zendesk.com; a URL sends zenpy there instead (the sandbox).
+ZENDESK_URL = _env("ZENDESK_URL", SANDBOX_URL) if os.environ.get("ZENDESK_URL") != "" else ""

@@ -1,0 +1,99 @@
+"""The card payment gateway: hosted checkout sessions and signed webhooks (Stripe-like contract).
+
+Card numbers never pass through the assistant: it only creates a session and sends its URL.
+"""
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+import requests
+
+from actions import config
+from actions.clients import http
+from actions.clients.errors import BackendError, BackendUnavailable
+
+# ISO 4217 minor units of the currencies we sell in (XOF has none, GTQ has cents)
+MINOR_UNITS = {"XOF": 0, "GTQ": 2, "USD": 2}
+
+
+@dataclass(frozen=True)
+class Checkout:
+    id: str
+    url: Optional[str]
+    status: str  # open, complete, expired
+    payment_status: str  # unpaid, paid
+    expires_at: int
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature, timestamp or body cannot be trusted."""
+
+
+def to_minor_units(amount: float, currency: str) -> int:
+    return round(amount * 10 ** MINOR_UNITS.get(currency.upper(), 2))
+
+
+class PaymentsClient:
+    def __init__(self, base_url: str = None, secret_key: str = None):
+        self.base_url = (base_url or config.PAYMENTS_BASE_URL).rstrip("/")
+        self.secret_key = secret_key or config.PAYMENTS_SECRET_KEY
+        self._http = http.session()  # GETs retry; a POST is retried only by the caller, with its key
+
+    def _call(self, method: str, path: str, **kwargs) -> Dict[str, Any]:
+        try:
+            reply = self._http.request(method, f"{self.base_url}{path}", timeout=http.timeout(),
+                                       headers={"Authorization": f"Bearer {self.secret_key}", **kwargs.pop("headers", {})},
+                                       **kwargs)
+        except requests.RequestException as error:
+            raise BackendUnavailable(f"payments {path}: {type(error).__name__}") from None
+        if reply.status_code >= 500 or reply.status_code == 429:
+            raise BackendUnavailable(f"payments {path} answered {reply.status_code}")
+        body = reply.json()
+        if reply.status_code >= 400:
+            error = body.get("error", {})
+            raise BackendError(error.get("code") or error.get("type", "payment_error"), error.get("message", ""), reply.status_code)
+        return body
+
+    def create_checkout(self, *, amount: float, currency: str, reference: str, conversation_id: str,
+                        success_url: str, cancel_url: str, idempotency_key: str, locale: str = None) -> Checkout:
+        """A hosted payment page for `amount`; the same idempotency key always answers the same session."""
+        form = {"amount": to_minor_units(amount, currency), "currency": currency.lower(), "client_reference_id": reference,
+                "metadata[conversation_id]": conversation_id, "success_url": success_url, "cancel_url": cancel_url,
+                "mode": "payment"}
+        if locale:
+            form["locale"] = locale
+        return self._checkout(self._call("POST", "/v1/checkout/sessions", data=form,
+                                         headers={"Idempotency-Key": idempotency_key}))
+
+    def checkout(self, session_id: str) -> Checkout:
+        return self._checkout(self._call("GET", f"/v1/checkout/sessions/{session_id}"))
+
+    @staticmethod
+    def _checkout(body: Dict[str, Any]) -> Checkout:
+        return Checkout(id=body["id"], url=body.get("url"), status=body.get("status", ""),
+                        payment_status=body.get("payment_status", ""), expires_at=int(body.get("expires_at") or 0))
+
+
+def verify_webhook(raw_body: bytes, signature_header: str, secret: str = None, tolerance: int = None,
+                   now: float = None) -> Dict[str, Any]:
+    """The event of a webhook signed `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
+
+    Checks every v1 signature in constant time and refuses stale timestamps (replays).
+    """
+    secret = secret or config.PAYMENTS_WEBHOOK_SECRET
+    tolerance = config.PAYMENTS_WEBHOOK_TOLERANCE_SECONDS if tolerance is None else tolerance
+    parts = [p.split("=", 1) for p in (signature_header or "").split(",") if "=" in p]
+    timestamps = [v for k, v in parts if k.strip() == "t"]
+    signatures = [v.strip() for k, v in parts if k.strip() == "v1"]
+    if not timestamps or not signatures or not timestamps[0].strip().isdigit():
+        raise InvalidSignature("missing timestamp or signature")
+    timestamp = int(timestamps[0])
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        raise InvalidSignature("timestamp outside the tolerance")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
+    if not any(hmac.compare_digest(expected, s) for s in signatures):
+        raise InvalidSignature("signature mismatch")
+    return json.loads(raw_body)
