@@ -149,6 +149,52 @@ class Usage:
     rated_against: str  # the balance, pack or plan that paid for it
 
 
+@dataclass(frozen=True)
+class OpeningHours:
+    """One day of a store's calendar (TMF674), in the store's local time: opens/closes "08:00", None if closed."""
+
+    day: str  # monday ... sunday
+    opens: Optional[str]
+    closes: Optional[str]
+
+    @property
+    def open(self) -> bool:
+        return bool(self.opens and self.closes)
+
+
+@dataclass(frozen=True)
+class Store:
+    """A store (TMF674 geographicSite): where it is, its phone, its weekly hours in its time zone."""
+
+    id: str
+    name: str
+    street_nr: Optional[str]
+    street_name: str
+    locality: str
+    city: str
+    state: str
+    country: str
+    market: str  # countryCode: BJ, GT
+    time_zone: str
+    phone: Optional[str]
+    hours: Dict[str, OpeningHours]  # by day name
+    distance_km: Optional[float] = None  # with a lat/lon search
+
+
+@dataclass(frozen=True)
+class AddOn:
+    """A recurring add-on on a line (an AddOn product in TMF637): caller tune, music, roaming..."""
+
+    product_id: str
+    name: str
+    offering_id: Optional[str]
+    status: str
+    monthly_price: Optional[float]
+    currency: str
+    started_at: Optional[datetime]
+    renewal_at: Optional[datetime]
+
+
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -234,6 +280,37 @@ def _usage_from_json(u: Dict[str, Any]) -> Usage:
         cost=round(cost, 2), currency=currency,
         rated_against=next(((r.get("productRef") or {}).get("name") for r in rated
                             if (r.get("productRef") or {}).get("name")), ""),
+    )
+
+
+def _store_from_json(site: Dict[str, Any]) -> Store:
+    place = next(iter(site.get("place") or []), {})
+    hours, zone = {}, "UTC"
+    for day in site.get("calendar") or []:
+        zone = day.get("timeZone") or zone
+        period = next(iter(day.get("hourPeriod") or []), {}) if day.get("status") == "open" else {}
+        hours[day.get("day", "")] = OpeningHours(day.get("day", ""), period.get("startHour"), period.get("endHour"))
+    phone = next(((m.get("characteristic") or {}).get("phoneNumber") for m in site.get("contactMedium") or []
+                  if m.get("mediumType") == "phone"), None)
+    distance = site.get("distance") or {}
+    return Store(
+        id=site["id"], name=site.get("name", ""), street_nr=place.get("streetNr"), street_name=place.get("streetName") or "",
+        locality=place.get("locality") or "", city=place.get("city") or "", state=place.get("stateOrProvince") or "",
+        country=place.get("country") or "", market=place.get("countryCode") or "", time_zone=zone, phone=phone,
+        hours=hours, distance_km=float(distance["amount"]) if "amount" in distance else None,
+    )
+
+
+def _add_on_from_json(product: Dict[str, Any]) -> AddOn:
+    chars = {c["name"]: c.get("value") for c in product.get("productCharacteristic", [])}
+    recurring = next((p for p in product.get("productPrice", []) if p.get("priceType") == "recurring"), None)
+    price = ((recurring or {}).get("price") or {}).get("taxIncludedAmount") or {}
+    return AddOn(
+        product_id=product["id"], name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
+        offering_id=(product.get("productOffering") or {}).get("id"), status=product.get("status", "active"),
+        monthly_price=float(price["value"]) if "value" in price else None,
+        currency=price.get("unit") or chars.get("currency", ""), started_at=_parse_time(product.get("startDate")),
+        renewal_at=_parse_time(chars.get("renewalDate")),
     )
 
 
@@ -419,6 +496,18 @@ class BSSClient:
         found = [u for u in found if u.used_at is not None and (since is None or u.used_at >= since)]
         found.sort(key=lambda u: u.used_at, reverse=True)
         return found
+
+    # --- add-ons on a line (TMF637) ----------------------------------------------------------------
+    def add_ons(self, msisdn: str) -> List[AddOn]:
+        """The line's active add-ons (AddOn products), the oldest first."""
+        products = self._get("/productInventory/v4/product", **{"realizingResource.id": msisdn})
+        return [_add_on_from_json(p) for p in products if p.get("@type") == "AddOn" and p.get("status") == "active"]
+
+    # --- stores (TMF674) ---------------------------------------------------------------------------
+    def stores(self, city: Optional[str] = None) -> List[Store]:
+        """Stores in a city, neighbourhood or nickname (the gateway ignores case and accents), or all of them."""
+        params = {"city": city} if city else {}
+        return [_store_from_json(s) for s in self._get("/geographicSiteManagement/v4/geographicSite", **params)]
 
 
 def new_idempotency_key() -> str:

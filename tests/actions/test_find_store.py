@@ -1,0 +1,131 @@
+"""find_store against the sandbox: stores with today's hours and open/closed in their time zone, no identity."""
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from actions import stores
+from actions.stores import ActionAskCity, ActionFindStore, ValidateStoreForm
+from tests.conftest import make_tracker, user_event
+
+
+def plain(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def at(year, month, day, hour, minute=0):
+    moment = datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return lambda: moment
+
+
+async def find(dispatcher, domain, city, language):
+    events = await ActionFindStore().run(dispatcher, make_tracker([], slots={"language": language, "city": city}), domain)
+    return events, plain("\n".join(m.get("text") or "" for m in dispatcher.messages))
+
+
+def test_names():
+    assert ActionFindStore().name() == "action_find_store"
+    assert ActionAskCity().name() == "action_ask_city"
+    assert ValidateStoreForm().name() == "validate_store_form"
+
+
+async def test_cotonou_in_french_on_a_weekday_morning(operator, dispatcher, domain, monkeypatch):
+    monkeypatch.setattr(stores, "now", at(2025, 5, 7, 9))  # Wednesday 10:00 in Cotonou (UTC+1)
+    events, text = await find(dispatcher, domain, "cotonou", "fr")
+    assert text.splitlines() == [
+        "Nos boutiques à Cotonou :",
+        "• Boutique Cotonou Cadjèhoun, Boulevard de France, Cadjèhoun, Cotonou",
+        "  Aujourd'hui 08:00–19:00 · ouvert en ce moment",
+        "• Boutique Cotonou Ganhi, Avenue Clozel, Ganhi, Cotonou",
+        "  Aujourd'hui 08:00–18:00 · ouvert en ce moment",
+    ]
+    assert {"event": "slot", "timestamp": None, "name": "city", "value": None} in events
+
+
+async def test_the_clock_is_the_stores_own_time_zone(operator, dispatcher, domain, monkeypatch):
+    # 17:30 UTC is 18:30 in Cotonou: Ganhi (until 18:00) is closed, Cadjèhoun (until 19:00) still open
+    monkeypatch.setattr(stores, "now", at(2025, 5, 7, 17, 30))
+    _, text = await find(dispatcher, domain, "Cotonou", "en")
+    lines = text.splitlines()
+    assert lines[0] == "Our stores in Cotonou:"
+    assert lines[2] == "  Today 8:00 AM–7:00 PM · open now"  # Cadjèhoun
+    assert lines[4] == "  Today 8:00 AM–6:00 PM · closed now"  # Ganhi
+
+
+async def test_a_sunday_closure(operator, dispatcher, domain, monkeypatch):
+    monkeypatch.setattr(stores, "now", at(2025, 5, 11, 12))  # Sunday
+    _, text = await find(dispatcher, domain, "Cotonou", "fr")
+    assert text.count("Fermé aujourd'hui") == 2
+
+
+async def test_a_guatemala_zone_in_spanish(operator, dispatcher, domain, monkeypatch):
+    monkeypatch.setattr(stores, "now", at(2025, 5, 10, 20))  # Saturday 14:00 in Guatemala (UTC-6)
+    _, text = await find(dispatcher, domain, "zona 10", "es")
+    assert text.splitlines() == [
+        "Nuestras tiendas en Zona 10:",
+        "• Tienda Zona 10, 6a Avenida 12-45, Zona 10, Guatemala",
+        "  Hoy 9:00 a. m.–5:00 p. m. · abierta ahora",  # as Guatemala writes times (Babel es_GT)
+    ]
+
+
+async def test_accents_are_not_needed(operator, dispatcher, domain, monkeypatch):
+    monkeypatch.setattr(stores, "now", at(2025, 5, 7, 9))
+    _, text = await find(dispatcher, domain, "CADJEHOUN", "fr")
+    assert "Boutique Cotonou Cadjèhoun" in text and "Ganhi" not in text
+
+
+async def test_an_unknown_city_lists_the_cities_with_stores(operator, dispatcher, domain):
+    _, text = await find(dispatcher, domain, "Lagos", "fr")
+    assert text == "Nous n'avons pas de boutique à Lagos. Nous en avons dans ces villes :"
+    buttons = dispatcher.messages[-1]["buttons"]
+    titles = [b["title"] for b in buttons]
+    assert titles[:3] == ["Cotonou", "Parakou", "Porto-Novo"]  # Benin first in French
+    assert set(titles) == {"Cotonou", "Porto-Novo", "Parakou", "Guatemala", "Mixco", "Quetzaltenango"}
+    assert buttons[0]["payload"] == '/find_store{"city": "Cotonou"}'
+
+
+async def test_an_unknown_city_in_spanish_lists_guatemala_first(operator, dispatcher, domain):
+    _, text = await find(dispatcher, domain, "Madrid", "es")
+    assert text.startswith("No tenemos tienda en Madrid.")
+    assert dispatcher.messages[-1]["buttons"][0]["title"] == "Guatemala"
+
+
+async def test_bss_down(operator, dispatcher, domain):
+    requests.post(f"{operator}/_sandbox/faults", json={"service": "bss", "status": 503, "count": 20}, timeout=5)
+    events, text = await find(dispatcher, domain, "Cotonou", "en")
+    assert "Our systems aren't responding" in text
+    assert events[0]["name"] == "city" and events[0]["value"] is None
+
+
+@pytest.mark.parametrize("language, question", [
+    ("fr", "Dans quelle ville ou quel quartier ?"),
+    ("es", "¿En qué ciudad o zona?"),
+    ("en", "In which city or neighbourhood?"),
+])
+async def test_ask_city(dispatcher, domain, language, question):
+    await ActionAskCity().run(dispatcher, make_tracker([], slots={"language": language}), domain)
+    assert dispatcher.messages[-1]["text"] == question
+
+
+def form_tracker(text, entities=None, requested="city"):
+    return make_tracker([user_event(text, "inform", entities)], slots={"requested_slot": requested})
+
+
+async def test_extract_city_prefers_the_entity(dispatcher, domain):
+    tracker = form_tracker("à Cotonou svp", [{"entity": "city", "value": "Cotonou"}])
+    assert await ValidateStoreForm().extract_city(dispatcher, tracker, domain) == {"city": "Cotonou"}
+
+
+async def test_extract_city_takes_the_whole_answer(dispatcher, domain):
+    assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("  Zona 10 "), domain) == {"city": "Zona 10"}
+    long = await ValidateStoreForm().extract_city(dispatcher, form_tracker("x" * 100), domain)
+    assert long == {"city": "x" * 60}
+
+
+async def test_extract_city_refuses_an_answer_without_letters(dispatcher, domain):
+    assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("12345"), domain) == {}
+    assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("/find_store"), domain) == {}
+
+
+async def test_extract_city_ignores_text_when_not_asking(dispatcher, domain):
+    assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("bonjour", requested=None), domain) == {}
