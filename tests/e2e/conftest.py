@@ -116,7 +116,8 @@ def _known_texts():
 
     def pattern(text):
         parts = re.split(r"{\w+}", text.strip())
-        return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$", re.S)
+        literal = sum(len(p) for p in parts)  # how much of the text is fixed wording, not values
+        return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$", re.S), literal
 
     return {language: [pattern(t) for t in texts] for language, texts in known.items()}
 
@@ -124,9 +125,14 @@ def _known_texts():
 KNOWN = _known_texts()
 
 
+def _language_of_text(text):
+    """The language of the template that explains most of this text ("{a} de {b}" loses to a full sentence)."""
+    best = {lang: max((literal for p, literal in patterns if p.match(text)), default=-1) for lang, patterns in KNOWN.items()}
+    ranked = sorted(best.items(), key=lambda kv: -kv[1])
+    return ranked[0][0] if ranked[0][1] >= 0 and ranked[0][1] > ranked[1][1] else None
+
+
 def language_of(messages):
-    """The one language whose texts match every text the bot sent, else None."""
-    sent = [m["text"] for m in messages if "text" in m]
-    matches = [lang for lang, patterns in KNOWN.items()
-               if sent and all(any(p.match(t) for p in patterns) for t in sent)]
-    return matches[0] if len(matches) == 1 else None
+    """The one language every text the bot sent is written in, else None."""
+    languages = {_language_of_text(m["text"]) for m in messages if "text" in m}
+    return languages.pop() if len(languages) == 1 else None
