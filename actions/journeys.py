@@ -48,9 +48,14 @@ def channel_identity(tracker: Tracker) -> Optional[sessions.Identity]:
     return sessions.verify(tracker.sender_id, f"line:{msisdn}", "channel")
 
 
-def start_identification(tracker: Tracker, journey: Optional[str]) -> List[EventType]:
-    """Asks who the customer is, remembering which journey to resume afterwards."""
-    return [SlotSet("identified", False), SlotSet("pending_journey", journey), FollowupAction("identify_form")]
+# What identify_form fills: cleared before each new identification, so nothing stale is reused.
+IDENTIFICATION_SLOTS = ("phone_number", "phone_display", "otp_code", "contract_number", "document_number", "identify_status")
+
+
+def start_identification(journey: Optional[str]) -> List[EventType]:
+    """Asks who the customer is from scratch, remembering which journey to resume afterwards."""
+    return [SlotSet(s, None) for s in IDENTIFICATION_SLOTS] + [
+        SlotSet("identified", False), SlotSet("pending_journey", journey), FollowupAction("identify_form")]
 
 
 class AccountAction(Action, ABC):
@@ -71,7 +76,7 @@ class AccountAction(Action, ABC):
             # No proof held server-side (never identified, logged out, idle too long, or a forged slot).
             if tracker.get_slot("identified"):
                 say(dispatcher, tracker, "identity_expired")
-            return start_identification(tracker, self.intent)
+            return start_identification(self.intent)
         try:
             line = self.line_of(identity)
             if line is None:

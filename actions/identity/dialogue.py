@@ -20,6 +20,7 @@ from actions.clients import BackendError, BackendUnavailable
 from actions.clients.sms import SMSClient
 from actions.i18n import language_of, render, say
 from actions.identity import otp, phone, sessions
+from actions.journeys import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.journeys import JOURNEYS, bss, start_identification
 from actions.store import remember_language
 
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
 CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
 DOCUMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{4,24}[A-Za-z0-9]")
-FORM_SLOTS = ("phone_number", "phone_display", "otp_code", "contract_number", "document_number", "identify_status")
 _sms: Optional[SMSClient] = None
 
 
@@ -244,7 +244,7 @@ class ActionWhoAmI(Action):
         identity = sessions.current(tracker.sender_id)
         if identity is None:
             say(dispatcher, tracker, "identity_expired")
-            return [SlotSet(s, None) for s in FORM_SLOTS] + start_identification(tracker, None)
+            return start_identification(None)
         who = phone.masked(identity.value) if identity.kind == "line" else identity.value
         say(dispatcher, tracker, "already_identified", who=who)
         return []

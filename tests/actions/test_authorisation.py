@@ -78,3 +78,11 @@ async def test_another_channel_id_that_looks_like_a_number_proves_nothing(operat
     tracker = make_tracker([user_event("saldo", "check_balance")], slots={"language": "es"}, sender_id="50255500002")
     await ActionCheckBalance().run(dispatcher, tracker, domain)
     assert "Q35.50" not in disclosed(dispatcher)
+
+
+async def test_reidentifying_after_expiry_starts_from_scratch(operator, dispatcher, domain):
+    tracker = make_tracker([], slots={"identified": True, "language": "en", "phone_number": "+2290197000001",
+                                      "otp_code": "verified", "identify_status": "verified"})
+    events = await ActionCheckBalance().run(dispatcher, tracker, domain)
+    cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
+    assert {"phone_number", "otp_code", "identify_status"} <= cleared
