@@ -4,7 +4,6 @@ Uses its own ports so a `make run` on the same machine does not get in the way. 
 trained by `make train` (make test trains before running pytest).
 """
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,15 +13,11 @@ import pytest
 import requests
 import yaml
 
+from tests.conftest import _free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: int = 240) -> None:
@@ -44,7 +39,7 @@ def assistant(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` first")
     work = tmp_path_factory.mktemp("assistant")
-    ports = {name: free_port() for name in ("sandbox", "actions", "rasa", "webchat")}
+    ports = {name: _free_port() for name in ("sandbox", "actions", "rasa", "webchat")}
     endpoints = work / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
