@@ -5,10 +5,13 @@ A journey subclasses AccountAction and implements `serve(dispatcher, tracker, do
 `run` refuses to serve anyone whose conversation has not proved, server-side and recently, that
 it holds the line or contract (identity.sessions). Slots never decide who the customer is.
 """
+import json
 import logging
 import re
+import time
+import unicodedata
 from abc import ABC, abstractmethod
-from typing import Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -18,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions import config
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import BSSClient, Line
-from actions.i18n import say
+from actions.i18n import language_of, render, say
 from actions.identity import sessions
 
 logger = logging.getLogger(__name__)
@@ -76,7 +79,7 @@ class AccountAction(Action, ABC):
             # No proof held server-side (never identified, logged out, idle too long, or a forged slot).
             if tracker.get_slot("identified"):
                 say(dispatcher, tracker, "identity_expired")
-            return start_identification(self.intent)
+            return self.before_identification(tracker) + start_identification(self.intent)
         try:
             line = self.line_of(identity)
             if line is None:
@@ -97,6 +100,10 @@ class AccountAction(Action, ABC):
             logger.warning("%s: operator system refused: %s", self.name(), error)
             return self.on_business_error(dispatcher, tracker, error) or []
 
+    def before_identification(self, tracker: Tracker) -> List[EventType]:
+        """What to keep of the customer's request while they identify (StepJourney keeps its choices)."""
+        return []
+
     @staticmethod
     def line_of(identity: sessions.Identity) -> Optional[Line]:
         if identity.kind == "line":
@@ -114,5 +121,119 @@ class AccountAction(Action, ABC):
 
 def serve_pending(journey: Optional[str]) -> Optional[Type[AccountAction]]:
     return JOURNEYS.get(journey or "")
+
+
+# --- journeys that take several turns ----------------------------------------------------------
+# The customer's choices so far live in the `journey_draft` slot: {"journey", "values", "asking",
+# "options", "at"}. They only say what to propose next: the operator checks every value again,
+# and a money move only happens on the operation stored server-side (actions/operations.py).
+DRAFT_SLOT = "journey_draft"
+DRAFT_MINUTES = 30
+# Journey state that every other journey, and every ending, clears.
+STEP_SLOTS = (DRAFT_SLOT, "pending_journey", "awaiting_answer", "awaiting_confirmation")
+
+
+def normalised(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return re.sub(r"\s+", " ", "".join(c for c in decomposed if not unicodedata.combining(c)).lower()).strip()
+
+
+def match_option(options: Sequence[Sequence[str]], text: str) -> Optional[str]:
+    """The value of the offered option a typed answer names: its number in the list, or its title."""
+    typed = normalised(text)
+    if not typed or not options:
+        return None
+    if re.fullmatch(r"\d{1,2}", typed) and 1 <= int(typed) <= len(options):
+        return options[int(typed) - 1][0]
+    exact = [value for value, *names in options if any(normalised(n) == typed for n in names)]
+    if len(exact) == 1:
+        return exact[0]
+    inside = [value for value, *names in options
+              if any(len(typed) >= 3 and (typed in normalised(n) or normalised(n) in typed) for n in names)]
+    return inside[0] if len(set(inside)) == 1 else None
+
+
+def end_journey() -> List[EventType]:
+    return [SlotSet(DRAFT_SLOT, None), SlotSet("pending_journey", None), SlotSet("awaiting_answer", False),
+            SlotSet("awaiting_confirmation", False)]
+
+
+class StepJourney(AccountAction, ABC):
+    """An account journey that gathers choices (amount, pack, payment...) over several turns.
+
+    Each turn, `serve` merges what the customer just said into the draft and calls `advance`,
+    which either asks for the next missing choice (`ask`) or acts / proposes (`operations.propose`).
+    """
+
+    collects: Tuple[str, ...] = ()  # entities this journey reads from the customer's messages
+
+    def before_identification(self, tracker: Tracker) -> List[EventType]:
+        return [SlotSet(DRAFT_SLOT, self.draft(tracker))]
+
+    def draft(self, tracker: Tracker) -> Dict[str, Any]:
+        previous = tracker.get_slot(DRAFT_SLOT) or {}
+        fresh = {"journey": self.intent, "values": {}, "at": time.time()}
+        if previous.get("journey") != self.intent or time.time() - previous.get("at", 0) > DRAFT_MINUTES * 60:
+            previous = {}
+        if tracker.latest_action_name == "identify_form":
+            # Resuming after identification: the last message was a code, not an answer.
+            return previous or fresh
+        message = tracker.latest_message or {}
+        found = {e["entity"]: e.get("value") for e in message.get("entities", [])
+                 if e.get("entity") in self.collects and e.get("value") not in (None, "")}
+        if (message.get("intent") or {}).get("name") == self.intent and not found:
+            return {**fresh, "values": self.read(tracker, {}, None)}
+        values = dict(previous.get("values", {}))
+        asking = previous.get("asking")
+        if asking and asking not in found:
+            picked = match_option(previous.get("options") or [], message.get("text") or "")
+            if picked is not None:
+                found[asking] = picked
+        values.update(found)
+        values.update(self.read(tracker, values, asking if asking not in found else None))
+        return {"journey": self.intent, "values": values, "at": time.time()}
+
+    def read(self, tracker: Tracker, values: Dict[str, Any], asking: Optional[str]) -> Dict[str, Any]:
+        """Values this journey reads from the message text itself (an amount typed alone...)."""
+        return {}
+
+    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+        return await self.advance(dispatcher, tracker, line, self.draft(tracker))
+
+    @abstractmethod
+    async def advance(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line,
+                      draft: Dict[str, Any]) -> List[EventType]:
+        """Asks for the next missing choice, or acts on the complete draft."""
+
+    def button(self, entity: str, value: Any, title: str) -> Dict[str, str]:
+        """A button that answers this journey's question whatever NLU would make of its title."""
+        return {"title": title, "payload": f"/{self.intent}{json.dumps({entity: value}, ensure_ascii=False)}"}
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, draft: Dict[str, Any], entity: str,
+            message_key: str, options: Sequence[Tuple[str, str]] = (), extra_buttons: Sequence[Dict[str, str]] = (),
+            **values: Any) -> List[EventType]:
+        """Asks for `entity`, offering `options` (value, title) as buttons; a typed title or number also answers."""
+        message = render(message_key, language_of(tracker), **values)
+        buttons = [self.button(entity, value, title) for value, title in options] + list(extra_buttons)
+        if buttons:
+            message["buttons"] = buttons + message.get("buttons", [])
+        dispatcher.utter_message(**message)
+        draft = {**draft, "asking": entity, "options": [[value, title] for value, title in options]}
+        return [SlotSet(DRAFT_SLOT, draft), SlotSet("pending_journey", self.intent), SlotSet("awaiting_answer", True),
+                SlotSet("awaiting_confirmation", False)]
+
+
+class ActionContinueJourney(Action):
+    """An answer (`inform`) to the question a journey asked: hands it back to that journey."""
+
+    def name(self) -> Text:
+        return "action_continue_journey"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        journey = serve_pending(tracker.get_slot("pending_journey"))
+        if journey is None:
+            say(dispatcher, tracker, "nothing_asked")
+            return end_journey()
+        return await journey().run(dispatcher, tracker, domain)
 
 

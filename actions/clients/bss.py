@@ -195,6 +195,49 @@ class AddOn:
     renewal_at: Optional[datetime]
 
 
+@dataclass(frozen=True)
+class Offering:
+    """Something the catalogue sells (TMF620): a pack, an add-on or a loan pack."""
+
+    id: str
+    name: str
+    description: str  # the catalogue's own words, in the market's language
+    category: str  # pack, addon, loan
+    kind: str  # data, voice, combo, sms; roaming, music...; airtime, data (loans)
+    price: float  # one-time price, first month of an add-on, or a loan's advance
+    currency: str
+    recurring: bool
+    validity_days: Optional[int]
+    allowances: Dict[str, Allowance]
+    fee: float = 0.0  # a loan's service fee
+    reason_code: Optional[str] = None  # set on recommendations: DATA_EXHAUSTED, LOW_BALANCE...
+    affordable: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class TopUp:
+    amount: float
+    credited: float  # what reached the main balance after repaying advances
+    loan_repayment: float
+    remaining_loan_debt: float
+    balance_after: float
+    currency: str
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    """One completed productOrder item: a bought pack or add-on, a cancelled add-on, or a loan."""
+
+    product_id: str
+    offering_name: str
+    charged: float  # what was debited (0 for a loan or a cancellation)
+    payment_method: Optional[str]
+    balance_after: Optional[float]  # of the balance that paid (or that a loan credited)
+    currency: str
+    loan_debt_after: Optional[float] = None
+    loan_fee: Optional[float] = None
+
+
 def _parse_time(value: Optional[str]) -> Optional[datetime]:
     return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
@@ -314,7 +357,105 @@ def _add_on_from_json(product: Dict[str, Any]) -> AddOn:
     )
 
 
-class BSSClient:
+def _money_value(money: Optional[Dict[str, Any]]) -> Optional[float]:
+    """TMF Money {"unit", "value"} or TMF654 Quantity {"amount", "units"} as a number."""
+    if not money:
+        return None
+    value = money.get("value", money.get("amount"))
+    return float(value) if value is not None else None
+
+
+def _offering_from_json(o: Dict[str, Any]) -> Offering:
+    categories = [c.get("name") for c in o.get("category", [])]
+    prices = o.get("productOfferingPrice", [])
+    main = next((p for p in prices if p.get("name") != "serviceFee"), {})
+    fee = next((p for p in prices if p.get("name") == "serviceFee"), {})
+    validity = next((t for t in o.get("productOfferingTerm", []) if t.get("name") == "validity"), {})
+    allowances: Dict[str, Allowance] = {}
+    for use in o.get("prodSpecCharValueUse", []):
+        usage_type = next((k for k, v in ALLOWANCE_CHARACTERISTICS.items() if v == use.get("name")), None)
+        value = next(iter(use.get("productSpecCharacteristicValue") or []), {})
+        allowance = parse_allowance(usage_type, value.get("value"), value.get("unitOfMeasure")) if usage_type else None
+        if allowance is not None:
+            allowances[usage_type] = allowance
+    price = main.get("price") or {}
+    return Offering(
+        id=o["id"], name=o.get("name", o["id"]), description=o.get("description", ""),
+        category=categories[0] if categories else "", kind=categories[1] if len(categories) > 1 else "",
+        price=_money_value(price) or 0.0, currency=price.get("unit", ""), recurring=main.get("priceType") == "recurring",
+        validity_days=int((validity.get("duration") or {}).get("amount")) if validity else None,
+        allowances=allowances, fee=_money_value(fee.get("price")) or 0.0,
+        reason_code=o.get("recommendationReasonCode"), affordable=o.get("affordable"),
+    )
+
+
+def _order_result(item: Dict[str, Any]) -> OrderResult:
+    charge, loan = item.get("charge") or {}, item.get("loan") or {}
+    credited = loan.get("credited") or {}
+    amount = charge.get("amount") or loan.get("amount") or {}
+    return OrderResult(
+        product_id=(item.get("product") or {}).get("id", ""),
+        offering_name=(item.get("productOffering") or {}).get("name", ""),
+        charged=_money_value(charge.get("amount")) or 0.0, payment_method=charge.get("paymentMethod"),
+        balance_after=_money_value(charge.get("balanceAfter") or credited.get("balanceAfter")),
+        currency=amount.get("unit") or amount.get("units", ""),
+        loan_debt_after=_money_value(loan.get("loanDebtAfter")), loan_fee=_money_value(loan.get("fee")),
+    )
+
+
+class Commerce:
+    """What moves money: catalogue, orders, top-ups (mixed into BSSClient). Every move carries an idempotency key."""
+
+    def offerings(self, category: str, market: str, payment_type: str) -> List[Offering]:
+        """What the catalogue sells in a market to a payment type, cheapest first within each kind."""
+        found = self._get("/productCatalogManagement/v4/productOffering",
+                          **{"category.name": category, "market": market, "paymentType": payment_type})
+        return [_offering_from_json(o) for o in found]
+
+    def offering(self, offering_id: str) -> Optional[Offering]:
+        try:
+            return _offering_from_json(self._get(f"/productCatalogManagement/v4/productOffering/{offering_id}"))
+        except BackendError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def recommendations(self, msisdn: str) -> List[Offering]:
+        """The next best offers for a line, best first (ranked by the BSS on the line's recent usage)."""
+        return [_offering_from_json(o) for o in self._get("/productCatalogManagement/v4/productOffering",
+                                                          recommendedFor=msisdn)]
+
+    def order(self, msisdn: str, offering_id: str, payment: str, idempotency_key: str) -> OrderResult:
+        """Buys a pack or add-on, or takes a loan pack, for a line; payment "airtime" (main balance) or "wallet"."""
+        body = {"productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": offering_id},
+                                      "product": {"productCharacteristic": [{"name": "MSISDN", "value": msisdn}]}}],
+                "payment": [{"id": payment}], "channel": [{"name": "chatbot"}]}
+        reply = self._request("POST", "/productOrderingManagement/v4/productOrder", json=body,
+                              idempotency_key=idempotency_key).json()
+        return _order_result(reply["productOrderItem"][0])
+
+    def cancel_add_on(self, product_id: str, idempotency_key: str) -> OrderResult:
+        body = {"productOrderItem": [{"id": "1", "action": "delete", "product": {"id": product_id}}],
+                "channel": [{"name": "chatbot"}]}
+        reply = self._request("POST", "/productOrderingManagement/v4/productOrder", json=body,
+                              idempotency_key=idempotency_key).json()
+        return _order_result(reply["productOrderItem"][0])
+
+    def top_up(self, msisdn: str, amount: float, currency: str, payer: str, idempotency_key: str) -> TopUp:
+        """Tops up `msisdn` with `amount` from the mobile money wallet of the line `payer`."""
+        body = {"amount": {"amount": amount, "units": currency}, "usageType": "monetary",
+                "logicalResource": [{"id": msisdn, "@referredType": "MSISDN"}], "paymentMethod": {"id": "wallet"},
+                "relatedParty": [{"id": payer, "role": "payer", "@referredType": "MSISDN"}],
+                "channel": {"name": "chatbot"}}
+        reply = self._request("POST", "/prepayBalanceManagement/v4/topupBalance", json=body,
+                              idempotency_key=idempotency_key).json()
+        return TopUp(amount=amount, credited=_money_value(reply.get("creditedAmount")) or 0.0,
+                     loan_repayment=_money_value(reply.get("loanRepayment")) or 0.0,
+                     remaining_loan_debt=_money_value(reply.get("remainingLoanDebt")) or 0.0,
+                     balance_after=_money_value(reply.get("balanceAfter")) or 0.0, currency=currency)
+
+
+class BSSClient(Commerce):
     def __init__(self, base_url: str = None, token_url: str = None, client_id: str = None, client_secret: str = None):
         self.base_url = (base_url or config.BSS_BASE_URL).rstrip("/")
         self.token_url = token_url or config.BSS_TOKEN_URL

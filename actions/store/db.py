@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, create_engine
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base, sessionmaker
 
@@ -58,6 +58,26 @@ class VerifiedIdentity(Base):
     method = Column(String(16), nullable=False)  # otp, home, channel
     verified_at = Column(DateTime(timezone=True), nullable=False)
     last_seen_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class PendingOperation(Base):
+    """A money move the customer was shown and has not confirmed yet, then its outcome.
+
+    Its id is the idempotency key sent to the operator, so however often "yes" arrives
+    (the customer, or the channel redelivering), the money moves once.
+    """
+
+    __tablename__ = "pending_operation"
+    id = Column(String(36), primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    subject = Column(String(64), nullable=False)  # the identity it was proposed to
+    journey = Column(String(32), nullable=False)  # top_up, buy_pack...
+    kind = Column(String(32), nullable=False)  # which executor runs it
+    params = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False)  # proposed, executing, done, failed, cancelled, superseded
+    result = Column(JSON, nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False)
 
 
 @lru_cache(maxsize=None)
