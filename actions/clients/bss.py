@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -441,6 +441,16 @@ class Commerce:
                               idempotency_key=idempotency_key).json()
         return _order_result(reply["productOrderItem"][0])
 
+    def pay_bill_from_wallet(self, account_id: str, bill_id: str, amount: float, currency: str, payer: str,
+                             idempotency_key: str) -> str:
+        """Pays a bill from the mobile money wallet of the line `payer` (TMF676); answers the payment id."""
+        total = {"unit": currency, "value": amount}
+        body = {"account": {"id": account_id}, "paymentMethod": {"id": "wallet"}, "totalAmount": total,
+                "paymentItem": [{"item": {"id": bill_id}, "totalAmount": total}], "payer": {"id": payer},
+                "channel": {"name": "chatbot"}}
+        return self._request("POST", "/paymentManagement/v4/payment", json=body,
+                             idempotency_key=idempotency_key).json()["id"]
+
     def top_up(self, msisdn: str, amount: float, currency: str, payer: str, idempotency_key: str) -> TopUp:
         """Tops up `msisdn` with `amount` from the mobile money wallet of the line `payer`."""
         body = {"amount": {"amount": amount, "units": currency}, "usageType": "monetary",
@@ -455,7 +465,91 @@ class Commerce:
                      balance_after=_money_value(reply.get("balanceAfter")) or 0.0, currency=currency)
 
 
-class BSSClient(Commerce):
+@dataclass(frozen=True)
+class Appointment:
+    """A store visit (TMF646 appointment) on the store's shared agenda of 30-minute slots."""
+
+    id: str
+    store_id: str
+    store_name: str
+    start: datetime  # aware, UTC
+    status: str  # confirmed, cancelled
+
+
+def _appointment_from_json(a: Dict[str, Any]) -> Appointment:
+    place = a.get("relatedPlace") or {}
+    return Appointment(id=a["id"], store_id=place.get("id", ""), store_name=place.get("name", ""),
+                       start=_parse_time((a.get("validFor") or {}).get("startDateTime")), status=a.get("status", ""))
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _path_id(value: str) -> str:
+    """An id that goes into a URL path: only what the gateway's ids are made of."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", str(value or "")):
+        raise BackendError("ERR_NOT_FOUND", f"not an id: {value!r}", 404)
+    return value
+
+
+class Appointments:
+    """Store visits (TMF674 stores, TMF646 appointments; mixed into BSSClient). Nothing here moves money:
+    the store's agenda itself refuses a slot already held (409 ERR_SLOT_TAKEN), whoever asked first."""
+
+    APPOINTMENT = "/appointment/v4/appointment"
+
+    def store(self, store_id: str) -> Optional[Store]:
+        try:
+            return _store_from_json(self._get(f"/geographicSiteManagement/v4/geographicSite/{_path_id(store_id)}"))
+        except BackendError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def free_slots(self, store_id: str, start: datetime = None, end: datetime = None) -> List[datetime]:
+        """The store's free slot starts (aware UTC), soonest first; within [start, end] if given.
+        A POST, but a search: it changes nothing and may be repeated."""
+        body: Dict[str, Any] = {"relatedPlace": {"id": store_id, "@referredType": "GeographicSite"}}
+        window = {k: _utc_text(v) for k, v in (("startDateTime", start), ("endDateTime", end)) if v is not None}
+        if window:
+            body["requestedTimeSlot"] = [{"validFor": window}]
+        reply = self._request("POST", "/appointment/v4/searchTimeSlot", json=body).json()
+        return sorted(_parse_time(s["validFor"]["startDateTime"]) for s in reply.get("availableTimeSlot") or [])
+
+    def book_appointment(self, store_id: str, start: datetime, party: Dict[str, Any], msisdn: Optional[str],
+                         description: str, idempotency_key: str) -> Appointment:
+        """Takes the slot starting at `start` for `party` (409 ERR_SLOT_TAKEN if someone holds it,
+        400 ERR_INVALID_SLOT if it is not a slot of that store's agenda)."""
+        body = {"relatedPlace": {"id": store_id, "@referredType": "GeographicSite"},
+                "validFor": {"startDateTime": _utc_text(start)}, "category": "storeVisit", "description": description,
+                "relatedParty": [party],
+                "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": msisdn}}] if msisdn else []}
+        reply = self._request("POST", self.APPOINTMENT, json=body, idempotency_key=idempotency_key)
+        return _appointment_from_json(reply.json())
+
+    def reschedule_appointment(self, appointment_id: str, start: datetime) -> Appointment:
+        reply = self._request("PATCH", f"{self.APPOINTMENT}/{_path_id(appointment_id)}",
+                              json={"validFor": {"startDateTime": _utc_text(start)}})
+        return _appointment_from_json(reply.json())
+
+    def cancel_appointment(self, appointment_id: str) -> Appointment:
+        """Cancels and frees the slot (409 ERR_NOT_MODIFIABLE if already cancelled)."""
+        reply = self._request("PATCH", f"{self.APPOINTMENT}/{_path_id(appointment_id)}", json={"status": "cancelled"})
+        return _appointment_from_json(reply.json())
+
+    def appointments(self, party_id: str, since: Optional[datetime] = None) -> List[Appointment]:
+        """The party's confirmed appointments still to come (after `since`, default now), soonest first."""
+        since = since or datetime.now(timezone.utc)
+        found = self._get(self.APPOINTMENT, **{"relatedParty.id": party_id, "status": "confirmed",
+                                               "validFor.startDateTime.gte": _utc_text(since)})
+        mine = [_appointment_from_json(a) for a in found
+                if any(p.get("id") == party_id for p in a.get("relatedParty") or [])]  # whatever the gateway filters
+        return sorted((a for a in mine if a.status == "confirmed" and a.start and a.start >= since),
+                      key=lambda a: a.start)
+
+
+class BSSClient(Appointments, Commerce):
     def __init__(self, base_url: str = None, token_url: str = None, client_id: str = None, client_secret: str = None):
         self.base_url = (base_url or config.BSS_BASE_URL).rstrip("/")
         self.token_url = token_url or config.BSS_TOKEN_URL
@@ -566,23 +660,33 @@ class BSSClient(Commerce):
         params = {"billingAccount.id": account_id}
         if limit:
             params["limit"] = limit
-        found = []
-        for b in self._get("/customerBillManagement/v4/customerBill", **params):
-            amount = b.get("amountDue") or b.get("taxIncludedAmount") or {}
-            remaining = b.get("remainingAmount") or {}
-            period = b.get("billingPeriod") or {}
-            document = next((d for d in b.get("billDocument", []) if d.get("mimeType", "application/pdf")
-                             == "application/pdf" and d.get("url")), None)
-            found.append(Bill(
-                id=b["id"], bill_no=b.get("billNo", b["id"]), bill_date=_parse_time(b.get("billDate")),
-                due_date=_parse_time(b.get("paymentDueDate")), period_start=_parse_time(period.get("startDateTime")),
-                period_end=_parse_time(period.get("endDateTime")), amount=float(amount.get("value", 0)),
-                remaining=float(remaining.get("value", amount.get("value", 0))),
-                currency=amount.get("unit") or remaining.get("unit", ""), state=b.get("state", ""),
-                document_url=self.absolute_url(document["url"]) if document else None,
-            ))
+        found = [self._bill(b) for b in self._get("/customerBillManagement/v4/customerBill", **params)]
         found.sort(key=lambda bill: bill.bill_date.timestamp() if bill.bill_date else 0, reverse=True)
         return found
+
+    def bill(self, bill_id: str) -> Optional[Bill]:
+        """One bill by its id (CB-0003-003), whichever account it is on; None if there is no such bill."""
+        try:
+            return self._bill(self._get(f"/customerBillManagement/v4/customerBill/{quote(bill_id, safe='')}"))
+        except BackendError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def _bill(self, b: Dict[str, Any]) -> Bill:
+        amount = b.get("amountDue") or b.get("taxIncludedAmount") or {}
+        remaining = b.get("remainingAmount") or {}
+        period = b.get("billingPeriod") or {}
+        document = next((d for d in b.get("billDocument", []) if d.get("mimeType", "application/pdf")
+                         == "application/pdf" and d.get("url")), None)
+        return Bill(
+            id=b["id"], bill_no=b.get("billNo", b["id"]), bill_date=_parse_time(b.get("billDate")),
+            due_date=_parse_time(b.get("paymentDueDate")), period_start=_parse_time(period.get("startDateTime")),
+            period_end=_parse_time(period.get("endDateTime")), amount=float(amount.get("value", 0)),
+            remaining=float(remaining.get("value", amount.get("value", 0))),
+            currency=amount.get("unit") or remaining.get("unit", ""), state=b.get("state", ""),
+            document_url=self.absolute_url(document["url"]) if document else None,
+        )
 
     def absolute_url(self, url: str) -> str:
         """A link the gateway gave relative ('/bss/documents/...') on the gateway's scheme and host."""
