@@ -63,6 +63,12 @@ PAYMENTS_BASE_URL = _env("PAYMENTS_BASE_URL", SANDBOX_URL)
 PAYMENTS_SECRET_KEY = _env("PAYMENTS_SECRET_KEY", "sk_test_sandbox")
 PAYMENTS_WEBHOOK_SECRET = _env("PAYMENTS_WEBHOOK_SECRET", "whsec_sandbox")
 PAYMENTS_WEBHOOK_TOLERANCE_SECONDS = int(_env("PAYMENTS_WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Where the hosted payment page sends the customer back after paying or giving up: the web chat page.
+PAYMENTS_SUCCESS_URL = _env("PAYMENTS_SUCCESS_URL", "http://127.0.0.1:8080/")
+PAYMENTS_CANCEL_URL = _env("PAYMENTS_CANCEL_URL", "http://127.0.0.1:8080/")
+# The webhook connector (connectors/payment_webhook.py): a delivery still being handled after this many
+# seconds is presumed dead, and a redelivery of the same event takes it over (else it answers 409: retry).
+PAYMENTS_WEBHOOK_STALE_CLAIM_SECONDS = int(_env("PAYMENTS_WEBHOOK_STALE_CLAIM_SECONDS", "120"))
 
 # --- Zendesk (tickets, Help Center) through zenpy ------------------------------------------------
 ZENDESK_SUBDOMAIN = _env("ZENDESK_SUBDOMAIN", "operator")
@@ -70,3 +76,17 @@ ZENDESK_EMAIL = _env("ZENDESK_EMAIL", "bot@operator.example")
 ZENDESK_TOKEN = _env("ZENDESK_TOKEN", "sandbox-zendesk-token")
 # Empty for the real https://<subdomain>.zendesk.com; a URL sends zenpy there instead (the sandbox).
 ZENDESK_URL = _env("ZENDESK_URL", SANDBOX_URL) if os.environ.get("ZENDESK_URL") != "" else ""
+
+# --- Self-service money moves -------------------------------------------------------------------
+def _per_market(text: str) -> dict:
+    """'BJ:500,1000;GT:10,25' -> {"BJ": [500.0, 1000.0], "GT": [10.0, 25.0]}"""
+    found = {}
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        market, _, values = part.partition(":")
+        found[market.strip()] = [float(v) for v in values.split(",") if v.strip()]
+    return found
+
+
+# Top-up amounts the operator accepts (min, max) and the ones offered as buttons, per market.
+TOPUP_LIMITS = {m: tuple(v) for m, v in _per_market(_env("TOPUP_LIMITS", "BJ:100,100000;GT:5,1000")).items()}
+TOPUP_CHOICES = _per_market(_env("TOPUP_CHOICES", "BJ:500,1000,2000,5000;GT:10,25,50,100"))

@@ -129,8 +129,11 @@ def operator(sandbox, monkeypatch):
     monkeypatch.setattr(config, "BSS_BASE_URL", f"{sandbox}/tmf-api")
     monkeypatch.setattr(config, "BSS_TOKEN_URL", f"{sandbox}/oauth/token")
     monkeypatch.setattr(config, "SMS_SENDSMS_URL", f"{sandbox}/cgi-bin/sendsms")
+    monkeypatch.setattr(config, "PAYMENTS_BASE_URL", sandbox)
     monkeypatch.setattr(journeys, "_bss", None)
     monkeypatch.setattr(dialogue, "_sms", None)
+    from actions import topups
+    monkeypatch.setattr(topups, "_payments", None)
     return sandbox
 
 
