@@ -5,6 +5,7 @@ The catalogue is the operator's (TMF620), for the customer's market and payment 
 placed with the pending operation's id as Idempotency-Key (actions/operations.py).
 """
 import re
+from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Tracker
@@ -79,6 +80,10 @@ class Purchase(StepJourney):
     collects = ("pack", "option", "payment_method")
     ask_key = "pack_ask_choice"
     none_key = "pack_none_available"
+
+    @abstractmethod
+    def name(self) -> Text:
+        """Each purchase journey has its own action (and this base none)."""
 
     def catalogue(self, line: Line) -> List[Offering]:
         return bss().offerings(self.category, line.market, line.payment_type)

@@ -25,7 +25,9 @@ wait_for() {  # url, name, seconds
   echo "  $2 did not answer on $1 within $3 s: see logs/" >&2; return 1
 }
 
-$BIN/python -m sandbox --port 5080 >logs/sandbox.log 2>&1 & pids+=($!)
+# The hosted payment page's signed webhooks go to Rasa's payment connector (connectors/payment_webhook.py).
+SANDBOX_PAYMENT_WEBHOOK_URL=${SANDBOX_PAYMENT_WEBHOOK_URL:-http://localhost:5005/webhooks/payment_webhook/webhook} \
+  $BIN/python -m sandbox --port 5080 >logs/sandbox.log 2>&1 & pids+=($!)
 wait_for http://localhost:5080/health "operator sandbox" 60
 $BIN/rasa run actions --port 5055 >logs/actions.log 2>&1 & pids+=($!)
 wait_for http://localhost:5055/health "action server" 60

@@ -47,7 +47,9 @@ def assistant(tmp_path_factory):
         f"  db: {work / 'tracker.db'}\n")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
            "SANDBOX_DB_URL": f"sqlite:///{work / 'sandbox.db'}", "SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
-           "PYTHONPATH": str(ROOT)}
+           "PYTHONPATH": str(ROOT),
+           # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
+           "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook"}
     commands = {
         "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ports["actions"])],
