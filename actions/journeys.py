@@ -231,7 +231,7 @@ class ActionContinueJourney(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         journey = serve_pending(tracker.get_slot("pending_journey"))
-        if journey is None:
+        if journey is None or not tracker.get_slot("awaiting_answer"):
             say(dispatcher, tracker, "nothing_asked")
             return end_journey()
         return await journey().run(dispatcher, tracker, domain)

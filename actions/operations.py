@@ -20,12 +20,14 @@ from sqlalchemy import select, update
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import Line
 from actions.i18n import language_of, render, say
-from actions.journeys import DRAFT_SLOT, AccountAction, end_journey
+from actions.journeys import DRAFT_SLOT, AccountAction, ActionContinueJourney, end_journey, serve_pending
 from actions.store.db import PendingOperation, session
 
 logger = logging.getLogger(__name__)
 # How long a proposal may wait for its "yes".
 CONFIRM_MINUTES = 10
+# A "yes" this soon after a move was done is taken as a repeat of the one that did it.
+REPEAT_MINUTES = 5
 # kind -> the function that moves the money and tells the customer; it returns what to remember.
 Executor = Callable[[CollectingDispatcher, Tracker, Line, Dict[str, Any], str], Dict[str, Any]]
 EXECUTORS: Dict[str, Executor] = {}
@@ -168,3 +170,37 @@ class ActionCancelOperation(Action):
                       .values(status="cancelled", updated_at=_now()))
         say(dispatcher, tracker, "operation_cancelled")
         return end_journey()
+
+
+class ActionYes(Action):
+    """"Yes": confirms the money move waiting for it, else answers the journey's question, else asks what next."""
+
+    def name(self) -> Text:
+        return "action_yes"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("awaiting_confirmation"):
+            return await ActionConfirmOperation().run(dispatcher, tracker, domain)
+        if tracker.get_slot("awaiting_answer") and serve_pending(tracker.get_slot("pending_journey")):
+            return await ActionContinueJourney().run(dispatcher, tracker, domain)
+        operation = latest(tracker.sender_id)
+        if operation is not None and operation.status == "done" and \
+                _now() - _aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
+            # the same "yes" again (the customer, or the channel redelivering): it was done, once
+            say(dispatcher, tracker, "operation_already_done")
+            return []
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
+
+
+class ActionNo(Action):
+    """"No": drops the pending money move or journey (nothing moves), else asks what next."""
+
+    def name(self) -> Text:
+        return "action_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("awaiting_confirmation") or tracker.get_slot("awaiting_answer"):
+            return await ActionCancelOperation().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []

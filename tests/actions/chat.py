@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.journeys import JOURNEYS, ActionContinueJourney
-from actions.operations import ActionCancelOperation, ActionConfirmOperation
+from actions.operations import ActionNo, ActionYes
 
 
 class Chat:
@@ -25,7 +25,7 @@ class Chat:
         message = {"text": text, "intent": {"name": intent, "confidence": 0.95},
                    "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()]}
         if action is None:
-            action = {"affirm": ActionConfirmOperation, "deny": ActionCancelOperation,
+            action = {"affirm": ActionYes, "deny": ActionNo,
                       "inform": ActionContinueJourney}.get(intent) or JOURNEYS[intent]
         tracker = Tracker(sender_id=self.sender_id, slots=dict(self.slots), latest_message=message,
                           events=[{"event": "user", "text": text, "parse_data": message}], paused=False,

@@ -89,8 +89,9 @@ async def test_no_answers_no_money_moves(operator, domain):
     chat = chat_as(domain, f"line:{AWA}", "fr")
     await chat.say("recharge 1000 avec mobile money", "top_up", {"amount": "1000", "payment_method": "wallet"})
     text = await chat.say("non", "deny")
-    assert "rien n'a été débité" in text
-    assert (await chat.say("oui", "affirm")).startswith("Il n'y a rien à valider")
+    assert "rien n'a été changé ni débité" in text
+    await chat.say("oui", "affirm")  # nothing pending any more: "what else can I do?"
+    assert [r["response"] for r in chat.replies] == ["utter_anything_else"]
     assert buckets(operator, AWA, "wallet") == 15000
 
 
@@ -241,3 +242,25 @@ async def test_a_journey_needs_an_identity_first(operator, domain):
     assert events_text == ""
     assert chat.slots["pending_journey"] == "top_up"
     assert chat.slots["journey_draft"]["values"] == {"amount": "1000"}
+
+
+async def test_a_timeout_while_moving_money_is_retried_with_the_same_key(operator, domain, monkeypatch):
+    from actions import operations
+    from actions.clients import BackendUnavailable
+
+    real, keys = operations.EXECUTORS["top_up_wallet"], []
+
+    def flaky(dispatcher, tracker, line, params, key):
+        keys.append(key)
+        if len(keys) == 1:
+            real(dispatcher, tracker, line, params, key)  # the money moved, but the answer was lost
+            raise BackendUnavailable("read timeout")
+        return real(dispatcher, tracker, line, params, key)
+
+    monkeypatch.setitem(operations.EXECUTORS, "top_up_wallet", flaky)
+    chat = chat_as(domain, f"line:{AWA}", "en")
+    await chat.say("top up 1000 from wallet", "top_up", {"amount": "1000", "payment_method": "wallet"})
+    assert "Nothing will be charged twice" in await chat.say("yes", "affirm")
+    assert "topped up" in await chat.say("yes", "affirm")
+    assert keys[0] == keys[1]
+    assert buckets(operator, AWA, "wallet") == 14000  # once, thanks to the idempotency key

@@ -48,6 +48,8 @@ def assistant(tmp_path_factory):
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
            "SANDBOX_DB_URL": f"sqlite:///{work / 'sandbox.db'}", "SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
            "PYTHONPATH": str(ROOT),
+           # many conversations identify the same fixture customers within minutes
+           "OTP_RESEND_SECONDS": "0", "OTP_MAX_SENDS_PER_HOUR": "1000",
            # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
            "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook"}
     commands = {
