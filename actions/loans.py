@@ -1,6 +1,6 @@
 """Loans (airtime and data advances): debt, credit limit, what is still available (check_loan),
 and borrowing one (request_loan), repaid automatically from the next top-up."""
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -69,6 +69,13 @@ class ActionRequestLoan(StepJourney):
 
     def name(self) -> Text:
         return "action_request_loan"
+
+    def read(self, tracker: Tracker, values: Dict[str, Any], asking: Optional[str]) -> Dict[str, Any]:
+        """An amount typed in the message ("lend me 500") when no entity carried it."""
+        if any(values.get(k) for k in ("amount", "pack", "option")):
+            return {}
+        text = (tracker.latest_message or {}).get("text") or ""
+        return {"amount": text} if not text.startswith("/") and parse_amount(text) is not None else {}
 
     async def advance(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line,
                       draft: Dict[str, Any]) -> List[EventType]:

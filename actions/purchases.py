@@ -88,6 +88,13 @@ class Purchase(StepJourney):
     def catalogue(self, line: Line) -> List[Offering]:
         return bss().offerings(self.category, line.market, line.payment_type)
 
+    def read(self, tracker: Tracker, values: Dict[str, Any], asking: Optional[str]) -> Dict[str, Any]:
+        """A size typed in the message ("the 5 GB one") when no entity named the offer."""
+        if values.get("option") or SIZE.search(normalised(str(values.get("pack") or ""))):
+            return {}
+        size = SIZE.search(normalised((tracker.latest_message or {}).get("text") or ""))
+        return {"pack": size.group(0)} if size else {}  # the entity ("data pack") said less than the text
+
     async def advance(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line,
                       draft: Dict[str, Any]) -> List[EventType]:
         language = language_of(tracker)

@@ -197,7 +197,10 @@ class ActionStartIdentification(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return [SlotSet(s, None) for s in FORM_SLOTS] + [SlotSet("pending_journey", intent if intent in JOURNEYS else None)]
+        journey = JOURNEYS.get(intent or "")
+        # What the customer already said ("top up 1000") waits for them while they identify.
+        kept = journey().before_identification(tracker) if journey else []
+        return [SlotSet(s, None) for s in FORM_SLOTS] + kept + [SlotSet("pending_journey", intent if journey else None)]
 
 
 class ActionIdentificationDone(Action):

@@ -264,3 +264,18 @@ async def test_a_timeout_while_moving_money_is_retried_with_the_same_key(operato
     assert "topped up" in await chat.say("yes", "affirm")
     assert keys[0] == keys[1]
     assert buckets(operator, AWA, "wallet") == 14000  # once, thanks to the idempotency key
+
+
+async def test_what_was_asked_before_identification_is_kept_for_after_it(operator, domain):
+    from actions.identity.dialogue import ActionStartIdentification
+    from actions.purchases import ActionBuyPack
+
+    chat = Chat(domain, "en")
+    chat.slots["identified"] = False
+    await chat.say("buy the 5 GB data pack", "buy_pack", {"pack": "5 GB"}, action=ActionStartIdentification)
+    assert chat.slots["pending_journey"] == "buy_pack"
+    assert chat.slots["journey_draft"]["values"] == {"pack": "5 GB"}
+    sessions.verify("test-user", f"line:{JOHN}", "otp")
+    chat.latest_action = "identify_form"  # resumed by action_identification_done, after the code
+    text = await chat.say("123456", "inform", action=ActionBuyPack)
+    assert "Pass Internet 5 Go costs 2,500 FCFA" in text
