@@ -5,10 +5,11 @@ No identity needed: where the stores are is public. The city comes from store_fo
 import re
 import unicodedata
 from datetime import datetime, time, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import pytz
 from babel.dates import format_time
+from babel.numbers import format_decimal
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -89,6 +90,17 @@ def known_cities(language: str) -> List[str]:
     return cities
 
 
+def shared_location(tracker: Tracker) -> Optional[Tuple[float, float]]:
+    """(latitude, longitude) of a location the customer shared: the `location` entity "lat,lon" that the
+    channel connectors (WhatsApp, Messenger) send, as in /find_store{"location": "6.3654,2.4183"}."""
+    for entity in tracker.latest_message.get("entities") or []:
+        if entity.get("entity") == "location":
+            match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", str(entity.get("value")))
+            if match and abs(float(match.group(1))) <= 90 and abs(float(match.group(2))) <= 180:
+                return float(match.group(1)), float(match.group(2))
+    return None
+
+
 class ActionFindStore(Action):
     def name(self) -> Text:
         return "action_find_store"
@@ -97,6 +109,9 @@ class ActionFindStore(Action):
         language = language_of(tracker)
         city = (tracker.get_slot("city") or "").strip()
         events: List[EventType] = [SlotSet("city", None)]  # the next search asks again
+        point = shared_location(tracker)
+        if point:
+            return events + self.near(dispatcher, tracker, point)
         if not city:
             say(dispatcher, tracker, "ask_city")
             return events
@@ -117,6 +132,29 @@ class ActionFindStore(Action):
         dispatcher.utter_message(text="\n".join([header] + [f"• {store_row(s, moment, language)}" for s in stores]))
         return events
 
+    @staticmethod
+    def near(dispatcher: CollectingDispatcher, tracker: Tracker, point: Tuple[float, float]) -> List[EventType]:
+        language = language_of(tracker)
+        try:
+            stores = bss().stores_near(*point)[:MAX_STORES]
+        except BackendUnavailable:
+            say(dispatcher, tracker, "backend_unavailable")
+            return []
+        except BackendError:
+            say(dispatcher, tracker, "backend_refused")
+            return []
+        if not stores:
+            say(dispatcher, tracker, "ask_city")
+            return []
+        moment, locale = now(), BABEL_LOCALES.get(language, "en")
+        rows = []
+        for store in stores:
+            name, _, hours = store_row(store, moment, language).partition("\n")
+            distance = format_decimal(round(store.distance_km or 0, 1), locale=locale)
+            rows.append(f"• {name} ({distance} km)" + (f"\n{hours}" if hours else ""))
+        dispatcher.utter_message(text="\n".join([render("stores_near_header", language)["text"]] + rows))
+        return []
+
 
 class ActionAskCity(Action):
     def name(self) -> Text:
@@ -135,6 +173,11 @@ def city_entity(tracker: Tracker) -> Optional[str]:
 class ValidateStoreForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_store_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> List[Text]:
+        # a shared location needs no city: the stores nearest to it are the answer
+        return [] if shared_location(tracker) else domain_slots
 
     async def extract_city(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         entity = city_entity(tracker)

@@ -754,6 +754,11 @@ class BSSClient(Appointments, Commerce):
         params = {"city": city} if city else {}
         return [_store_from_json(s) for s in self._get("/geographicSiteManagement/v4/geographicSite", **params)]
 
+    def stores_near(self, latitude: float, longitude: float) -> List[Store]:
+        """Stores nearest first from a point (a location the customer shared), each with its distance."""
+        return [_store_from_json(s) for s in self._get("/geographicSiteManagement/v4/geographicSite",
+                                                       lat=latitude, lon=longitude)]
+
 
 def new_idempotency_key() -> str:
     return str(uuid.uuid4())

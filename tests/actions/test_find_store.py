@@ -129,3 +129,23 @@ async def test_extract_city_refuses_an_answer_without_letters(dispatcher, domain
 
 async def test_extract_city_ignores_text_when_not_asking(dispatcher, domain):
     assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("bonjour", requested=None), domain) == {}
+
+
+@pytest.mark.parametrize("language, header", [("fr", "Les agences les plus proches de vous :"),
+                                              ("es", "Las tiendas más cercanas a usted:"),
+                                              ("en", "The stores nearest to you:")])
+async def test_a_shared_location_lists_the_nearest_stores_with_their_distance(operator, dispatcher, domain, language,
+                                                                              header):
+    shared = user_event('/find_store{"location": "6.3600,2.4100"}', "find_store",  # central Cotonou
+                        [{"entity": "location", "value": "6.3600,2.4100"}])
+    tracker = make_tracker([shared], slots={"language": language})
+    assert await ValidateStoreForm().required_slots(["city"], dispatcher, tracker, domain) == []
+    await ActionFindStore().run(dispatcher, tracker, domain)
+    lines = plain(dispatcher.messages[0]["text"]).splitlines()
+    assert lines[0] == header
+    assert "Cotonou" in lines[1] and lines[1].endswith(" km)")
+
+
+async def test_a_nonsense_location_is_ignored(operator, dispatcher, domain):
+    tracker = make_tracker([user_event("x", "find_store", [{"entity": "location", "value": "999,abc"}])])
+    assert await ValidateStoreForm().required_slots(["city"], dispatcher, tracker, domain) == ["city"]
