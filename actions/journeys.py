@@ -166,6 +166,7 @@ class StepJourney(AccountAction, ABC):
     """
 
     collects: Tuple[str, ...] = ()  # entities this journey reads from the customer's messages
+    answers_no = False  # True: a "no" while it waits for an answer goes to it (else "no" stops the journey)
 
     def before_identification(self, tracker: Tracker) -> List[EventType]:
         return [SlotSet(DRAFT_SLOT, self.draft(tracker))]

@@ -200,6 +200,11 @@ class ActionNo(Action):
         return "action_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        journey = serve_pending(tracker.get_slot("pending_journey"))
+        if tracker.get_slot("awaiting_answer") and not tracker.get_slot("awaiting_confirmation") and \
+                getattr(journey, "answers_no", False):
+            # the journey asked a question "no" answers ("did this article help?")
+            return await ActionContinueJourney().run(dispatcher, tracker, domain)
         if tracker.get_slot("awaiting_confirmation") or tracker.get_slot("awaiting_answer"):
             return await ActionCancelOperation().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_anything_else")
