@@ -48,7 +48,7 @@ def channel_identity(tracker: Tracker) -> Optional[sessions.Identity]:
     msisdn = "+" + tracker.sender_id.lstrip("+")
     if not re.fullmatch(r"\+\d{8,15}", msisdn) or bss().line(msisdn) is None:
         return None
-    return sessions.verify(tracker.sender_id, f"line:{msisdn}", "channel")
+    return sessions.verify(tracker.sender_id, f"line:{msisdn}", "channel", tracker.get_latest_input_channel())
 
 
 # What identify_form fills: cleared before each new identification, so nothing stale is reused.

@@ -66,7 +66,7 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, msisdn: str) -
 
 
 def identified(tracker: Tracker, subject: str, method: str) -> Dict[str, Any]:
-    sessions.verify(tracker.sender_id, subject, method)
+    sessions.verify(tracker.sender_id, subject, method, tracker.get_latest_input_channel())
     # From now on the language memory follows the customer, whatever the channel.
     remember_language(subject, language_of(tracker))
     return {"identified": True, "identify_status": "verified"}

@@ -6,11 +6,11 @@ are never trusted for who the customer is.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import List, Optional
 
 from actions import config
 from actions.identity.otp import _aware, now
-from actions.store.db import VerifiedIdentity, session
+from actions.store.db import ChannelLink, VerifiedIdentity, session
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,28 @@ class Identity:
         return self.subject.split(":", 1)[1]
 
 
-def verify(conversation_id: str, subject: str, method: str) -> Identity:
-    """Records that this conversation proved it holds `subject` (replacing any earlier identity)."""
+def verify(conversation_id: str, subject: str, method: str, channel: Optional[str] = None) -> Identity:
+    """Records that this conversation proved it holds `subject` (replacing any earlier identity), and
+    links the channel user to the customer for their history on other channels."""
     moment = now()
     with session() as s, s.begin():
         row = s.get(VerifiedIdentity, conversation_id) or VerifiedIdentity(conversation_id=conversation_id)
         row.subject, row.method, row.verified_at, row.last_seen_at = subject, method, moment, moment
         s.add(row)
+        link = s.get(ChannelLink, (conversation_id, subject))
+        if link is None:
+            s.add(ChannelLink(conversation_id=conversation_id, subject=subject, channel=channel or "unknown",
+                              first_linked_at=moment, last_verified_at=moment))
+        else:
+            link.last_verified_at = moment
     return Identity(conversation_id, subject, method, moment)
+
+
+def linked_conversations(subject: str) -> List[ChannelLink]:
+    """Every channel user who proved they hold `subject`, most recently verified first."""
+    with session() as s:
+        rows = s.query(ChannelLink).filter(ChannelLink.subject == subject).all()
+    return sorted(rows, key=lambda r: _aware(r.last_verified_at), reverse=True)
 
 
 def forget(conversation_id: str) -> Optional[str]:

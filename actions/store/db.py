@@ -61,6 +61,20 @@ class VerifiedIdentity(Base):
     last_seen_at = Column(DateTime(timezone=True), nullable=False)
 
 
+class ChannelLink(Base):
+    """A channel user who proved they hold a line or contract: the same customer across channels.
+
+    Kept after logout (it is history, not access): access always needs a fresh identification.
+    """
+
+    __tablename__ = "channel_link"
+    conversation_id = Column(String(128), primary_key=True)  # the channel's user id as Rasa's sender id
+    subject = Column(String(64), primary_key=True)
+    channel = Column(String(32), nullable=False)  # whatsapp, messenger, zendesk, socketio, rest...
+    first_linked_at = Column(DateTime(timezone=True), nullable=False)
+    last_verified_at = Column(DateTime(timezone=True), nullable=False)
+
+
 class PendingOperation(Base):
     """A money move the customer was shown and has not confirmed yet, then its outcome.
 

@@ -108,3 +108,16 @@ async def test_logout_ends_the_identity(operator, dispatcher, domain):
     sessions.verify("conv-1", "line:+50255500002", "otp")
     await ActionLogout().run(dispatcher, make_tracker([], sender_id="conv-1"), domain)
     assert sessions.authorise("conv-1") is None
+
+
+def test_every_channel_a_customer_proved_is_linked_to_them_and_kept_after_logout():
+    from actions.identity import sessions
+
+    sessions.verify("33612345", "line:+2290197000001", "channel", "whatsapp")
+    sessions.verify("psid-77", "line:+2290197000001", "otp", "messenger")
+    sessions.verify("psid-77", "line:+2290197000001", "otp", "messenger")  # again: one link, refreshed
+    sessions.verify("web-1", "line:+50255500002", "otp", "socketio")
+    sessions.forget("psid-77")
+    links = sessions.linked_conversations("line:+2290197000001")
+    assert [(l.conversation_id, l.channel) for l in links] == [("psid-77", "messenger"), ("33612345", "whatsapp")]
+    assert sessions.current("psid-77") is None  # history, not access
