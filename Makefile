@@ -13,12 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate pytest train shell eval browser-deps clean help
+.PHONY: install run test validate pytest train shell eval kpi browser-deps clean help
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
 	@echo "make test    install if needed, validate data, pytest, train, rasa test"
 	@echo "make install | train | shell | eval | clean"
+	@echo "make kpi     active users, outcomes, deflection, NPS (FROM=YYYY-MM-DD TO=YYYY-MM-DD BY=channel|language|market)"
 
 install: $(VENV)/.installed webchat/node_modules/.installed
 
@@ -67,3 +68,7 @@ eval: install
 
 clean:
 	rm -rf models results .pytest_cache var
+
+# make kpi [FROM=YYYY-MM-DD] [TO=YYYY-MM-DD] [BY=channel|language|market]: default the last 30 days
+kpi: $(VENV)/.installed
+	$(PY) scripts/kpi.py $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(BY),--by $(BY))

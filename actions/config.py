@@ -90,3 +90,103 @@ def _per_market(text: str) -> dict:
 # Top-up amounts the operator accepts (min, max) and the ones offered as buttons, per market.
 TOPUP_LIMITS = {m: tuple(v) for m, v in _per_market(_env("TOPUP_LIMITS", "BJ:100,100000;GT:5,1000")).items()}
 TOPUP_CHOICES = _per_market(_env("TOPUP_CHOICES", "BJ:500,1000,2000,5000;GT:10,25,50,100"))
+
+# --- Meta channels: WhatsApp Cloud API and Messenger (connectors/whatsapp.py, connectors/messenger.py) ----
+# Where the connectors send messages: the sandbox records them; production https://graph.facebook.com/v19.0.
+META_GRAPH_URL = _env("META_GRAPH_URL", f"{SANDBOX_URL}/graph").rstrip("/")
+# Tries of one Graph API call when Meta answers 429 or 5xx (or the connection is refused).
+META_GRAPH_ATTEMPTS = int(_env("META_GRAPH_ATTEMPTS", "3"))
+# A webhook still being handled after this long is presumed dead: Meta's redelivery takes it over.
+META_STALE_CLAIM_SECONDS = int(_env("META_STALE_CLAIM_SECONDS", "120"))
+# Both platforms only take free-form messages this long after the customer's last message.
+META_WINDOW_HOURS = float(_env("META_WINDOW_HOURS", "24"))
+# WhatsApp: the Meta app's webhook verify token (you choose it), its app secret (signs every webhook),
+# a system user's access token and the business phone number's id (WhatsApp Manager > API setup).
+WHATSAPP_VERIFY_TOKEN = _env("WHATSAPP_VERIFY_TOKEN", "sandbox-whatsapp-verify")
+WHATSAPP_APP_SECRET = _env("WHATSAPP_APP_SECRET", "sandbox-whatsapp-app-secret")
+WHATSAPP_ACCESS_TOKEN = _env("WHATSAPP_ACCESS_TOKEN", "sandbox-whatsapp-token")
+WHATSAPP_PHONE_NUMBER_ID = _env("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+# Outside the 24-hour window only an approved template may be sent: one with a single body parameter {{1}},
+# which carries our text. Its language: empty = the conversation's (fr, es, en), one code ("en_US") for all,
+# or one per language ("fr:fr,es:es_MX,en:en_US").
+WHATSAPP_TEMPLATE_NAME = _env("WHATSAPP_TEMPLATE_NAME", "operator_update")
+WHATSAPP_TEMPLATE_LANGUAGE = os.environ.get("WHATSAPP_TEMPLATE_LANGUAGE", "")
+# Messenger: the webhook verify token, the app secret and the Facebook Page's access token.
+MESSENGER_VERIFY_TOKEN = _env("MESSENGER_VERIFY_TOKEN", "sandbox-messenger-verify")
+MESSENGER_APP_SECRET = _env("MESSENGER_APP_SECRET", "sandbox-messenger-app-secret")
+MESSENGER_PAGE_TOKEN = _env("MESSENGER_PAGE_TOKEN", "sandbox-page-token")
+# Outside the 24-hour window a Messenger message needs a message tag; ACCOUNT_UPDATE fits a payment
+# confirmation or an outage notice (tags may not carry promotions or surveys).
+MESSENGER_MESSAGE_TAG = _env("MESSENGER_MESSAGE_TAG", "ACCOUNT_UPDATE")
+
+# --- Outage notices, NPS and conversation outcomes (actions/outages.py, nps.py, outcomes.py; scripts/kpi.py) ---
+# The NPS question is asked at most once per customer in this many days (unless they ask to give feedback).
+NPS_INTERVAL_DAYS = int(_env("NPS_INTERVAL_DAYS", "30"))
+# How long an NPS question or its comment question waits for the answer before a typed number means something else.
+NPS_ANSWER_HOURS = int(_env("NPS_ANSWER_HOURS", "24"))
+# Rasa's tracker store (the same database as endpoints.yml's tracker_store): `make kpi` counts active users there.
+TRACKER_DB_URL = _env("TRACKER_DB_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa_tracker.db'}")
+# A conversation without an outcome is "abandoned" once it has been idle this long (domain.yml's
+# session_expiration_time); before that it is still in progress and not counted either way.
+CONVERSATION_IDLE_MINUTES = int(_env("CONVERSATION_IDLE_MINUTES", "60"))
+# The calendar days of `make kpi` (daily active users...) are days in this time zone.
+KPI_TIME_ZONE = _env("KPI_TIME_ZONE", "UTC")
+
+# --- Zendesk messaging (Sunshine Conversations v2): connectors/zendesk_messaging.py --------------
+# Where the bot replies and passes control: the sandbox by default; in production
+# https://<subdomain>.zendesk.com/sc (or the legacy https://api.smooch.io).
+SUNCO_BASE_URL = _env("SUNCO_BASE_URL", f"{SANDBOX_URL}/sunco")
+# Admin Center → Apps and integrations → Conversations API: the app id and an API key (id + secret).
+SUNCO_APP_ID = _env("SUNCO_APP_ID", "sandbox-app")
+SUNCO_KEY_ID = _env("SUNCO_KEY_ID", "app_sandbox")
+SUNCO_KEY_SECRET = _env("SUNCO_KEY_SECRET", "sandbox-sunco-secret")
+# The webhook's secret: SunCo sends it in X-API-Key with every delivery.
+SUNCO_WEBHOOK_SECRET = _env("SUNCO_WEBHOOK_SECRET", "sandbox-sunco-webhook-secret")
+# Who takes over on a handoff (passControl's switchboardIntegration): an id, a name, an integration type,
+# or "next" (the switchboard's next integration).
+SUNCO_AGENT_INTEGRATION = _env("SUNCO_AGENT_INTEGRATION", "zd:agentWorkspace")
+# The bot's own switchboard integration (id or name), to tell when control comes back to it; empty: the
+# switchboard's custom integration is the bot.
+SUNCO_BOT_INTEGRATION = _env("SUNCO_BOT_INTEGRATION", "")
+# Say "I'm back, anything else?" when an agent gives the conversation back to the bot.
+SUNCO_SAY_BACK = _env("SUNCO_SAY_BACK", "true").lower() in ("1", "true", "yes")
+# A delivery still being handled after this many seconds is presumed dead: a redelivery takes it over.
+SUNCO_WEBHOOK_STALE_CLAIM_SECONDS = int(_env("SUNCO_WEBHOOK_STALE_CLAIM_SECONDS", "120"))
+
+# --- Customer care: Help Center answers, tickets, human handoff (actions/help_center.py, tickets.py, handoff.py) ---
+# A Help Center result answers a question only if this share of the question's words is found in the
+# article, one of them in its title or labels (else: "nothing found", or "say it another way" on a fallback).
+HELP_CENTRE_MIN_COVERAGE = float(_env("HELP_CENTRE_MIN_COVERAGE", "0.5"))
+# Tickets Zendesk could not take (down, 429, timeout) wait in the outbox (actions/store/care.py); the action
+# server retries them every this many seconds (0: no background retries; `python -m actions.tickets --flush`).
+TICKET_RETRY_SECONDS = int(_env("TICKET_RETRY_SECONDS", "60"))
+# The same request from the same conversation within this time is the same ticket (double tap, redelivery).
+TICKET_DUPLICATE_MINUTES = int(_env("TICKET_DUPLICATE_MINUTES", "10"))
+# How many of the latest messages the ticket's transcript (an internal note) keeps.
+TICKET_TRANSCRIPT_MESSAGES = int(_env("TICKET_TRANSCRIPT_MESSAGES", "60"))
+
+
+def _pairs(text: str, separator: str = ",", link: str = ":") -> dict:
+    """'vip:high,prepaid:normal' -> {"vip": "high", "prepaid": "normal"}"""
+    return {k.strip(): v.strip() for k, _, v in (p.partition(link) for p in text.split(separator) if link in p)}
+
+
+# Lines and contracts served as VIP (segment "vip": its own priority and agent group): "line:+502...,contract:HG-...".
+VIP_SUBJECTS = frozenset(s.strip() for s in _env("VIP_SUBJECTS", "").split(",") if s.strip())
+# Ticket priority per segment (prepaid, postpaid, home, vip; unknown = not identified): low, normal, high, urgent.
+TICKET_PRIORITIES = _pairs(_env("TICKET_PRIORITIES", "vip:high,postpaid:normal,home:normal,prepaid:normal,unknown:low"))
+# Zendesk agent group per segment and language ("segment:language=group id"; * matches any): the most
+# specific wins; no match leaves the group to Zendesk's own routing.
+ZENDESK_GROUPS = {k: int(v) for k, v in _pairs(_env(
+    "ZENDESK_GROUPS", "prepaid:fr=360010101,prepaid:es=360010102,prepaid:en=360010103,"
+                      "postpaid:fr=360010201,postpaid:es=360010202,postpaid:en=360010203,"
+                      "home:fr=360010301,home:es=360010302,home:en=360010303,vip:*=360010400,"
+                      "*:fr=360010501,*:es=360010502,*:en=360010503"), link="=").items()}
+# When agents answer, per market, in the market's own time: "BJ:Mon-Fri 08:00-18:00,Sat 09:00-13:00;GT:...".
+BUSINESS_HOURS = _env("BUSINESS_HOURS", "BJ:Mon-Fri 08:00-18:00,Sat 09:00-13:00;GT:Mon-Fri 08:00-20:00,Sat 08:00-14:00")
+MARKET_TIME_ZONES = _pairs(_env("MARKET_TIME_ZONES", "BJ:Africa/Porto-Novo;GT:America/Guatemala"), separator=";")
+# The market of a customer who is not identified and writes in a language no market owns (English).
+CARE_DEFAULT_MARKET = _env("CARE_DEFAULT_MARKET", "BJ")
+# The Rasa input channel of Zendesk messaging (connectors/zendesk_messaging.py): there a handoff passes
+# control to the Agent Workspace instead of opening a ticket.
+ZENDESK_MESSAGING_CHANNEL = _env("ZENDESK_MESSAGING_CHANNEL", "zendesk")

@@ -17,10 +17,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select, update
 
+from actions import outcomes
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import Line
 from actions.i18n import language_of, render, say
 from actions.journeys import DRAFT_SLOT, AccountAction, ActionContinueJourney, end_journey, serve_pending
+from actions.nps import maybe_ask_nps
 from actions.store.db import PendingOperation, session
 
 logger = logging.getLogger(__name__)
@@ -111,6 +113,8 @@ def explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, error: B
 class ActionConfirmOperation(AccountAction):
     """The customer said yes: run the operation they were shown, once."""
 
+    self_serves = False  # recorded below, once the money has moved
+
     def name(self) -> Text:
         return "action_confirm_operation"
 
@@ -154,7 +158,11 @@ class ActionConfirmOperation(AccountAction):
             _finish(operation.id, "proposed")
             raise
         _finish(operation.id, "done", result)
-        return end_journey()
+        outcomes.record(tracker, "self_served", topic=operation.journey, line=line)
+        if "checkout" in (result or {}):  # a payment link: the journey ends when the payment arrives
+            return end_journey()
+        # end_journey first: the survey's own question must stay pending
+        return end_journey() + maybe_ask_nps(dispatcher, tracker, line.subject)
 
 
 class ActionCancelOperation(Action):
@@ -181,14 +189,16 @@ class ActionYes(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         if tracker.get_slot("awaiting_confirmation"):
             return await ActionConfirmOperation().run(dispatcher, tracker, domain)
-        if tracker.get_slot("awaiting_answer") and serve_pending(tracker.get_slot("pending_journey")):
-            return await ActionContinueJourney().run(dispatcher, tracker, domain)
+        pending = tracker.get_slot("pending_journey") if tracker.get_slot("awaiting_answer") else None
         operation = latest(tracker.sender_id)
-        if operation is not None and operation.status == "done" and \
+        if pending in (None, "give_feedback") and operation is not None and operation.status == "done" and \
                 _now() - _aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
             # the same "yes" again (the customer, or the channel redelivering): it was done, once
+            # (a yes is no answer to the 0-10 survey that may follow a money move)
             say(dispatcher, tracker, "operation_already_done")
             return []
+        if pending and serve_pending(pending):
+            return await ActionContinueJourney().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_anything_else")
         return []
 

@@ -20,13 +20,24 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
+# International phone numbers as customers type them: +229 01 97..., 00229 01 97... (never taken for a card)
+PHONE_PREFIX = re.compile(r"^(\+|00)")
+
+
+def _card_like(match: "re.Match") -> bool:
+    digits = re.sub(r"\D", "", match.group(0))
+    if PHONE_PREFIX.match(match.group(0)) or PHONE_PREFIX.match(match.string[max(0, match.start() - 1):match.start()]):
+        return False  # 13-15 digits after + or 00 are a phone number, which Luhn passes one time in ten
+    return luhn_valid(digits)
+
+
 def has_card_number(text: str) -> bool:
-    return any(luhn_valid(re.sub(r"\D", "", m.group(0))) for m in CARD_CANDIDATE.finditer(text or ""))
+    return any(_card_like(m) for m in CARD_CANDIDATE.finditer(text or ""))
 
 
 def redact_cards(text: str) -> str:
     def mask(match):
-        return CARD_REMOVED if luhn_valid(re.sub(r"\D", "", match.group(0))) else match.group(0)
+        return CARD_REMOVED if _card_like(match) else match.group(0)
 
     return CARD_CANDIDATE.sub(mask, text or "")
 

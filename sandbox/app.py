@@ -6,7 +6,8 @@ from sandbox.errors import TMFError
 
 
 def create_app(db_url: str = None) -> Flask:
-    from sandbox import bss, faults, fixtures, payments, sms, zendesk  # noqa: F401  (declare tables)
+    from sandbox import bss, faults, fixtures, meta, payments, sms, zendesk  # noqa: F401  (declare tables)
+    from sandbox import sunco  # noqa: F401  (Sunshine Conversations; declares its tables)
 
     app = Flask(__name__)
     app.json.sort_keys = False
@@ -14,7 +15,7 @@ def create_app(db_url: str = None) -> Flask:
     db.init(db_url)
     fixtures.seed_if_empty()
 
-    for module in (bss, sms, zendesk, payments, faults):
+    for module in (bss, sms, zendesk, payments, faults, sunco, meta):
         app.register_blueprint(module.blueprint)
 
     @app.get("/health")
@@ -35,7 +36,7 @@ def create_app(db_url: str = None) -> Flask:
     @app.errorhandler(faults.InjectedFault)
     def injected_fault(fault: faults.InjectedFault):
         # Each system answers a failure in its own way (TMF Error, Kannel text, Zendesk JSON).
-        module = {"bss": bss, "sms": sms, "zendesk": zendesk, "payments": payments}[fault.service]
+        module = {"bss": bss, "sms": sms, "zendesk": zendesk, "payments": payments, "meta": meta}[fault.service]
         return module.fault_response(fault)
 
     return app

@@ -9,7 +9,7 @@ import threading
 from flask import Blueprint, jsonify, request
 
 blueprint = Blueprint("faults", __name__)
-SERVICES = {"bss", "sms", "zendesk", "payments"}
+SERVICES = {"bss", "sms", "zendesk", "payments", "meta"}
 _lock = threading.Lock()
 _pending = {}  # service -> {"status", "count", "retry_after"}
 

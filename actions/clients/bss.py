@@ -549,7 +549,43 @@ class Appointments:
                       key=lambda a: a.start)
 
 
-class BSSClient(Appointments, Commerce):
+@dataclass(frozen=True)
+class Incident:
+    """A network incident the operator is working on (TMF656 serviceProblem), in one or more areas."""
+
+    id: str
+    services: tuple[str, ...]  # mobileData, voice, sms, homeInternet
+    cities: tuple[str, ...]
+    status: str  # acknowledged (being worked on), resolved
+    raised_at: Optional[datetime]
+    expected_end: Optional[datetime]  # None: the operator gave no estimate
+    market: str
+    time_zone: str
+
+
+def _incident_from_json(p: Dict[str, Any]) -> Incident:
+    chars = {c.get("name"): c.get("value") for c in p.get("characteristic") or []}
+    return Incident(
+        id=p["id"], services=tuple(s["id"] for s in p.get("affectedService") or [] if s.get("id")),
+        cities=tuple(loc["name"] for loc in p.get("affectedLocation") or [] if loc.get("name")),
+        status=p.get("status", ""), raised_at=_parse_time(p.get("timeRaised")),
+        expected_end=_parse_time(p.get("expectedResolutionDate")), market=chars.get("market", ""),
+        time_zone=chars.get("timeZone") or "UTC",
+    )
+
+
+class Incidents:
+    """Network incidents by area (TMF656; mixed into BSSClient)."""
+
+    PROBLEM = "/serviceProblemManagement/v4/serviceProblem"
+
+    def incidents(self, city: str) -> List[Incident]:
+        """Incidents still being worked on in a city (the gateway ignores case and accents), newest first."""
+        found = [_incident_from_json(p) for p in self._get(self.PROBLEM, city=city, status="acknowledged")]
+        return [i for i in found if i.status == "acknowledged"]  # whatever the gateway filters
+
+
+class BSSClient(Appointments, Commerce, Incidents):
     def __init__(self, base_url: str = None, token_url: str = None, client_id: str = None, client_secret: str = None):
         self.base_url = (base_url or config.BSS_BASE_URL).rstrip("/")
         self.token_url = token_url or config.BSS_TOKEN_URL

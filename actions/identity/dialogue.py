@@ -22,6 +22,7 @@ from actions.i18n import language_of, render, say
 from actions.identity import otp, phone, sessions
 from actions.journeys import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.journeys import JOURNEYS, bss, start_identification
+from actions.outages import notice_for_current_line
 from actions.store import remember_language
 
 logger = logging.getLogger(__name__)
@@ -222,6 +223,8 @@ class ActionIdentificationDone(Action):
         say(dispatcher, tracker, "identified", who=who)
         journey = JOURNEYS.get(tracker.get_slot("pending_journey") or "")
         if journey is None:
+            # an outage in the customer's area comes first (a resumed journey tells it through AccountAction)
+            events += notice_for_current_line(dispatcher, tracker)
             say(dispatcher, tracker, "what_next")
             return events
         return events + await journey().run(dispatcher, tracker, domain)

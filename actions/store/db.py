@@ -4,6 +4,7 @@ A `subject` is whom a memory belongs to: a channel user ("sender:<id>") before i
 a line or contract ("line:+22901...", "contract:HG-...") after it, so the memory follows the
 customer across channels once they are identified.
 """
+import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -106,9 +107,19 @@ class ProcessedWebhook(Base):
     completed_at = Column(DateTime(timezone=True), nullable=True)  # None: being handled right now
 
 
-@lru_cache(maxsize=None)
+_first_use = threading.Lock()  # two connectors opening the database at once must not both create tables
+
+
 def engine(url: Optional[str] = None) -> Engine:
-    url = url or config.ASSISTANT_DB_URL
+    with _first_use:
+        return _engine(url or config.ASSISTANT_DB_URL)
+
+
+engine.cache_clear = lambda: _engine.cache_clear()  # tests switch databases
+
+
+@lru_cache(maxsize=None)
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     eng = create_engine(url, future=True, pool_pre_ping=True)

@@ -23,3 +23,8 @@ def test_numbers_that_are_not_cards_are_left_alone():
 
 def test_button_payloads_are_left_alone():
     assert guarded('/pay_invoice{"option": "4242424242424242"}', "pay_invoice").get("intent")["name"] == "pay_invoice"
+
+
+def test_international_phone_numbers_are_never_taken_for_cards():
+    for text in ("00229 01 97 00 00 01", "+229 01 96 00 00 05", "c'est le 0022901660000 06", "+502 5550 0002"):
+        assert guarded(text).get("intent")["name"] == "inform", text
