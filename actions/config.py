@@ -18,8 +18,6 @@ SUPPORTED_LANGUAGES = ("fr", "es", "en")
 # Language of a conversation before the customer has written anything we can recognise.
 DEFAULT_LANGUAGE = _env("DEFAULT_LANGUAGE", "en")
 
-# Where customers reach a person until the Zendesk handoff is connected.
-CARE_PHONE = _env("CARE_PHONE", "121")
 
 # --- HTTP to the operator's systems -----------------------------------------------------------
 HTTP_CONNECT_TIMEOUT = float(_env("HTTP_CONNECT_TIMEOUT", "3"))

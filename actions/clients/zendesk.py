@@ -1,7 +1,7 @@
 """Zendesk Support and Help Center through zenpy (tickets, article search)."""
 import os
-from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
 from urllib.parse import urlparse
 
 from zenpy import Zenpy
@@ -23,6 +23,8 @@ class Article:
     title: str
     snippet: str
     url: str
+    body: str = ""  # HTML
+    labels: Sequence[str] = field(default_factory=tuple)
 
 
 def _point_zenpy_at(url: str) -> None:
@@ -34,20 +36,40 @@ def _point_zenpy_at(url: str) -> None:
 
 
 class ZendeskClient:
+    # How a fresh HTTP session is made (tests swap it to lose an answer on the way back).
+    new_session: Callable[[], requests.Session] = staticmethod(requests.Session)
+
     def __init__(self, url: Optional[str] = None):
         _point_zenpy_at(config.ZENDESK_URL if url is None else url)
+        self._zenpy = self._connect()
+
+    def _connect(self, headers: Optional[Dict[str, str]] = None) -> Zenpy:
+        session = self.new_session()
+        session.headers.update(headers or {})
         # Fail fast on rate limits: the caller keeps the ticket in its outbox and retries later.
-        self._zenpy = Zenpy(subdomain=config.ZENDESK_SUBDOMAIN, email=config.ZENDESK_EMAIL, token=config.ZENDESK_TOKEN,
-                            timeout=config.HTTP_READ_TIMEOUT, ratelimit_budget=1)
+        return Zenpy(subdomain=config.ZENDESK_SUBDOMAIN, email=config.ZENDESK_EMAIL, token=config.ZENDESK_TOKEN,
+                     timeout=config.HTTP_READ_TIMEOUT, ratelimit_budget=1, session=session)
 
     def create_ticket(self, *, subject: str, body: str, external_id: str, requester_name: str = None,
                       requester_phone: str = None, tags: Sequence[str] = (), priority: str = "normal") -> int:
         """Creates the ticket with `body` as a private note; answers its number."""
-        requester = User(name=requester_name or requester_phone or "Customer", phone=requester_phone) if (
+        requester = {"name": requester_name or requester_phone or "Customer", "phone": requester_phone} if (
             requester_name or requester_phone) else None
-        ticket = Ticket(subject=subject, comment=Comment(body=body, public=False), external_id=external_id,
-                        tags=list(tags), priority=priority, requester=requester)
-        return self._guard(lambda: self._zenpy.tickets.create(ticket).ticket.id)
+        ticket = {"subject": subject, "comment": {"body": body, "public": False}, "external_id": external_id,
+                  "tags": list(tags), "priority": priority, "requester": requester}
+        return self.submit_ticket({k: v for k, v in ticket.items() if v is not None})
+
+    def submit_ticket(self, ticket: Dict[str, Any], idempotency_key: Optional[str] = None) -> int:
+        """Creates a ticket from its Zendesk fields (subject, comment {body, public}, requester {name, phone,
+        email}, external_id, tags, priority, type, group_id); answers its number. The same dict always makes
+        the same request body, and Zendesk answers a repeated `Idempotency-Key` with the first ticket."""
+        fields = dict(ticket)
+        if fields.get("comment") is not None:
+            fields["comment"] = Comment(**fields["comment"])
+        if fields.get("requester") is not None:
+            fields["requester"] = User(**fields["requester"])
+        zenpy = self._connect({"Idempotency-Key": idempotency_key}) if idempotency_key else self._zenpy
+        return self._guard(lambda: zenpy.tickets.create(Ticket(**fields)).ticket.id)
 
     def ticket_by_external_id(self, external_id: str) -> Optional[int]:
         """The ticket already created for this reference, if any (so a retry never creates a second one)."""
@@ -57,7 +79,9 @@ class ZendeskClient:
     def search_articles(self, query: str, language: str, limit: int = 3) -> List[Article]:
         locale = LOCALES.get(language, "en-us")
         results = self._guard(lambda: list(self._zenpy.help_center.articles.search(query=query, locale=locale))[:limit])
-        return [Article(id=a.id, title=a.title, snippet=getattr(a, "snippet", "") or "", url=a.html_url) for a in results]
+        return [Article(id=a.id, title=a.title, snippet=getattr(a, "snippet", "") or "", url=a.html_url,
+                        body=getattr(a, "body", "") or "", labels=tuple(getattr(a, "label_names", None) or ()))
+                for a in results]
 
     @staticmethod
     def _guard(call):
@@ -72,3 +96,14 @@ class ZendeskClient:
             raise BackendError("ZENDESK_REFUSED", str(error)[:200], status) from None
         except ZenpyException as error:
             raise BackendUnavailable(f"zendesk: {error}") from None
+
+
+_client: Optional[ZendeskClient] = None
+
+
+def zendesk() -> ZendeskClient:
+    """The action server's client (tests set `_client` to None after pointing config at their sandbox)."""
+    global _client
+    if _client is None:
+        _client = ZendeskClient()
+    return _client
