@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import business_hours, config, outcomes
 from actions.clients.bss import Line
+from actions.customer_history import channels_summary
 from actions.i18n import language_of, render, say
 from actions.identity.phone import display
 from actions.journeys import end_journey
@@ -59,6 +60,9 @@ def _metadata(tracker: Tracker, customer: Customer, topic: str, issue: Optional[
         identity["name"] = customer.name
     found: Dict[str, Any] = {"segment": customer.segment, "language": customer.language, "market": customer.market,
                              "identity": identity, "topic": topic, "summary": summary(tracker, topic, issue)}
+    elsewhere = channels_summary(customer.subject, tracker.sender_id)
+    if elsewhere:  # the agent finds the customer's other conversations from these
+        found["other_channels"] = elsewhere
     group = group_for(customer.segment, customer.language)
     if group is not None:  # Agent Workspace fields the ticket it opens from these
         found["dataCapture.systemField.group_id"] = str(group)

@@ -32,6 +32,7 @@ from actions import business_hours, config, outcomes
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import Line
 from actions.clients.zendesk import ZendeskClient, zendesk
+from actions.customer_history import history_note
 from actions.i18n import language_of, render, say
 from actions.identity import sessions
 from actions.identity.phone import display
@@ -233,6 +234,7 @@ def internal_note(reference: str, tracker: Tracker, customer: Customer, purpose:
         header.append(f"Customer's words: \"{redact_text(issue, answering_code=True)}\"")
     header.extend(extra)
     header.append("The customer was told the answer comes on this same channel.")
+    header.extend(history_note(customer.subject, tracker.sender_id))
     lines = transcript(tracker)
     body = "\n".join(header)
     if lines:

@@ -23,7 +23,7 @@ from actions.identity import otp, phone, sessions
 from actions.journeys import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.journeys import JOURNEYS, bss, start_identification
 from actions.outages import notice_for_current_line
-from actions.store import remember_language
+from actions.store import remember_language, remembered_language
 
 logger = logging.getLogger(__name__)
 CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
@@ -68,9 +68,22 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, msisdn: str) -
 
 def identified(tracker: Tracker, subject: str, method: str) -> Dict[str, Any]:
     sessions.verify(tracker.sender_id, subject, method, tracker.get_latest_input_channel())
-    # From now on the language memory follows the customer, whatever the channel.
-    remember_language(subject, language_of(tracker))
-    return {"identified": True, "identify_status": "verified"}
+    slots: Dict[str, Any] = {"identified": True, "identify_status": "verified"}
+    known = remembered_language(subject)
+    if known and known != language_of(tracker) and not language_shown(tracker):
+        # Nothing here said which language (a number, "ok"...): the one this customer uses elsewhere wins.
+        slots["language"] = known
+    else:
+        # From now on the language memory follows the customer, whatever the channel.
+        remember_language(subject, language_of(tracker))
+    return slots
+
+
+def language_shown(tracker: Tracker) -> bool:
+    """Whether the customer's messages in this conversation said which language (detected or asked for)."""
+    return any(e.get("entity") in ("conversation_language", "language")
+               for event in tracker.events if event.get("event") == "user"
+               for e in (event.get("parse_data") or {}).get("entities") or [])
 
 
 class ValidateIdentifyForm(FormValidationAction):
