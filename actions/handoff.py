@@ -22,6 +22,7 @@ from actions.customer_history import channels_summary
 from actions.i18n import language_of, render, say
 from actions.identity.phone import display
 from actions.journeys import end_journey
+from actions.nps import maybe_ask_nps
 from actions.tickets import (ISSUE_SLOT, Customer, customer_of, group_for, intent_of, is_complaint, is_payload,
                              open_ticket, tell_submitted, topic_of, user_turns)
 from privacy.redaction import redact_text
@@ -154,3 +155,15 @@ class ActionHumanHandoff(Action):
         say(dispatcher, tracker, "callback_booked", phone=phone, when=when, reference=reference)
         if submitted.new:
             outcomes.record(tracker, "ticket", topic="callback", line=customer.line)
+
+
+class ActionHandoffEnded(Action):
+    """The agent handed the conversation back (Zendesk messaging): say the assistant is back, and ask the
+    satisfaction survey if this customer was not asked lately."""
+
+    def name(self) -> Text:
+        return "action_handoff_ended"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        say(dispatcher, tracker, "sunco_bot_back")
+        return end_journey() + maybe_ask_nps(dispatcher, tracker)

@@ -79,16 +79,17 @@ def output_channel_for(app: Any, tracker: Any) -> OutputChannel:
     return CollectingOutputChannel()
 
 
-async def tell_conversation(app: Any, agent: Any, conversation_id: str, entities: List[Dict[str, Any]]) -> bool:
-    """Triggers the external intent in the conversation; True once the bot has answered it."""
+async def tell_conversation(app: Any, agent: Any, conversation_id: str, entities: List[Dict[str, Any]],
+                            intent: str = INTENT) -> bool:
+    """Triggers an external intent in the conversation; True once the bot has answered it."""
     async with agent.lock_store.lock(conversation_id):
-        if INTENT not in agent.domain.intents:
-            raise RuntimeError(f"the loaded model's domain has no intent {INTENT}")
+        if intent not in agent.domain.intents:
+            raise RuntimeError(f"the loaded model's domain has no intent {intent}")
         output = output_channel_for(app, await agent.processor.get_tracker(conversation_id))
         # a new session starts first if the last one expired (its start may speak: on the same channel)
         tracker = await agent.processor.fetch_tracker_and_update_session(conversation_id, output)
         before = len(tracker.events)
-        await agent.trigger_intent(intent_name=INTENT, entities=entities, output_channel=output, tracker=tracker)
+        await agent.trigger_intent(intent_name=intent, entities=entities, output_channel=output, tracker=tracker)
         # A failing action server does not raise here (Rasa logs it and carries on): the proof that the
         # customer was told is a bot message after our event.
         return any(isinstance(event, BotUttered) for event in list(tracker.events)[before:])

@@ -51,9 +51,12 @@ from sanic.response import HTTPResponse
 from actions import config
 from actions.i18n import render
 from actions.store import channel_state, db, remembered_language
+from connectors.payment_webhook import tell_conversation
 from privacy.redaction import redact_cards
 
 logger = logging.getLogger(__name__)
+# injected when an agent hands the conversation back (action_handoff_ended)
+HANDOFF_ENDED = "EXTERNAL_handoff_ended"
 
 SENDER_PREFIX = "zendesk:"
 API_KEY_HEADER = "X-API-Key"
@@ -389,6 +392,7 @@ class ZendeskMessagingInput(InputChannel):
         return hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8"))
 
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        self.app = request.app  # the Rasa server: its agent hears when an agent hands the conversation back
         if not self.authentic(request):
             logger.warning("sunco webhook refused: missing or wrong %s", API_KEY_HEADER)
             return _answer(401, "refused", error="invalid webhook secret")
@@ -475,6 +479,19 @@ class ZendeskMessagingInput(InputChannel):
         await asyncio.to_thread(db.complete_webhook, f"sunco:{key}")
         return "delivered"
 
+    async def handoff_ended(self, conversation_id: str) -> bool:
+        """Tells the conversation the agent is done (EXTERNAL_handoff_ended: the bot says it is back and may
+        ask the satisfaction survey), inside Rasa so it is in the history; False if Rasa cannot be reached."""
+        app = getattr(self, "app", None)
+        agent = getattr(app.ctx, "agent", None) if app is not None else None
+        if agent is None or not agent.is_ready() or HANDOFF_ENDED not in agent.domain.intents:
+            return False
+        try:
+            return await tell_conversation(app, agent, sender_id_for(conversation_id), [], intent=HANDOFF_ENDED)
+        except Exception:  # noqa: BLE001 - the plain "I'm back" still goes
+            logger.exception("sunco: conversation %s: could not tell Rasa the handoff ended", conversation_id)
+            return False
+
     async def control_changed(self, event: Dict[str, Any], conversation_id: str, conversation: Dict[str, Any],
                               payload: Dict[str, Any]) -> str:
         if event.get("type") == "switchboard:releaseControl":
@@ -487,8 +504,9 @@ class ZendeskMessagingInput(InputChannel):
         before, changed = await asyncio.to_thread(channel_state.set_owner, conversation_id, now,
                                                   event_time(event) or datetime.now(timezone.utc), reason)
         if changed and before == channel_state.AGENT and now == channel_state.BOT and config.SUNCO_SAY_BACK:
-            language = await asyncio.to_thread(conversation_language, conversation_id)
-            await ZendeskMessagingOutput().send_text_message(sender_id_for(conversation_id),
-                                                             render("sunco_bot_back", language)["text"])
+            if not await self.handoff_ended(conversation_id):
+                language = await asyncio.to_thread(conversation_language, conversation_id)
+                await ZendeskMessagingOutput().send_text_message(sender_id_for(conversation_id),
+                                                                 render("sunco_bot_back", language)["text"])
         logger.info("sunco: conversation %s now answered by the %s (%s)", conversation_id, now, reason)
         return f"{now} in control"

@@ -186,3 +186,21 @@ def test_handoff_metadata_for_an_unidentified_customer(assistant_db):
 ])
 def test_business_hours_are_the_market_own(moment, market, expected):
     assert business_hours.is_open(market, datetime.fromisoformat(moment)) is expected
+
+
+async def test_when_the_agent_hands_back_the_assistant_says_so_and_asks_the_survey_once(care_domain):
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.handoff import ActionHandoffEnded
+
+    def handed_back():
+        return Tracker("zendesk:conv-1", {"language": "es"}, {"intent": {"name": "EXTERNAL_handoff_ended"}},
+                       [], False, None, {}, None)
+
+    first, again = CollectingDispatcher(), CollectingDispatcher()
+    events = await ActionHandoffEnded().run(first, handed_back(), care_domain)
+    assert "give_feedback" in str(first.messages) and {"event": "slot", "name": "pending_journey",
+                                                         "value": "give_feedback", "timestamp": None} in events
+    await ActionHandoffEnded().run(again, handed_back(), care_domain)
+    assert len(again.messages) == 1 and "give_feedback" not in str(again.messages)  # not twice in 30 days
