@@ -21,7 +21,6 @@ which re-checks the session with the gateway before telling the customer anythin
 """
 import asyncio
 import logging
-import threading
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
@@ -43,12 +42,7 @@ SIGNATURE_HEADER = "Sandbox-Signature"
 # need not be domain entities: Rasa keeps them on the event, and the action re-checks everything anyway).
 CHECKOUT_ID, REFERENCE, AMOUNT, CURRENCY = "payment_checkout_id", "payment_reference", "payment_amount", "payment_currency"
 
-_first_use = threading.Lock()
-
-
 def _claim(event_id: str, conversation_id: str) -> str:
-    with _first_use:  # the first call creates the tables: two threads must not both try
-        db.engine()
     return db.claim_webhook(event_id, conversation_id, config.PAYMENTS_WEBHOOK_STALE_CLAIM_SECONDS)
 
 

@@ -106,7 +106,6 @@ def conversation_language(conversation_id: str, hint: Optional[str] = None) -> s
     conversation, the one noted at the handoff, else the default."""
     if hint in config.SUPPORTED_LANGUAGES:
         return hint
-    channel_state.ready()
     remembered = remembered_language(f"sender:{sender_id_for(conversation_id)}")
     if remembered in config.SUPPORTED_LANGUAGES:
         return remembered
@@ -352,7 +351,6 @@ class ZendeskMessagingOutput(OutputChannel):
 
 
 def _claim(key: str, sender_id: str) -> str:
-    channel_state.ready()  # the first call creates the tables: two threads must not both try
     return db.claim_webhook(key, sender_id, config.SUNCO_WEBHOOK_STALE_CLAIM_SECONDS)
 
 

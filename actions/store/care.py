@@ -8,11 +8,9 @@ and a retry whose earlier attempt did reach Zendesk finds that ticket instead of
 import hashlib
 import secrets
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select, update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from actions.store import db
@@ -40,16 +38,7 @@ class TicketOutbox(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False)
 
 
-@lru_cache(maxsize=None)
-def _ready(engine: Engine) -> Engine:
-    # db.engine() creates the tables of the modules imported before its first call; make sure of this one.
-    Base.metadata.create_all(engine, tables=[TicketOutbox.__table__])
-    return engine
-
-
-def session():
-    _ready(db.engine())
-    return db.session()
+session = db.session  # db.engine() creates this module's table too, whenever it is imported
 
 
 def now() -> datetime:

@@ -1,9 +1,7 @@
 """What the assistant remembers to measure itself and not to repeat itself: outage notices given,
 NPS answers, and how each conversation ended. Read by scripts/kpi.py (`make kpi`)."""
-from functools import lru_cache
 
 from sqlalchemy import Column, DateTime, Float, Integer, String, Text
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from actions.store import db
@@ -54,19 +52,7 @@ class ConversationOutcome(Base):
     recorded_at = Column(DateTime(timezone=True), nullable=False)
 
 
-TABLES = [OutageNotice.__table__, NpsSurvey.__table__, ConversationOutcome.__table__]
-
-
-@lru_cache(maxsize=None)
-def _ready(engine: Engine) -> Engine:
-    # engine() creates the tables of the modules imported before its first call; make sure of ours.
-    Base.metadata.create_all(engine, tables=TABLES)
-    return engine
-
-
-def session():
-    _ready(db.engine())
-    return db.session()
+session = db.session  # db.engine() creates these tables too, whenever this module is imported
 
 
 def first_notice(conversation_id: str, incident_id: str, at) -> bool:

@@ -3,7 +3,6 @@ agent, after a handoff) and the options it last offered as a numbered list (so a
 
 Keyed by the channel's own conversation id (e.g. a Sunshine Conversations conversation id).
 """
-import threading
 from datetime import datetime, timezone
 from typing import List, Optional, Tuple
 
@@ -37,23 +36,7 @@ class OfferedChoices(db.Base):
     offered_at = Column(DateTime(timezone=True), nullable=False)
 
 
-_created_for = set()  # database URLs where these tables are known to exist
-_create_lock = threading.Lock()
-
-
-def ready() -> None:
-    """Opens the assistant database, with these tables there even if `engine()` ran before this module was
-    imported (create_all only creates the tables already declared). Two threads must not both create them."""
-    with _create_lock:
-        engine = db.engine()
-        if str(engine.url) not in _created_for:
-            db.Base.metadata.create_all(engine, tables=[ConversationOwner.__table__, OfferedChoices.__table__])
-            _created_for.add(str(engine.url))
-
-
-def _session():
-    ready()
-    return db.session()
+_session = db.session  # db.engine() creates these tables too, whenever this module is imported
 
 
 def _aware(moment: datetime) -> datetime:

@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine, delete, update
 from sqlalchemy.engine import Engine
@@ -107,24 +107,34 @@ class ProcessedWebhook(Base):
     completed_at = Column(DateTime(timezone=True), nullable=True)  # None: being handled right now
 
 
-_first_use = threading.Lock()  # two connectors opening the database at once must not both create tables
+_first_use = threading.Lock()  # two threads opening the database at once must not both create tables
+_tables_created: Dict[Engine, int] = {}  # engine -> how many declared tables it is known to have
 
 
 def engine(url: Optional[str] = None) -> Engine:
+    """The assistant database, with every table declared so far: a store module imported after the first
+    call (connectors, care) gets its tables on the next call."""
     with _first_use:
-        return _engine(url or config.ASSISTANT_DB_URL)
+        eng = _engine(url or config.ASSISTANT_DB_URL)
+        if _tables_created.get(eng) != len(Base.metadata.tables):
+            Base.metadata.create_all(eng)
+            _tables_created[eng] = len(Base.metadata.tables)
+        return eng
 
 
-engine.cache_clear = lambda: _engine.cache_clear()  # tests switch databases
+def _forget_engines() -> None:  # tests switch databases
+    _engine.cache_clear()
+    _tables_created.clear()
+
+
+engine.cache_clear = _forget_engines
 
 
 @lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    eng = create_engine(url, future=True, pool_pre_ping=True)
-    Base.metadata.create_all(eng)
-    return eng
+    return create_engine(url, future=True, pool_pre_ping=True)
 
 
 def session():

@@ -6,7 +6,6 @@
 - Button payloads too long for the platform's id field, under a short key.
 """
 import hashlib
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
@@ -42,19 +41,7 @@ class ButtonPayload(Base):
     created_at = Column(DateTime(timezone=True), nullable=False)
 
 
-_created = set()
-_creating = threading.Lock()
-
-
-def session():
-    """db.session(), with these tables created even if the engine was made before this module was imported."""
-    with _creating:  # the first call makes the engine: two threads must not both try
-        engine = db.engine()
-        if engine not in _created:
-            Base.metadata.create_all(engine, tables=[t.__table__ for t in (MetaInboundMessage, MessagingWindow,
-                                                                           ButtonPayload)])
-            _created.add(engine)
-    return db.session()
+session = db.session  # db.engine() creates these tables too, whenever this module is imported
 
 
 def _utc(moment: datetime) -> datetime:
