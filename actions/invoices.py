@@ -128,7 +128,7 @@ class ActionPayInvoice(StepJourney):
                 "pay_from_wallet", language, balance=money(wallet, line.currency, language))["text"])],
                 text=render("pay_or_wallet", language)["text"])
         # The bill stays chosen, so "pay from my wallet" next still means this one.
-        return end_journey()[1:] + [SlotSet(DRAFT_SLOT, {**draft, "values": {**values, "option": bill.id}, "asking": None})]
+        return end_journey() + [SlotSet(DRAFT_SLOT, {**draft, "values": {**values, "option": bill.id}, "asking": None})]
 
 
 @executor("bill_wallet")

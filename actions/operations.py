@@ -8,7 +8,7 @@ a channel redelivery or a retry after a timeout can never move the money twice.
 """
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,6 +21,7 @@ from actions import outcomes
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import Line
 from actions.i18n import language_of, render, say
+from actions.identity.otp import _aware, now
 from actions.journeys import DRAFT_SLOT, AccountAction, ActionContinueJourney, end_journey, serve_pending
 from actions.nps import maybe_ask_nps
 from actions.store.db import PendingOperation, session
@@ -42,27 +43,19 @@ def executor(kind: str) -> Callable[[Executor], Executor]:
     return register
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def propose(dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, journey: str, kind: str,
             params: Dict[str, Any], summary_key: str, draft: Dict[str, Any],
             alternatives: List[Dict[str, str]] = (), **values: Any) -> List[EventType]:
     """Stores the operation, shows its summary with Yes / No (and alternatives), and waits for the answer."""
-    now = _now()
+    moment = now()
     with session() as s, s.begin():
         # Only the newest proposal of a conversation can be confirmed.
         s.execute(update(PendingOperation).where(PendingOperation.conversation_id == tracker.sender_id,
                                                  PendingOperation.status == "proposed").values(status="superseded",
-                                                                                               updated_at=now))
+                                                                                               updated_at=moment))
         s.add(PendingOperation(id=str(uuid.uuid4()), conversation_id=tracker.sender_id, subject=line.subject,
-                               journey=journey, kind=kind, params=params, status="proposed", created_at=now,
-                               updated_at=now))
+                               journey=journey, kind=kind, params=params, status="proposed", created_at=moment,
+                               updated_at=moment))
     language = language_of(tracker)
     message = render(summary_key, language, **values)
     confirm = render("confirm_buttons", language)
@@ -84,14 +77,14 @@ def _claim(operation_id: str) -> bool:
     with session() as s, s.begin():
         claimed = s.execute(update(PendingOperation).where(PendingOperation.id == operation_id,
                                                            PendingOperation.status == "proposed")
-                            .values(status="executing", updated_at=_now()))
+                            .values(status="executing", updated_at=now()))
         return claimed.rowcount == 1
 
 
 def _finish(operation_id: str, status: str, result: Optional[Dict[str, Any]] = None) -> None:
     with session() as s, s.begin():
         s.execute(update(PendingOperation).where(PendingOperation.id == operation_id)
-                  .values(status=status, result=result, updated_at=_now()))
+                  .values(status=status, result=result, updated_at=now()))
 
 
 def explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError, line: Line) -> None:
@@ -134,7 +127,7 @@ class ActionConfirmOperation(AccountAction):
             _finish(operation.id, "cancelled")
             say(dispatcher, tracker, "nothing_to_confirm")
             return end_journey()
-        if _now() - _aware(operation.created_at) > timedelta(minutes=CONFIRM_MINUTES):
+        if now() - _aware(operation.created_at) > timedelta(minutes=CONFIRM_MINUTES):
             _finish(operation.id, "cancelled")
             say(dispatcher, tracker, "operation_expired")
             return end_journey()
@@ -175,7 +168,7 @@ class ActionCancelOperation(Action):
         with session() as s, s.begin():
             s.execute(update(PendingOperation).where(PendingOperation.conversation_id == tracker.sender_id,
                                                      PendingOperation.status == "proposed")
-                      .values(status="cancelled", updated_at=_now()))
+                      .values(status="cancelled", updated_at=now()))
         say(dispatcher, tracker, "operation_cancelled")
         return end_journey()
 
@@ -192,7 +185,7 @@ class ActionYes(Action):
         pending = tracker.get_slot("pending_journey") if tracker.get_slot("awaiting_answer") else None
         operation = latest(tracker.sender_id)
         if pending in (None, "give_feedback") and operation is not None and operation.status == "done" and \
-                _now() - _aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
+                now() - _aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
             # the same "yes" again (the customer, or the channel redelivering): it was done, once
             # (a yes is no answer to the 0-10 survey that may follow a money move)
             say(dispatcher, tracker, "operation_already_done")

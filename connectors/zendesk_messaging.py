@@ -51,7 +51,7 @@ from sanic.response import HTTPResponse
 from actions import config
 from actions.i18n import render
 from actions.store import channel_state, db, remembered_language
-from connectors.payment_webhook import tell_conversation
+from connectors.payment_webhook import _answer, tell_conversation
 from privacy.redaction import redact_cards
 
 logger = logging.getLogger(__name__)
@@ -352,10 +352,6 @@ class ZendeskMessagingOutput(OutputChannel):
 
 def _claim(key: str, sender_id: str) -> str:
     return db.claim_webhook(key, sender_id, config.SUNCO_WEBHOOK_STALE_CLAIM_SECONDS)
-
-
-def _answer(status: int, outcome: str, **extra: Any) -> HTTPResponse:
-    return response.json({"status": outcome, **extra}, status=status)
 
 
 class ZendeskMessagingInput(InputChannel):
