@@ -10,7 +10,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Text
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import pytz
 from babel.dates import format_date, format_time
@@ -23,6 +23,7 @@ from actions.i18n import language_of, render, say
 from actions.identity import dialogue, phone
 from actions.journeys import StepJourney, bss, end_journey, normalised
 from actions.stores import address, find, known_cities, place_name
+from common.clock import now
 
 logger = logging.getLogger(__name__)
 MAX_STORES, MAX_SLOTS, MAX_TEXT = 5, 8, 60
@@ -31,9 +32,6 @@ YES, NO = {"oui", "yes", "si", "ok", "d'accord", "claro", "yeah"}, {"non", "no",
 SLOT = timedelta(minutes=30)
 DESCRIPTION = "Store visit booked with the assistant"
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- "demain à 10h", "el lunes a las 3", "tomorrow morning": a moment or a window in the store's zone ------

@@ -1,5 +1,4 @@
 """Balances: main, bonus and mobile-money wallet, with expiry where there is one (check_balance)."""
-from datetime import datetime, timezone
 from typing import List, Text
 
 from rasa_sdk import Tracker
@@ -11,6 +10,7 @@ from actions.clients.bss import Line
 from actions.formatting import date, money
 from actions.i18n import language_of, render
 from actions.journeys import AccountAction, bss
+from common import clock
 
 MONEY_BUCKETS = ("main", "bonus", "wallet")
 
@@ -24,7 +24,7 @@ class ActionCheckBalance(AccountAction):
 
     async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
         language = language_of(tracker)
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         live = [b for b in bss().buckets(line.msisdn) if b.status == "active" and (b.expires_at is None or b.expires_at > now)]
         rows = []
         for kind in MONEY_BUCKETS:

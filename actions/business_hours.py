@@ -6,7 +6,7 @@ are not known here. Tests move the clock by patching `now`.
 """
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
@@ -17,13 +17,11 @@ from babel.dates import format_time, get_day_names
 from actions import config
 from actions.formatting import BABEL_LOCALES
 from actions.i18n import render
+from common.clock import now
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SPEC = re.compile(r"^(\w{3})(?:-(\w{3}))?\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

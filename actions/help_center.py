@@ -9,7 +9,6 @@ relevant (or the Help Center down) just asks the customer to say it another way.
 import html
 import logging
 import re
-import time
 import unicodedata
 from typing import Any, Dict, List, Optional, Set, Text, Tuple
 
@@ -23,6 +22,7 @@ from actions.clients import BackendError
 from actions.clients.zendesk import Article, zendesk
 from actions.i18n import language_of, render, say
 from actions.journeys import DRAFT_SLOT, JOURNEYS, end_journey
+from common import clock
 
 logger = logging.getLogger(__name__)
 GIST_CHARACTERS = 300
@@ -139,7 +139,7 @@ class ActionAskFaq(Action):
         if not_understood:
             message["text"] = render("faq_guess", language)["text"] + "\n" + message["text"]
         dispatcher.utter_message(**message)
-        draft: Dict[str, Any] = {"journey": "ask_faq", "values": {"article": best.id}, "at": time.time()}
+        draft: Dict[str, Any] = {"journey": "ask_faq", "values": {"article": best.id}, "at": clock.timestamp()}
         return [SlotSet(DRAFT_SLOT, draft), SlotSet("pending_journey", "ask_faq"), SlotSet("awaiting_answer", True),
                 SlotSet("awaiting_confirmation", False)]
 

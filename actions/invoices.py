@@ -1,7 +1,7 @@
 """The last invoices of a postpaid line or home contract: period, amount, due date, status, PDF (last_invoices),
 and paying one by card on the gateway's hosted page or from the mobile money wallet (pay_invoice)."""
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
@@ -15,6 +15,7 @@ from actions.i18n import language_of, render, say
 from actions.journeys import DRAFT_SLOT, AccountAction, StepJourney, bss, end_journey
 from actions.operations import executor, propose
 from actions.topups import send_checkout_link, wallet_balance
+from common import clock
 
 SHOWN = 3  # invoices listed, newest first
 
@@ -42,7 +43,7 @@ class ActionLastInvoices(AccountAction):
             say(dispatcher, tracker, "invoices_none")
             return []
         language = language_of(tracker)
-        now = datetime.now(timezone.utc)
+        now = clock.now()
 
         def text(key: str, **values) -> str:
             return render(key, language, **values)["text"]

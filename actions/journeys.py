@@ -8,7 +8,6 @@ it holds the line or contract (identity.sessions). Slots never decide who the cu
 import json
 import logging
 import re
-import time
 import unicodedata
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple, Type
@@ -23,6 +22,7 @@ from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import BSSClient, Line
 from actions.i18n import language_of, render, say
 from actions.identity import sessions
+from common import clock
 
 logger = logging.getLogger(__name__)
 # intent -> the action that serves it, so identification can resume the journey it interrupted
@@ -201,8 +201,8 @@ class StepJourney(AccountAction, ABC):
 
     def draft(self, tracker: Tracker) -> Dict[str, Any]:
         previous = tracker.get_slot(DRAFT_SLOT) or {}
-        fresh = {"journey": self.intent, "values": {}, "at": time.time()}
-        if previous.get("journey") != self.intent or time.time() - previous.get("at", 0) > DRAFT_MINUTES * 60:
+        fresh = {"journey": self.intent, "values": {}, "at": clock.timestamp()}
+        if previous.get("journey") != self.intent or clock.timestamp() - previous.get("at", 0) > DRAFT_MINUTES * 60:
             previous = {}
         if tracker.latest_action_name == "identify_form":
             # Resuming after identification: the last message was a code, not an answer.
@@ -220,7 +220,7 @@ class StepJourney(AccountAction, ABC):
                 found[asking] = picked
         values.update(found)
         values.update(self.read(tracker, values, asking if asking not in found else None))
-        return {"journey": self.intent, "values": values, "at": time.time()}
+        return {"journey": self.intent, "values": values, "at": clock.timestamp()}
 
     def read(self, tracker: Tracker, values: Dict[str, Any], asking: Optional[str]) -> Dict[str, Any]:
         """Values this journey reads from the message text itself (an amount typed alone...)."""

@@ -7,7 +7,7 @@ for the comment, done) is kept server-side in `nps_survey`, with the answer, cha
 import json
 import logging
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -21,6 +21,7 @@ from actions.i18n import language_of, render, say
 from actions.journeys import JOURNEYS, end_journey
 from actions.outcomes import market_of, subject_of
 from actions.store.care_kpi import NpsSurvey, session
+from common.clock import aware, now
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)
@@ -28,13 +29,6 @@ INTENT = "give_feedback"
 SCORES = range(0, 11)
 
 
-def now() -> datetime:
-    """The current moment (UTC); tests fix the clock here."""
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def ask_score(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "nps_question") -> List[EventType]:
@@ -154,7 +148,7 @@ class ActionGiveFeedback(Action):
             survey = s.execute(select(NpsSurvey).where(NpsSurvey.conversation_id == conversation_id,
                                                        NpsSurvey.stage != "done")
                                .order_by(NpsSurvey.asked_at.desc(), NpsSurvey.id.desc()).limit(1)).scalars().first()
-        if survey is None or _aware(survey.asked_at) < now() - timedelta(hours=config.NPS_ANSWER_HOURS):
+        if survey is None or aware(survey.asked_at) < now() - timedelta(hours=config.NPS_ANSWER_HOURS):
             return None
         return survey
 

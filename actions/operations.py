@@ -15,16 +15,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from actions import outcomes
 from actions.clients import BackendError, BackendUnavailable
 from actions.clients.bss import Line
 from actions.i18n import language_of, render, say
-from actions.identity.otp import _aware, now
 from actions.journeys import DRAFT_SLOT, AccountAction, ActionContinueJourney, end_journey, serve_pending
 from actions.nps import maybe_ask_nps
 from actions.store.db import PendingOperation, session
+from common.clock import aware, now
 
 logger = logging.getLogger(__name__)
 # How long a proposal may wait for its "yes".
@@ -67,9 +67,14 @@ def propose(dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, jour
 
 
 def latest(conversation_id: str) -> Optional[PendingOperation]:
+    # Two operations may carry the same instant (a coarse or frozen clock): the one still open is the newer,
+    # since a proposal is only made once the earlier ones are done or superseded.
     with session() as s:
         return s.execute(select(PendingOperation).where(PendingOperation.conversation_id == conversation_id)
-                         .order_by(PendingOperation.created_at.desc()).limit(1)).scalars().first()
+                         .order_by(PendingOperation.created_at.desc(),
+                                   case((PendingOperation.status == "proposed", 0), (PendingOperation.status == "executing", 1),
+                                        else_=2))
+                         .limit(1)).scalars().first()
 
 
 def _claim(operation_id: str) -> bool:
@@ -127,7 +132,7 @@ class ActionConfirmOperation(AccountAction):
             _finish(operation.id, "cancelled")
             say(dispatcher, tracker, "nothing_to_confirm")
             return end_journey()
-        if now() - _aware(operation.created_at) > timedelta(minutes=CONFIRM_MINUTES):
+        if now() - aware(operation.created_at) > timedelta(minutes=CONFIRM_MINUTES):
             _finish(operation.id, "cancelled")
             say(dispatcher, tracker, "operation_expired")
             return end_journey()
@@ -185,7 +190,7 @@ class ActionYes(Action):
         pending = tracker.get_slot("pending_journey") if tracker.get_slot("awaiting_answer") else None
         operation = latest(tracker.sender_id)
         if pending in (None, "give_feedback") and operation is not None and operation.status == "done" and \
-                now() - _aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
+                now() - aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
             # the same "yes" again (the customer, or the channel redelivering): it was done, once
             # (a yes is no answer to the 0-10 survey that may follow a money move)
             say(dispatcher, tracker, "operation_already_done")

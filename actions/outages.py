@@ -4,7 +4,7 @@ or the one they name, and otherwise walks them through basic troubleshooting bef
 """
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable, List, Optional, Text
 
 import pytz
@@ -23,6 +23,7 @@ from actions.identity import sessions
 from actions.journeys import JOURNEYS, AccountAction, bss, channel_identity, end_journey
 from actions.outcomes import record
 from actions.store.care_kpi import first_notice
+from common.clock import now
 
 logger = logging.getLogger(__name__)
 INTENT = "report_outage"
@@ -31,10 +32,6 @@ SERVICES_BY_KIND = {"mobile": {"mobileData", "voice", "sms"}, "home": {"homeInte
 SERVICE_NAMES = ("mobileData", "voice", "sms", "homeInternet")
 MAX_CITY_LENGTH = 60
 
-
-def now() -> datetime:
-    """The current moment (UTC); tests fix the clock here."""
-    return datetime.now(timezone.utc)
 
 
 def affecting(incidents: Iterable[Incident], kind: Optional[str]) -> List[Incident]:

@@ -11,7 +11,6 @@ outcome is "abandoned" (scripts/kpi.py works that out from Rasa's tracker store)
 Recording never interrupts the conversation: a failure is logged and forgotten.
 """
 import logging
-from datetime import datetime, timezone
 from typing import Iterable, Optional
 
 import phonenumbers
@@ -23,6 +22,7 @@ from actions.clients.bss import Line
 from actions.i18n import language_of
 from actions.identity import sessions
 from actions.store.care_kpi import ConversationOutcome, session
+from common.clock import now
 
 logger = logging.getLogger(__name__)
 # weakest first: a conversation's outcome is the strongest it recorded
@@ -77,7 +77,7 @@ def record(tracker: Tracker, outcome: str, topic: Optional[str] = None, line: Op
             conversation_id=tracker.sender_id, session_start=session_start(tracker), outcome=outcome,
             channel=tracker.get_latest_input_channel() or "unknown", language=language_of(tracker),
             market=market_of(tracker, subject, line), subject=subject, topic=topic,
-            recorded_at=datetime.now(timezone.utc))
+            recorded_at=now())
         with session() as s, s.begin():
             s.add(row)
     except Exception:  # noqa: BLE001

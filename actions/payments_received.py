@@ -8,7 +8,6 @@ gateway keeps only brand and last four digits, and this action does not use them
 """
 import logging
 import re
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +21,7 @@ from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.identity import phone, sessions
 from actions.journeys import bss, channel_identity
+from common import clock
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class ActionPaymentReceived(Action):
         try:
             identity = sessions.current(tracker.sender_id, touch=False) or channel_identity(tracker)
             if identity is not None and identity.subject == f"line:{msisdn}":  # the line's own holder
-                now = datetime.now(timezone.utc)
+                now = clock.now()
                 balance = sum(b.amount for b in bss().buckets(msisdn) if b.bucket_type == "main" and b.status == "active"
                               and (b.expires_at is None or b.expires_at > now))
         except (BackendUnavailable, BackendError) as error:

@@ -15,12 +15,10 @@ from actions.clients.bss import Bucket, Line, allowances_of
 from actions.formatting import date, quantity
 from actions.i18n import language_of, render, say
 from actions.journeys import AccountAction, bss
+from common.clock import now
 
 KINDS = ("data", "voice", "sms")  # the order rows are shown in
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def live_buckets(buckets: List[Bucket], moment: datetime) -> List[Bucket]:

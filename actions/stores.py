@@ -4,7 +4,7 @@ No identity needed: where the stores are is public. The city comes from store_fo
 """
 import re
 import unicodedata
-from datetime import datetime, time, timezone
+from datetime import datetime, time
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 import pytz
@@ -20,6 +20,7 @@ from actions.clients.bss import Store
 from actions.formatting import BABEL_LOCALES
 from actions.i18n import language_of, render, say
 from actions.journeys import bss
+from common.clock import now
 
 MAX_STORES = 3
 MAX_CITY_LENGTH = 60
@@ -27,10 +28,6 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 # the market whose stores come first in the list of cities, by language
 HOME_MARKET = {"fr": "BJ", "es": "GT"}
 
-
-def now() -> datetime:
-    """The current moment (UTC); tests fix the clock here."""
-    return datetime.now(timezone.utc)
 
 
 def without_accents(text: str) -> str:

@@ -1,6 +1,6 @@
 """The last 7 days of a mobile line (usage_history): calls, data and SMS with what they cost, and the
 three items that took the most credit, from the line's rated usage records (TMF635)."""
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import List, Text
 
 from rasa_sdk import Tracker
@@ -13,13 +13,11 @@ from actions.formatting import date, money, quantity
 from actions.i18n import language_of, render, say
 from actions.identity.phone import display
 from actions.journeys import AccountAction, bss
+from common.clock import now
 
 WINDOW_DAYS = 7
 TOP = 3
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def duration(seconds: int, language: str) -> str:

@@ -30,6 +30,7 @@ from actions import config
 from actions.i18n import render
 from actions.store import meta as store
 from actions.store import remembered_language
+from common import clock
 from components.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class Inbound:
 
 def sent_time(seconds: Any) -> datetime:
     """The platform's timestamp, never later than now (a wrong clock must not stretch the window)."""
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     try:
         return min(datetime.fromtimestamp(float(seconds), timezone.utc), now)
     except (TypeError, ValueError, OverflowError, OSError):
@@ -291,7 +292,7 @@ def with_links(text: str, links: Sequence[str]) -> str:
 def window_open(channel: str, user_id: str) -> bool:
     """Has the customer written within the platform's customer-service window?"""
     last = store.last_inbound(channel, user_id)
-    return last is not None and (datetime.now(timezone.utc) - last).total_seconds() < config.META_WINDOW_HOURS * 3600
+    return last is not None and (clock.now() - last).total_seconds() < config.META_WINDOW_HOURS * 3600
 
 
 class MetaOutput(OutputChannel):

@@ -39,7 +39,7 @@ import hmac
 import json
 import logging
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 import aiohttp
@@ -496,7 +496,7 @@ class ZendeskMessagingInput(InputChannel):
                 return "ignored"
         reason = payload.get("reason") or event.get("type")
         before, changed = await asyncio.to_thread(channel_state.set_owner, conversation_id, now,
-                                                  event_time(event) or datetime.now(timezone.utc), reason)
+                                                  event_time(event) or now(), reason)
         if changed and before == channel_state.AGENT and now == channel_state.BOT and config.SUNCO_SAY_BACK:
             if not await self.handoff_ended(conversation_id):
                 language = await asyncio.to_thread(conversation_language, conversation_id)

@@ -1,6 +1,9 @@
 """The sandbox application: one Flask app, one blueprint per operator system."""
-from flask import Flask, jsonify
+from datetime import datetime
 
+from flask import Flask, jsonify, request
+
+from common import clock
 from sandbox import db
 from sandbox.errors import TMFError
 
@@ -28,6 +31,22 @@ def create_app(db_url: str = None) -> Flask:
         faults.clear()
         fixtures.seed()
         return jsonify(status="reset")
+
+    # The sandbox's clock, for tests that run at a stated instant: {"at": "2026-12-05T23:59:00Z", "frozen": true};
+    # {"at": null} goes back to the system clock. Reset the sandbox afterwards to seed fixtures around it.
+    @app.post("/_sandbox/clock")
+    def set_clock():
+        body = request.get_json(force=True, silent=True) or {}
+        at = body.get("at")
+        try:
+            clock.travel(datetime.fromisoformat(at.replace("Z", "+00:00")) if at else None, bool(body.get("frozen")))
+        except (AttributeError, ValueError):
+            return jsonify(error="at must be an ISO-8601 date-time with a zone, or null"), 400
+        return jsonify(now=clock.now().isoformat())
+
+    @app.get("/_sandbox/clock")
+    def read_clock():
+        return jsonify(now=clock.now().isoformat())
 
     @app.errorhandler(TMFError)
     def tmf_error(error: TMFError):

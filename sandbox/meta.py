@@ -8,12 +8,12 @@ Errors are Graph errors `{"error": {"message", "type", "code", "error_data"?, "f
 import os
 import re
 import secrets
-from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Integer, String, select
 
+from common import clock
 from sandbox import db, faults
 
 WHATSAPP_ACCESS_TOKEN = os.environ.get("SANDBOX_WHATSAPP_ACCESS_TOKEN", "sandbox-whatsapp-token")
@@ -184,7 +184,7 @@ def check_whatsapp(body: Dict[str, Any]) -> str:
 def _record(channel: str, sender: str, to: str, kind: str, message: Dict[str, Any], message_id: str) -> None:
     with db.transaction() as session:
         session.add(MetaOutbox(message_id=message_id, channel=channel, sender=sender, to=to, type=kind,
-                               message=message, sent_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                               message=message, sent_at=clock.utc_naive()))
 
 
 @blueprint.post("/graph/<phone_number_id>/messages")

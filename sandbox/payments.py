@@ -20,7 +20,7 @@ import re
 import secrets
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
+from common import clock
 from sandbox import bss, db, faults
 from sandbox.errors import TMFError
 
@@ -107,9 +108,6 @@ class WebhookDelivery(db.Base):
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-
 
 def unix(moment: datetime) -> int:
     return int(moment.replace(tzinfo=timezone.utc).timestamp())
@@ -180,7 +178,7 @@ def public_base() -> str:
 
 
 def refresh_expiry(checkout: CheckoutSession):
-    if checkout.status == "open" and utcnow() >= checkout.expires_at:
+    if checkout.status == "open" and clock.utc_naive() >= checkout.expires_at:
         checkout.status = "expired"
 
 
@@ -278,7 +276,7 @@ def _session_params(params: dict) -> dict:
     reference = params.get("client_reference_id")
     if reference is not None and len(str(reference)) > 200:
         raise ParamError("client_reference_id must be at most 200 characters.", "client_reference_id")
-    now = utcnow()
+    now = clock.utc_naive()
     expires_at = now + SESSION_TTL
     if params.get("expires_at") is not None:
         expires_at = datetime.fromtimestamp(_integer(params["expires_at"], "expires_at"), timezone.utc).replace(tzinfo=None)
@@ -358,7 +356,7 @@ def expire_session(session_id):
             return missing
         if checkout.status != "open":
             return stripe_error(400, 'Only Checkout Sessions with a status in ["open"] can be expired.', param="session")
-        checkout.status, checkout.expires_at = "expired", utcnow()
+        checkout.status, checkout.expires_at = "expired", clock.utc_naive()
         return jsonify(session_json(checkout))
 
 
@@ -396,7 +394,8 @@ def check_card(form, texts: dict):
     else:
         month, year = int(match.group(1)), int(match.group(2))
         year += 2000 if year < 100 else 0
-        if (year, month) < (date.today().year, date.today().month):
+        today = clock.now().date()
+        if (year, month) < (today.year, today.month):
             errors["expiry"] = texts["expiry_past"]
     if not re.fullmatch(r"\d{3,4}", form.get("cvc", "").strip()):
         errors["cvc"] = texts["cvc_invalid"]
@@ -480,7 +479,7 @@ def pay(session_id):
             return render_page(checkout, status=409, form=form,
                                decline=texts["declines"]["fulfilment_failed"].format(reason=refusal.message))
         checkout.status, checkout.payment_status = "complete", "paid"
-        checkout.payment_intent, checkout.paid_at = new_id("pi_"), utcnow()
+        checkout.payment_intent, checkout.paid_at = new_id("pi_"), clock.utc_naive()
         checkout.card_brand, checkout.card_last4 = brand, last4
         delivery_id = record_webhook(session, "checkout.session.completed", checkout)
         page = render_page(checkout)
@@ -510,7 +509,7 @@ def sign(payload: bytes, timestamp: int, secret: str = None) -> str:
 
 
 def record_webhook(session, event_type: str, checkout: CheckoutSession) -> str:
-    now = utcnow()
+    now = clock.utc_naive()
     event = {"id": new_id("evt_"), "object": "event", "api_version": "2024-06-20", "created": unix(now),
              "livemode": False, "type": event_type, "data": {"object": session_json(checkout)}}
     delivery = WebhookDelivery(id=new_id("whd_"), event_id=event["id"], event_type=event_type, url=WEBHOOK_URL,
@@ -537,7 +536,7 @@ def deliver(delivery_id: str):
         try:
             answer = requests.post(url, data=payload, timeout=10, headers={
                 "Content-Type": "application/json; charset=utf-8", "User-Agent": "Sandbox-Payments/1.0",
-                "Sandbox-Signature": sign(payload, int(time.time()))})
+                "Sandbox-Signature": sign(payload, int(clock.timestamp()))})
             code = answer.status_code
         except requests.RequestException as error:
             problem = str(error)
@@ -548,7 +547,7 @@ def deliver(delivery_id: str):
                 return
             delivery.attempts, delivery.status_code, delivery.last_error = attempt, code, problem
             if delivered:
-                delivery.status, delivery.delivered_at = "delivered", utcnow()
+                delivery.status, delivery.delivered_at = "delivered", clock.utc_naive()
             elif attempt == WEBHOOK_MAX_ATTEMPTS:
                 delivery.status = "failed"
         if delivered:

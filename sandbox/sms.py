@@ -11,13 +11,14 @@ import os
 import secrets
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import parse_qsl, quote
 
 import requests
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
+from common import clock
 from sandbox import db, faults
 
 SMS_USERNAME = os.environ.get("SANDBOX_SMS_USERNAME", "assistant")
@@ -127,7 +128,7 @@ def sendsms():
     except (LookupError, UnicodeDecodeError):
         return kannel_reply(400, "Charset or body misformed, rejected")
 
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = clock.utc_naive()
     with db.transaction() as session:
         messages = [OutboxSms(message_id=secrets.token_hex(8), to=e164(number), sender=sender, text=text,
                               coding=max(coding, 0), dlr_mask=dlr_mask if dlr_mask > 0 else None,
@@ -170,7 +171,7 @@ def _send_delivery_reports(message: OutboxSms):
         if not message.dlr_mask & status:
             continue
         time.sleep(0.05)
-        url = _dlr_url(message, status, smsc_reply, time.time())
+        url = _dlr_url(message, status, smsc_reply, clock.timestamp())
         try:
             requests.get(url, timeout=5)
         except requests.RequestException as error:

@@ -15,11 +15,12 @@ test notices).
 import json
 import os
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
+from common import clock
 from sandbox import db
 
 APP_ID = os.environ.get("SANDBOX_SUNCO_APP_ID", "sandbox-app")
@@ -76,9 +77,6 @@ class SuncoFault(db.Base):
     status = Column(Integer, nullable=False)
     count = Column(Integer, nullable=False)
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def iso(moment: datetime) -> str:
@@ -179,7 +177,7 @@ def post_message(app_id, conversation_id):
     with db.transaction() as session:
         message = SuncoMessage(id=secrets.token_hex(12), app_id=app_id, conversation_id=conversation_id,
                                author=json.dumps(body["author"], ensure_ascii=False),
-                               content=json.dumps(body["content"], ensure_ascii=False), received=utcnow())
+                               content=json.dumps(body["content"], ensure_ascii=False), received=clock.utc_naive())
         session.add(message)
     reply = {"id": message.id, "received": iso(message.received), "author": body["author"],
              "content": body["content"], "source": {"type": "api:conversations"}}
@@ -205,7 +203,7 @@ def pass_control(app_id, conversation_id):
         session.add(SuncoSwitchboardAction(app_id=app_id, conversation_id=conversation_id, action="passControl",
                                            switchboard_integration=body["switchboardIntegration"],
                                            metadata_json=json.dumps(body.get("metadata") or {}, ensure_ascii=False),
-                                           at=utcnow()))
+                                           at=clock.utc_naive()))
     return jsonify({}), 200
 
 

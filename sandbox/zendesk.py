@@ -10,12 +10,13 @@ import html
 import json
 import math
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, func, select
 
+from common import clock
 from sandbox import db, faults
 from sandbox.help_center import LOCALES, HelpCenter
 
@@ -85,9 +86,6 @@ class IdempotentTicketRequest(db.Base):
 
 # --- helpers -----------------------------------------------------------------------------------------
 
-def now():
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
-
 
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds") + "Z"
@@ -143,7 +141,7 @@ def bot_user(session) -> ZendeskUser:
     """The agent behind the API token (it submits the tickets)."""
     user = session.scalars(select(ZendeskUser).where(ZendeskUser.email == ZENDESK_EMAIL)).first()
     if not user:
-        user = ZendeskUser(name="Assistant", email=ZENDESK_EMAIL, role="agent", created_at=now())
+        user = ZendeskUser(name="Assistant", email=ZENDESK_EMAIL, role="agent", created_at=clock.utc_naive())
         session.add(user)
         session.flush()
     return user
@@ -251,7 +249,7 @@ def _requester(session, spec: dict):
     if not name:
         return None, {"requester": [{"description": "Requester: Name is too short (minimum is 1 character)",
                                      "error": "InvalidValue"}]}
-    user = ZendeskUser(name=name, email=email, phone=phone, locale_id=spec.get("locale_id"), created_at=now())
+    user = ZendeskUser(name=name, email=email, phone=phone, locale_id=spec.get("locale_id"), created_at=clock.utc_naive())
     session.add(user)
     session.flush()
     return user, None
@@ -288,7 +286,7 @@ def _create_ticket(session, spec: dict):
     comment_spec = spec.get("comment") or {"body": spec.get("description")}
     body = comment_spec.get("body") or html.unescape(comment_spec.get("html_body", ""))
     tags = list(dict.fromkeys(str(tag).strip().lower().replace(" ", "_") for tag in spec.get("tags") or []))
-    created = now()
+    created = clock.utc_naive()
     ticket = Ticket(external_id=spec.get("external_id"), subject=spec.get("subject"), description=body,
                     status=spec.get("status") or ("open" if spec.get("assignee_id") else "new"),
                     priority=spec.get("priority"), type=spec.get("type"), tags=json.dumps(tags),

@@ -115,10 +115,10 @@ def main() -> int:
         (tmp / "nlu").mkdir()
         shared = load_data(str(ROOT / "data" / "nlu" / "patterns.yml"))
         TrainingData(training_examples=train).merge(shared).persist_nlu(str(tmp / "nlu" / "train.yml"))
-        started = time.time()
+        started = time.monotonic()
         subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", args.config,
                         "--nlu", str(tmp / "nlu"), "--out", str(tmp), "--fixed-model-name", "eval"], check=True, cwd=ROOT)
-        train_seconds = time.time() - started
+        train_seconds = time.monotonic() - started
         sets = {f"split-{lang}": msgs for lang, msgs in test.items()}
         sets.update({f"held-out-{lang}": msgs for lang, msgs in held_out.items()})
         flat = [m for msgs in sets.values() for m in msgs]

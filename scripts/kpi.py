@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from actions import config  # noqa: E402
 from actions.outcomes import ABANDONED, OUTCOMES, strongest  # noqa: E402
 from actions.store.care_kpi import ConversationOutcome, NpsSurvey, session  # noqa: E402
+from common import clock  # noqa: E402
 
 IN_PROGRESS = "in_progress"
 RESOLVED, ESCALATED = ("self_served", "help_centre"), ("ticket", "handoff")
@@ -160,7 +161,7 @@ def compute(first: date, last: date, tracker_url: str = None, time_zone: str = N
             now: Optional[datetime] = None) -> Dict[str, Any]:
     """Every figure for the days first..last (inclusive), as a dict (what --json prints)."""
     zone = pytz.timezone(time_zone or config.KPI_TIME_ZONE)
-    moment = (now or datetime.now(timezone.utc)).timestamp()
+    moment = (now or clock.now()).timestamp()
 
     def day_start(day: date) -> float:
         return zone.localize(datetime.combine(day, time())).timestamp()
@@ -254,7 +255,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--tz", default=None, help="time zone of the days (default KPI_TIME_ZONE)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    last = args.last or datetime.now(pytz.timezone(args.tz or config.KPI_TIME_ZONE)).date()
+    last = args.last or clock.now().astimezone(pytz.timezone(args.tz or config.KPI_TIME_ZONE)).date()
     first = args.first or last - timedelta(days=MAU_DAYS - 1)
     if first > last:
         parser.error("--from is after --to")

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 import requests
+import time_machine
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,6 +22,35 @@ sys.path.insert(0, str(ROOT))
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     return yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+@pytest.fixture
+def instant():
+    """The instant a test runs at; `tests.clock.at_each_instant` parametrizes it."""
+    from tests.clock import DEFAULT_INSTANT
+
+    return DEFAULT_INSTANT
+
+
+@pytest.fixture(autouse=True)
+def clock(instant, request):
+    """The project's clock (common/clock.py) frozen at `instant` for the test; `clock.shift(timedelta)` and
+    `clock.move_to(datetime)` move it. The sandbox follows through the `sandbox` fixture."""
+    from tests.clock import label
+
+    request.node.user_properties.append(("clock", label(instant)))
+    with time_machine.travel(instant, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing test says at which instant it ran."""
+    outcome = yield
+    report = outcome.get_result()
+    frozen = dict(item.user_properties).get("clock")
+    if report.failed and frozen:
+        report.sections.append(("clock", f"the project's clock was frozen at {frozen}"))
 
 
 @pytest.fixture(autouse=True)
@@ -114,8 +144,10 @@ def sandbox_url(tmp_path_factory):
 
 
 @pytest.fixture
-def sandbox(sandbox_url):
-    """The sandbox's base URL, with every fixture back to its seeded values."""
+def sandbox(sandbox_url, instant):
+    """The sandbox's base URL, its clock frozen at the test's instant, every fixture seeded around it."""
+    requests.post(f"{sandbox_url}/_sandbox/clock", json={"at": instant.isoformat(), "frozen": True},
+                  timeout=10).raise_for_status()
     requests.post(f"{sandbox_url}/_sandbox/reset", timeout=10).raise_for_status()
     return sandbox_url
 

@@ -4,7 +4,6 @@ Pointing at a real gateway is configuration only (BSS_BASE_URL, BSS_TOKEN_URL, c
 """
 import re
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,6 +15,8 @@ import requests
 from actions import config
 from actions.clients import http
 from actions.clients.errors import BackendError, BackendUnavailable
+from common import clock
+from common.clock import now
 
 
 @dataclass(frozen=True)
@@ -540,7 +541,7 @@ class Appointments:
 
     def appointments(self, party_id: str, since: Optional[datetime] = None) -> List[Appointment]:
         """The party's confirmed appointments still to come (after `since`, default now), soonest first."""
-        since = since or datetime.now(timezone.utc)
+        since = since or now()
         found = self._get(self.APPOINTMENT, **{"relatedParty.id": party_id, "status": "confirmed",
                                                "validFor.startDateTime.gte": _utc_text(since)})
         mine = [_appointment_from_json(a) for a in found
@@ -599,7 +600,7 @@ class BSSClient(Appointments, Commerce, Incidents):
     # --- transport -------------------------------------------------------------------------
     def _bearer(self, refresh: bool = False) -> str:
         with self._lock:
-            if refresh or not self._token or time.time() > self._token_expires - 60:
+            if refresh or not self._token or clock.timestamp() > self._token_expires - 60:
                 try:
                     reply = self._http.post(self.token_url, data={"grant_type": "client_credentials"},
                                             auth=(self.client_id, self.client_secret), timeout=http.timeout())
@@ -610,7 +611,7 @@ class BSSClient(Appointments, Commerce, Incidents):
                 if reply.status_code != 200:
                     raise BackendError("ERR_UNAUTHORIZED", "the gateway refused our client credentials", reply.status_code)
                 body = reply.json()
-                self._token, self._token_expires = body["access_token"], time.time() + float(body.get("expires_in", 300))
+                self._token, self._token_expires = body["access_token"], clock.timestamp() + float(body.get("expires_in", 300))
             return self._token
 
     def _request(self, method: str, path: str, *, idempotency_key: str = None, **kwargs) -> requests.Response:

@@ -5,7 +5,6 @@ Card numbers never pass through the assistant: it only creates a session and sen
 import hashlib
 import hmac
 import json
-import time
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
@@ -14,6 +13,7 @@ import requests
 from actions import config
 from actions.clients import http
 from actions.clients.errors import BackendError, BackendUnavailable
+from common import clock
 
 # ISO 4217 minor units of the currencies we sell in (XOF has none, GTQ has cents)
 MINOR_UNITS = {"XOF": 0, "GTQ": 2, "USD": 2}
@@ -91,7 +91,7 @@ def verify_webhook(raw_body: bytes, signature_header: str, secret: str = None, t
     if not timestamps or not signatures or not timestamps[0].strip().isdigit():
         raise InvalidSignature("missing timestamp or signature")
     timestamp = int(timestamps[0])
-    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+    if abs((now if now is not None else clock.timestamp()) - timestamp) > tolerance:
         raise InvalidSignature("timestamp outside the tolerance")
     expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + raw_body, hashlib.sha256).hexdigest()
     if not any(hmac.compare_digest(expected, s) for s in signatures):

@@ -5,9 +5,9 @@ itself never becomes a slot value: the form only ever records "verified" (and th
 redacts the message that carried it).
 """
 import hmac
-from abc import ABC, abstractmethod
 import logging
 import re
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -24,6 +24,7 @@ from actions.journeys import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.journeys import JOURNEYS, bss, start_identification
 from actions.outages import notice_for_current_line
 from actions.store import remember_language, remembered_language
+from common import clock
 
 logger = logging.getLogger(__name__)
 CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
@@ -168,7 +169,7 @@ class ValidateIdentifyForm(FormValidationAction):
     async def validate_contract_number(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         until = otp.locked_until(f"home:{value}") or otp.locked_until(f"home-conversation:{tracker.sender_id}")
         if until:
-            say(dispatcher, tracker, "home_locked", minutes=minutes(int((until - otp.now()).total_seconds())))
+            say(dispatcher, tracker, "home_locked", minutes=minutes(int((until - clock.now()).total_seconds())))
             return {"contract_number": None, "identify_status": "locked"}
         return {"contract_number": value}
 

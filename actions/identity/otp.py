@@ -4,26 +4,18 @@ Codes are stored as an HMAC with a server secret (a leaked table gives nothing a
 alone would be brute-forced from a plain hash) and compared in constant time.
 """
 import hashlib
-import math
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import select
 
 from actions import config
 from actions.store.db import Lockout, OtpChallenge, session
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    """SQLite gives naive datetimes back; everything here is UTC."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+from common.clock import aware, now
 
 
 def _seconds_until(moment: datetime) -> int:
@@ -51,7 +43,7 @@ class CheckResult:
 def locked_until(key: str) -> Optional[datetime]:
     with session() as s:
         row = s.get(Lockout, key)
-        until = _aware(row.locked_until) if row else None
+        until = aware(row.locked_until) if row else None
         return until if until and until > now() else None
 
 
@@ -81,7 +73,7 @@ def may_send(msisdn: str) -> SendDecision:
     with session() as s:
         recent = s.scalars(select(OtpChallenge.sent_at).where(
             OtpChallenge.msisdn == msisdn, OtpChallenge.sent_at > now() - timedelta(hours=1))).all()
-    recent = [_aware(t) for t in recent]
+    recent = [aware(t) for t in recent]
     if len(recent) >= config.OTP_MAX_SENDS_PER_HOUR:
         return SendDecision(False, "too_many", _seconds_until(min(recent) + timedelta(hours=1)))
     if recent and max(recent) > now() - timedelta(seconds=config.OTP_RESEND_SECONDS):
@@ -118,7 +110,7 @@ def check(conversation_id: str, typed: str) -> CheckResult:
         return CheckResult(False, "locked")
     with session() as s, s.begin():
         row = s.get(OtpChallenge, challenge.id)
-        if _aware(row.expires_at) <= now():
+        if aware(row.expires_at) <= now():
             row.closed = True
             return CheckResult(False, "expired")
         ok = hmac.compare_digest(row.code_hash, code_hash(row.msisdn, typed.strip()))

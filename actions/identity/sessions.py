@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from typing import List, Optional
 
 from actions import config
-from actions.identity.otp import _aware, now
 from actions.store.db import ChannelLink, VerifiedIdentity, session
+from common.clock import aware, now
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def linked_conversations(subject: str) -> List[ChannelLink]:
     """Every channel user who proved they hold `subject`, most recently verified first."""
     with session() as s:
         rows = s.query(ChannelLink).filter(ChannelLink.subject == subject).all()
-    return sorted(rows, key=lambda r: _aware(r.last_verified_at), reverse=True)
+    return sorted(rows, key=lambda r: aware(r.last_verified_at), reverse=True)
 
 
 def forget(conversation_id: str) -> Optional[str]:
@@ -69,12 +69,12 @@ def current(conversation_id: str, touch: bool = True) -> Optional[Identity]:
         row = s.get(VerifiedIdentity, conversation_id)
         if row is None:
             return None
-        if _aware(row.last_seen_at) < now() - timedelta(minutes=config.IDENTITY_IDLE_MINUTES):
+        if aware(row.last_seen_at) < now() - timedelta(minutes=config.IDENTITY_IDLE_MINUTES):
             s.delete(row)
             return None
         if touch:
             row.last_seen_at = now()
-        return Identity(row.conversation_id, row.subject, row.method, _aware(row.verified_at))
+        return Identity(row.conversation_id, row.subject, row.method, aware(row.verified_at))
 
 
 def authorise(conversation_id: str, subject: Optional[str] = None) -> Optional[Identity]:

@@ -7,7 +7,7 @@ and a retry whose earlier attempt did reach Zendesk finds that ticket instead of
 """
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select, update
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.store import db
 from actions.store.db import Base
+from common.clock import now
 
 # No 0/O, 1/I/L, U: a reference read over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -40,9 +41,6 @@ class TicketOutbox(Base):
 
 session = db.session  # db.engine() creates this module's table too, whenever it is imported
 
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def new_reference() -> str:

@@ -3,13 +3,14 @@ agent, after a handoff) and the options it last offered as a numbered list (so a
 
 Keyed by the channel's own conversation id (e.g. a Sunshine Conversations conversation id).
 """
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import List, Optional, Tuple
 
 from sqlalchemy import JSON, Column, DateTime, String, delete
 from sqlalchemy.exc import IntegrityError
 
 from actions.store import db
+from common.clock import aware, now
 
 BOT, AGENT = "bot", "agent"
 
@@ -39,10 +40,6 @@ class OfferedChoices(db.Base):
 _session = db.session  # db.engine() creates these tables too, whenever this module is imported
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives naive datetimes back: they were written as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
 
 def owner(conversation_id: str) -> str:
     with _session() as s:
@@ -59,7 +56,7 @@ def set_owner(conversation_id: str, new_owner: str, at: Optional[datetime] = Non
               language: str = None) -> Tuple[str, bool]:
     """Records who owns the conversation since `at` (default now), unless a later change is already known.
     Answers (the owner before, whether this changed anything)."""
-    at = at or datetime.now(timezone.utc)
+    at = at or now()
     for attempt in range(2):
         try:
             with _session() as s, s.begin():
@@ -69,7 +66,7 @@ def set_owner(conversation_id: str, new_owner: str, at: Optional[datetime] = Non
                                             reason=reason, language=language))
                     return BOT, new_owner != BOT
                 before = row.owner
-                if _aware(row.changed_at) > at:
+                if aware(row.changed_at) > at:
                     return before, False
                 row.owner, row.changed_at, row.reason = new_owner, at, reason
                 if language:
@@ -87,7 +84,7 @@ def offer_choices(conversation_id: str, choices: List[Tuple[str, str]]) -> None:
         s.execute(delete(OfferedChoices).where(OfferedChoices.conversation_id == conversation_id))
         if choices:
             s.add(OfferedChoices(conversation_id=conversation_id, choices=[list(c) for c in choices],
-                                 offered_at=datetime.now(timezone.utc)))
+                                 offered_at=now()))
 
 
 def offered_choices(conversation_id: str) -> List[Tuple[str, str]]:

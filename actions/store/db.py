@@ -5,7 +5,7 @@ a line or contract ("line:+22901...", "contract:HG-...") after it, so the memory
 customer across channels once they are identified.
 """
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional
@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from actions import config
+from common import clock
 
 Base = declarative_base()
 
@@ -144,7 +145,7 @@ def session():
 def remember_language(subject: str, language: str) -> None:
     with session() as s, s.begin():
         row = s.get(LanguagePreference, subject)
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         if row is None:
             s.add(LanguagePreference(subject=subject, language=language, updated_at=now))
         elif row.language != language:
@@ -167,7 +168,7 @@ def claim_webhook(event_id: str, conversation_id: Optional[str], stale_after_sec
     or "busy" (another delivery is handling it right now; one that has been at it for longer than
     `stale_after_seconds` is presumed dead and its claim is taken over)."""
     for _ in range(3):
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         try:
             with session() as s, s.begin():
                 s.add(ProcessedWebhook(event_id=event_id, received_at=now, conversation_id=conversation_id))
@@ -191,7 +192,7 @@ def claim_webhook(event_id: str, conversation_id: Optional[str], stale_after_sec
 def complete_webhook(event_id: str) -> None:
     with session() as s, s.begin():
         s.execute(update(ProcessedWebhook).where(ProcessedWebhook.event_id == event_id)
-                  .values(completed_at=datetime.now(timezone.utc)))
+                  .values(completed_at=clock.now()))
 
 
 def release_webhook(event_id: str) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from actions.store import db
 from actions.store.db import Base
+from common import clock
 
 KEY_PREFIX = "k:"
 
@@ -55,7 +56,7 @@ def claim_message(message_id: str, channel: str, sender_id: str, stale_after_sec
     """"claimed" (this caller handles it), "done" (handled already) or "busy" (another delivery is handling
     it now; one at it for longer than `stale_after_seconds` is presumed dead and taken over)."""
     for _ in range(3):
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         try:
             with session() as s, s.begin():
                 s.add(MetaInboundMessage(message_id=message_id, channel=channel, sender_id=sender_id,
@@ -80,7 +81,7 @@ def claim_message(message_id: str, channel: str, sender_id: str, stale_after_sec
 def complete_message(message_id: str) -> None:
     with session() as s, s.begin():
         s.execute(update(MetaInboundMessage).where(MetaInboundMessage.message_id == message_id)
-                  .values(completed_at=datetime.now(timezone.utc)))
+                  .values(completed_at=clock.now()))
 
 
 def release_message(message_id: str) -> None:
@@ -116,7 +117,7 @@ def key_for(payload: str) -> str:
     try:
         with session() as s, s.begin():
             if s.get(ButtonPayload, key) is None:
-                s.add(ButtonPayload(key=key, payload=payload, created_at=datetime.now(timezone.utc)))
+                s.add(ButtonPayload(key=key, payload=payload, created_at=clock.now()))
     except IntegrityError:  # written at the same moment by another reply
         pass
     return key

@@ -6,9 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 
 from flask import jsonify, request
+
+from common import clock
 
 from . import settings
 from .common import error_response
@@ -27,7 +28,7 @@ def _sign(message: str) -> str:
 
 
 def issue_token(client_id: str) -> str:
-    issued = int(time.time())
+    issued = int(clock.timestamp())
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     claims = _b64(json.dumps({"sub": client_id, "iat": issued, "exp": issued + settings.TOKEN_TTL_SECONDS,
                               "scope": "tmf-api"}).encode())
@@ -40,7 +41,7 @@ def token_problem(token: str):
         header, claims, signature = token.split(".")
         if not hmac.compare_digest(signature, _sign(header + "." + claims)):
             return "the token signature is invalid"
-        if json.loads(_unb64(claims)).get("exp", 0) < time.time():
+        if json.loads(_unb64(claims)).get("exp", 0) < clock.timestamp():
             return "the token has expired"
     except (ValueError, json.JSONDecodeError):
         return "the token is malformed"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import has_request_context, jsonify, request
 
+from common import clock
 from sandbox.errors import TMFError
 
 from . import settings
@@ -19,7 +20,7 @@ LIST_PARAMS = {"offset", "limit", "fields"}
 
 def now() -> datetime:
     """Naive UTC, to the second: what the tables store."""
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return clock.utc_naive()
 
 
 def iso(moment):

@@ -45,10 +45,9 @@ def care_domain(domain):
             "slots": {**domain.get("slots", {}), "ticket_issue": {"type": "text", "mappings": [{"type": "custom"}]}}}
 
 
-def at(moment: str, monkeypatch) -> None:
-    """Moves the business-hours clock to an ISO moment with its offset, e.g. 2025-06-11T10:00:00+01:00."""
-    fixed = datetime.fromisoformat(moment)
-    monkeypatch.setattr(business_hours, "now", lambda: fixed)
+def at(moment: str, clock) -> None:
+    """Moves the project's clock (the `clock` fixture) to an ISO moment with its offset, e.g. 2025-06-11T10:00:00+01:00."""
+    clock.move_to(datetime.fromisoformat(moment))
 
 
 def tickets(sandbox: str) -> List[dict]:

@@ -29,10 +29,10 @@ async def test_holding_one_line_never_opens_another(operator, dispatcher, domain
     assert "Q35.50" not in text and "2.500 FCFA" in text.replace(",", ".").replace("\u202f", ".").replace("\xa0", ".")
 
 
-async def test_an_idle_identity_expires(operator, dispatcher, domain, monkeypatch):
+async def test_an_idle_identity_expires(operator, dispatcher, domain, monkeypatch, clock):
     sessions.verify("test-user", "line:+2290197000001", "otp")
     later = otp.now() + timedelta(minutes=config.IDENTITY_IDLE_MINUTES + 1)
-    monkeypatch.setattr(sessions, "now", lambda: later)
+    clock.move_to(later)
     assert sessions.authorise("test-user") is None
     await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"identified": True, "language": "fr"}), domain)
     assert "session a expiré" in disclosed(dispatcher)

@@ -369,7 +369,7 @@ async def test_a_forged_appointment_id_is_not_cancelled(operator, domain, bss):
     other = bss.book_appointment("BJ-PARAKOU", slot, {"id": "IND-0005", "role": "customer"}, JOHN, "SIM",
                                  new_idempotency_key())
     chat = Chat(domain, f"line:{AWA}", "en")
-    chat.slots["journey_draft"] = {"journey": "book_appointment", "at": datetime.now().timestamp(),
+    chat.slots["journey_draft"] = {"journey": "book_appointment", "at": datetime.now(timezone.utc).timestamp(),
                                    "values": {"mode": "cancel", "appointment": other.id, "confirm": "yes"}}
     text = await chat.say('/book_appointment{"option": "yes"}', "book_appointment", option="yes")
     assert text == "That appointment no longer exists or was already cancelled."

@@ -23,8 +23,8 @@ def tracker_store(tmp_path, monkeypatch):
 
 
 async def test_the_agent_sees_the_whatsapp_conversation_in_the_messenger_ticket(zendesk, care_domain, tracker_store,
-                                                                               monkeypatch):
-    at(WEEKDAY_MORNING_BJ, monkeypatch)
+                                                                               monkeypatch, clock):
+    at(WEEKDAY_MORNING_BJ, clock)
     await tracker_store.save(DialogueStateTracker.from_events(AWA_WA, [
         SessionStarted(),
         UserUttered("je veux un pass internet", {"name": "buy_pack"}, input_channel="whatsapp"),

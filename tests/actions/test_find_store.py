@@ -14,8 +14,7 @@ def plain(text: str) -> str:
 
 
 def at(year, month, day, hour, minute=0):
-    moment = datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
-    return lambda: moment
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
 async def find(dispatcher, domain, city, language):
@@ -29,8 +28,8 @@ def test_names():
     assert ValidateStoreForm().name() == "validate_store_form"
 
 
-async def test_cotonou_in_french_on_a_weekday_morning(operator, dispatcher, domain, monkeypatch):
-    monkeypatch.setattr(stores, "now", at(2025, 5, 7, 9))  # Wednesday 10:00 in Cotonou (UTC+1)
+async def test_cotonou_in_french_on_a_weekday_morning(operator, dispatcher, domain, monkeypatch, clock):
+    clock.move_to(at(2025, 5, 7, 9))  # Wednesday 10:00 in Cotonou (UTC+1)
     events, text = await find(dispatcher, domain, "cotonou", "fr")
     assert text.splitlines() == [
         "Nos boutiques à Cotonou :",
@@ -42,9 +41,9 @@ async def test_cotonou_in_french_on_a_weekday_morning(operator, dispatcher, doma
     assert {"event": "slot", "timestamp": None, "name": "city", "value": None} in events
 
 
-async def test_the_clock_is_the_stores_own_time_zone(operator, dispatcher, domain, monkeypatch):
+async def test_the_clock_is_the_stores_own_time_zone(operator, dispatcher, domain, monkeypatch, clock):
     # 17:30 UTC is 18:30 in Cotonou: Ganhi (until 18:00) is closed, Cadjèhoun (until 19:00) still open
-    monkeypatch.setattr(stores, "now", at(2025, 5, 7, 17, 30))
+    clock.move_to(at(2025, 5, 7, 17, 30))
     _, text = await find(dispatcher, domain, "Cotonou", "en")
     lines = text.splitlines()
     assert lines[0] == "Our stores in Cotonou:"
@@ -52,14 +51,14 @@ async def test_the_clock_is_the_stores_own_time_zone(operator, dispatcher, domai
     assert lines[4] == "  Today 8:00 AM–6:00 PM · closed now"  # Ganhi
 
 
-async def test_a_sunday_closure(operator, dispatcher, domain, monkeypatch):
-    monkeypatch.setattr(stores, "now", at(2025, 5, 11, 12))  # Sunday
+async def test_a_sunday_closure(operator, dispatcher, domain, monkeypatch, clock):
+    clock.move_to(at(2025, 5, 11, 12))  # Sunday
     _, text = await find(dispatcher, domain, "Cotonou", "fr")
     assert text.count("Fermé aujourd'hui") == 2
 
 
-async def test_a_guatemala_zone_in_spanish(operator, dispatcher, domain, monkeypatch):
-    monkeypatch.setattr(stores, "now", at(2025, 5, 10, 20))  # Saturday 14:00 in Guatemala (UTC-6)
+async def test_a_guatemala_zone_in_spanish(operator, dispatcher, domain, monkeypatch, clock):
+    clock.move_to(at(2025, 5, 10, 20))  # Saturday 14:00 in Guatemala (UTC-6)
     _, text = await find(dispatcher, domain, "zona 10", "es")
     assert text.splitlines() == [
         "Nuestras tiendas en Zona 10:",
@@ -68,8 +67,8 @@ async def test_a_guatemala_zone_in_spanish(operator, dispatcher, domain, monkeyp
     ]
 
 
-async def test_accents_are_not_needed(operator, dispatcher, domain, monkeypatch):
-    monkeypatch.setattr(stores, "now", at(2025, 5, 7, 9))
+async def test_accents_are_not_needed(operator, dispatcher, domain, monkeypatch, clock):
+    clock.move_to(at(2025, 5, 7, 9))
     _, text = await find(dispatcher, domain, "CADJEHOUN", "fr")
     assert "Boutique Cotonou Cadjèhoun" in text and "Ganhi" not in text
 

@@ -37,9 +37,8 @@ def chat_as(care_domain, subject, language, channel="socketio") -> CareChat:
     (f"line:{JOHN}", "en", BJ_WEDNESDAY_MORNING, "I've passed our chat to an agent (ticket no. {id})",
      360010103, {"lang_en", "market_bj", "segment_prepaid"}),
 ])
-async def test_in_hours_an_agent_gets_a_ticket_with_the_transcript_routed_by_segment_and_language(
-        zendesk, care_domain, monkeypatch, subject, language, moment, said, group, tags):
-    at(moment, monkeypatch)
+async def test_in_hours_an_agent_gets_a_ticket_with_the_transcript_routed_by_segment_and_language(zendesk, care_domain, monkeypatch, subject, language, moment, said, group, tags, clock):
+    at(moment, clock)
     chat = chat_as(care_domain, subject, language)
     await chat.say("solde", "check_balance")
     text = await chat.say("agent", "human_handoff")
@@ -51,8 +50,8 @@ async def test_in_hours_an_agent_gets_a_ticket_with_the_transcript_routed_by_seg
 
 
 async def test_in_hours_on_zendesk_messaging_the_agent_workspace_takes_over_with_metadata(zendesk, care_domain,
-                                                                                           monkeypatch):
-    at(BJ_WEDNESDAY_MORNING, monkeypatch)
+                                                                                           monkeypatch, clock):
+    at(BJ_WEDNESDAY_MORNING, clock)
     chat = chat_as(care_domain, f"line:{AWA}", "fr", channel="zendesk")
     await chat.say("ma carte 4242 4242 4242 4242 a été débitée deux fois", "human_handoff")
     assert "Je vous mets en relation avec un conseiller" in chat.text
@@ -68,8 +67,8 @@ async def test_in_hours_on_zendesk_messaging_the_agent_workspace_takes_over_with
 
 
 async def test_zendesk_down_in_hours_still_promises_an_agent_and_the_outbox_delivers_once(zendesk, care_domain,
-                                                                                          monkeypatch):
-    at(BJ_WEDNESDAY_MORNING, monkeypatch)
+                                                                                          monkeypatch, clock):
+    at(BJ_WEDNESDAY_MORNING, clock)
     fault(zendesk, 503, 100)
     chat = chat_as(care_domain, f"line:{AWA}", "fr")
     text = await chat.say("je veux parler à quelqu'un", "human_handoff")
@@ -81,8 +80,8 @@ async def test_zendesk_down_in_hours_still_promises_an_agent_and_the_outbox_deli
     assert len(tickets(zendesk)) == 1 and outcomes_recorded() == [("handoff", "general")]
 
 
-async def test_a_complaint_on_zendesk_messaging_in_hours_goes_to_an_agent(zendesk, care_domain, monkeypatch):
-    at(GT_WEDNESDAY_EVENING, monkeypatch)
+async def test_a_complaint_on_zendesk_messaging_in_hours_goes_to_an_agent(zendesk, care_domain, monkeypatch, clock):
+    at(GT_WEDNESDAY_EVENING, clock)
     chat = chat_as(care_domain, f"line:{CARLOS}", "es", channel="zendesk")
     await chat.say("quiero poner una queja, me cobraron un paquete que no pedí", "create_ticket")
     [custom] = chat.custom
@@ -90,8 +89,8 @@ async def test_a_complaint_on_zendesk_messaging_in_hours_goes_to_an_agent(zendes
     assert chat.slots["ticket_issue"] is None
 
 
-async def test_a_complaint_on_zendesk_messaging_out_of_hours_becomes_a_ticket(zendesk, care_domain, monkeypatch):
-    at(GT_SUNDAY, monkeypatch)
+async def test_a_complaint_on_zendesk_messaging_out_of_hours_becomes_a_ticket(zendesk, care_domain, monkeypatch, clock):
+    at(GT_SUNDAY, clock)
     chat = chat_as(care_domain, f"line:{CARLOS}", "es", channel="zendesk")
     text = await chat.say("quiero poner una queja, me cobraron un paquete que no pedí", "create_ticket")
     [ticket] = tickets(zendesk)
@@ -111,9 +110,8 @@ async def test_a_complaint_on_zendesk_messaging_out_of_hours_becomes_a_ticket(ze
      ["aren't available", "Monday to Friday, 8:00 AM–6:00 PM; Saturday, 9:00 AM–1:00 PM", "(Benin time)",
       "we reopen Monday at 8:00 AM"], False),
 ])
-async def test_out_of_hours_gives_the_hours_a_ticket_a_callback_and_what_to_do_now(
-        zendesk, care_domain, monkeypatch, subject, language, moment, expected, callback):
-    at(moment, monkeypatch)
+async def test_out_of_hours_gives_the_hours_a_ticket_a_callback_and_what_to_do_now(zendesk, care_domain, monkeypatch, subject, language, moment, expected, callback, clock):
+    at(moment, clock)
     chat = chat_as(care_domain, subject, language)
     text = await chat.say("human please", "human_handoff")
     for words in expected:
@@ -124,8 +122,8 @@ async def test_out_of_hours_gives_the_hours_a_ticket_a_callback_and_what_to_do_n
     assert tickets(zendesk) == [] and outcomes_recorded() == []
 
 
-async def test_the_same_instant_is_open_in_guatemala_and_closed_in_benin(zendesk, care_domain, monkeypatch):
-    at(GT_WEDNESDAY_EVENING, monkeypatch)
+async def test_the_same_instant_is_open_in_guatemala_and_closed_in_benin(zendesk, care_domain, monkeypatch, clock):
+    at(GT_WEDNESDAY_EVENING, clock)
     assert business_hours.is_open("GT") and not business_hours.is_open("BJ")
     awa = chat_as(care_domain, f"line:{AWA}", "fr")
     assert "ne sont pas disponibles" in await awa.say("un conseiller svp", "human_handoff")
@@ -133,8 +131,8 @@ async def test_the_same_instant_is_open_in_guatemala_and_closed_in_benin(zendesk
     assert "Pasé nuestra conversación a un asesor" in await carlos.say("un asesor por favor", "human_handoff")
 
 
-async def test_a_callback_is_a_task_ticket_to_the_verified_number(zendesk, care_domain, monkeypatch):
-    at(BJ_WEDNESDAY_EVENING, monkeypatch)
+async def test_a_callback_is_a_task_ticket_to_the_verified_number(zendesk, care_domain, monkeypatch, clock):
+    at(BJ_WEDNESDAY_EVENING, clock)
     chat = chat_as(care_domain, f"line:{AWA}", "fr")
     await chat.say("je veux parler à un conseiller", "human_handoff")
     text = await chat.tap('/human_handoff{"option": "callback"}')
@@ -150,16 +148,16 @@ async def test_a_callback_is_a_task_ticket_to_the_verified_number(zendesk, care_
 @pytest.mark.parametrize("language, expected", [("fr", "il me faut votre numéro vérifié"),
                                                 ("es", "necesito su número verificado"),
                                                 ("en", "I need your verified number")])
-async def test_no_callback_to_a_number_nobody_proved(zendesk, care_domain, monkeypatch, language, expected):
-    at(BJ_WEDNESDAY_EVENING, monkeypatch)
+async def test_no_callback_to_a_number_nobody_proved(zendesk, care_domain, monkeypatch, language, expected, clock):
+    at(BJ_WEDNESDAY_EVENING, clock)
     chat = chat_as(care_domain, None, language)
     text = await chat.say('/human_handoff{"option": "callback"}', "human_handoff", {"option": "callback"})
     assert expected in text and [b["payload"] for b in chat.buttons] == ["/create_ticket"]
     assert tickets(zendesk) == []
 
 
-async def test_handoff_ends_a_pending_help_centre_question(zendesk, care_domain, monkeypatch):
-    at(BJ_WEDNESDAY_MORNING, monkeypatch)
+async def test_handoff_ends_a_pending_help_centre_question(zendesk, care_domain, monkeypatch, clock):
+    at(BJ_WEDNESDAY_MORNING, clock)
     chat = chat_as(care_domain, None, "en")
     await chat.say("how do I get my PUK", "ask_faq")
     assert chat.slots["pending_journey"] == "ask_faq"

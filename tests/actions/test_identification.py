@@ -1,4 +1,6 @@
 """Identification against the sandbox: number -> SMS code -> verified identity; home contract + ID."""
+from datetime import timedelta
+
 import pytest
 
 from actions.balances import ActionCheckBalance
@@ -110,11 +112,13 @@ async def test_logout_ends_the_identity(operator, dispatcher, domain):
     assert sessions.authorise("conv-1") is None
 
 
-def test_every_channel_a_customer_proved_is_linked_to_them_and_kept_after_logout():
+def test_every_channel_a_customer_proved_is_linked_to_them_and_kept_after_logout(clock):
     from actions.identity import sessions
 
     sessions.verify("33612345", "line:+2290197000001", "channel", "whatsapp")
+    clock.shift(timedelta(minutes=1))
     sessions.verify("psid-77", "line:+2290197000001", "otp", "messenger")
+    clock.shift(timedelta(minutes=1))
     sessions.verify("psid-77", "line:+2290197000001", "otp", "messenger")  # again: one link, refreshed
     sessions.verify("web-1", "line:+50255500002", "otp", "socketio")
     sessions.forget("psid-77")

@@ -49,7 +49,7 @@ async def test_asked_after_a_journey_with_eleven_buttons_then_score_and_comment_
     assert survey.answered_at is not None
 
 
-async def test_asked_at_most_once_in_thirty_days_per_customer_even_unanswered(domain, monkeypatch):
+async def test_asked_at_most_once_in_thirty_days_per_customer_even_unanswered(domain, monkeypatch, clock):
     sessions.verify("web-1", f"line:{AWA}", "otp")
     first = Chat(domain, "en", "web-1")
     assert "How likely are you to recommend us to a friend? (0 = not at all, 10 = certainly)" in \
@@ -60,9 +60,11 @@ async def test_asked_at_most_once_in_thirty_days_per_customer_even_unanswered(do
     assert await Chat(domain, "en", "whatsapp-2").say("thanks", "thank", action=AfterJourney) == ""
     # 29 days later: still not; 31 days later: asked again
     later = datetime.now(timezone.utc)
-    monkeypatch.setattr(nps, "now", lambda: later + timedelta(days=29))
+    clock.move_to(later + timedelta(days=29))
+    sessions.verify("whatsapp-2", f"line:{AWA}", "channel")  # a new visit: the number proves the line again
     assert await Chat(domain, "en", "whatsapp-2").say("thanks", "thank", action=AfterJourney) == ""
-    monkeypatch.setattr(nps, "now", lambda: later + timedelta(days=31))
+    clock.move_to(later + timedelta(days=31))
+    sessions.verify("whatsapp-2", f"line:{AWA}", "channel")
     assert "How likely" in await Chat(domain, "en", "whatsapp-2").say("thanks", "thank", action=AfterJourney)
     assert len(surveys()) == 2
 
@@ -142,10 +144,10 @@ async def test_a_score_given_with_the_intent_is_taken_at_once_with_its_channel(d
         ("spontaneous", 6, "whatsapp", "es", "GT")
 
 
-async def test_a_typed_number_long_after_the_question_is_not_a_score(domain, monkeypatch):
+async def test_a_typed_number_long_after_the_question_is_not_a_score(domain, monkeypatch, clock):
     chat = Chat(domain, "en")
     await chat.say("thanks", "thank", action=AfterJourney)
     later = datetime.now(timezone.utc) + timedelta(days=2)
-    monkeypatch.setattr(nps, "now", lambda: later)
+    clock.move_to(later)
     text = await chat.say("5", "inform")
     assert "How likely" not in text and surveys()[0].score is None

@@ -183,12 +183,12 @@ async def test_registry_down_still_troubleshoots_and_offers_a_ticket(operator, d
 
 
 # --- the wording of times, with a fixed clock ----------------------------------------------------------
-def test_times_are_said_in_the_market_zone_relative_to_the_customer_day(monkeypatch, dispatcher):
+def test_times_are_said_in_the_market_zone_relative_to_the_customer_day(monkeypatch, dispatcher, clock):
     from actions.clients.bss import Incident
     from tests.conftest import make_tracker
 
-    clock = datetime(2025, 11, 26, 22, 30, tzinfo=pytz.utc)  # 23:30 in Benin, Wednesday
-    monkeypatch.setattr(outages, "now", lambda: clock)
+    moment = datetime(2025, 11, 26, 22, 30, tzinfo=pytz.utc)  # 23:30 in Benin, Wednesday
+    clock.move_to(moment)
     zone = "Africa/Porto-Novo"
     assert outages.when(datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc), zone, "fr") == "aujourd'hui à 06:30"
     assert outages.when(datetime(2025, 11, 26, 23, 15, tzinfo=pytz.utc), zone, "fr") == "demain à 00:15"

@@ -24,8 +24,8 @@ REFERENCE = r"T-[2-9A-Z]{6}"
 
 
 @pytest.fixture(autouse=True)
-def open_for_business(monkeypatch):
-    at(WEEKDAY_MORNING_BJ, monkeypatch)
+def open_for_business(monkeypatch, clock):
+    at(WEEKDAY_MORNING_BJ, clock)
 
 
 def chat_as(care_domain, subject=None, language="fr", channel="socketio") -> CareChat:
@@ -131,8 +131,8 @@ async def test_an_unidentified_customer_gets_a_ticket_under_their_channel_id(zen
     assert "not identified (socketio user test-user)" in ticket["comments"][0]["body"]
 
 
-async def test_out_of_hours_the_ticket_says_when_agents_pick_it_up(zendesk, care_domain, monkeypatch):
-    at("2025-06-14T15:00:00+01:00", monkeypatch)  # Saturday afternoon in Benin: closed
+async def test_out_of_hours_the_ticket_says_when_agents_pick_it_up(zendesk, care_domain, monkeypatch, clock):
+    at("2025-06-14T15:00:00+01:00", clock)  # Saturday afternoon in Benin: closed
     chat = chat_as(care_domain, f"line:{AWA}")
     text = await chat.say("mon pass internet a disparu hier soir sans raison", "create_ticket")
     assert "votre ticket n°" in text and "dès la réouverture, lundi à 08:00" in text

@@ -82,16 +82,16 @@ async def test_a_postpaid_week_all_included_in_the_plan(operator, dispatcher, do
             "en": "• Data: 5.4 GB · included"}[language] in text
 
 
-async def test_a_quiet_week_says_there_is_nothing(operator, dispatcher, domain, monkeypatch):
+async def test_a_quiet_week_says_there_is_nothing(operator, dispatcher, domain, monkeypatch, clock):
     later = usage.now() + timedelta(days=30)
-    monkeypatch.setattr(usage, "now", lambda: later)
+    clock.move_to(later)
     text = await ask(dispatcher, domain, f"line:{AWA}", "fr")
     assert text == "Aucune consommation sur votre ligne ces 7 derniers jours."
 
 
-async def test_older_records_are_left_out(operator, dispatcher, domain, monkeypatch):
+async def test_older_records_are_left_out(operator, dispatcher, domain, monkeypatch, clock):
     later = usage.now() + timedelta(days=3)  # Awa's calls of 4 days ago are then 7 days old
-    monkeypatch.setattr(usage, "now", lambda: later)
+    clock.move_to(later)
     text = await ask(dispatcher, domain, f"line:{AWA}", "en")
     assert "• Calls: 2 · 4 min 35 s · 250 FCFA" in text and "350 FCFA" not in text
 

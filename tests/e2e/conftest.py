@@ -7,12 +7,15 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import requests
+import time_machine
 import yaml
 
+from tests.clock import DEFAULT_INSTANT
 from tests.conftest import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,9 +23,29 @@ BIN = Path(sys.executable).parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
 
 
+def stack_offset() -> float:
+    """CLOCK_OFFSET_SECONDS for the stack's processes: their clocks start at DEFAULT_INSTANT, whatever today is.
+    Read once, from the real clock (the tests' own is frozen)."""
+    global _STACK_OFFSET
+    if _STACK_OFFSET is None:
+        _STACK_OFFSET = DEFAULT_INSTANT.timestamp() - time_machine.escape_hatch.time.time()
+    return _STACK_OFFSET
+
+
+_STACK_OFFSET = None
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Replaces the frozen clock of tests/conftest.py: the stack's processes tick, so the tests tick with them,
+    at the same offset (a webhook the test signs is as fresh to Rasa as it is to the test)."""
+    with time_machine.travel(time_machine.escape_hatch.time.time() + stack_offset(), tick=True) as traveller:
+        yield traveller
+
+
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: int = 240) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
         try:
@@ -47,7 +70,7 @@ def assistant(tmp_path_factory):
         f"  db: {work / 'tracker.db'}\n")
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
            "SANDBOX_DB_URL": f"sqlite:///{work / 'sandbox.db'}", "SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
-           "PYTHONPATH": str(ROOT),
+           "PYTHONPATH": str(ROOT), "CLOCK_OFFSET_SECONDS": repr(stack_offset()),
            # many conversations identify the same fixture customers within minutes
            "OTP_RESEND_SECONDS": "0", "OTP_MAX_SENDS_PER_HOUR": "1000",
            # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
@@ -85,7 +108,7 @@ def chat(assistant):
     counter = iter(range(10**6))
 
     def make(sender=None):
-        sender = sender or f"e2e-{time.time_ns()}-{next(counter)}"
+        sender = sender or f"e2e-{uuid.uuid4().hex[:12]}-{next(counter)}"
 
         def send(message: str):
             reply = requests.post(f"{assistant['rasa']}/webhooks/rest/webhook",

@@ -30,8 +30,8 @@ def fresh_sandbox(assistant):
 
 def delivery_of(assistant, checkout_id, seconds=60):
     """The gateway's webhook delivery for this checkout, once delivered (a 2xx from Rasa)."""
-    deadline, found = time.time() + seconds, []
-    while time.time() < deadline:
+    deadline, found = time.monotonic() + seconds, []
+    while time.monotonic() < deadline:
         found = [d for d in requests.get(f"{assistant['sandbox']}/_sandbox/webhooks", timeout=5).json()
                  if d["event"]["data"]["object"]["id"] == checkout_id]
         if found and found[-1]["status"] in ("delivered", "failed"):

@@ -46,8 +46,8 @@ class DlrReceiver:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def wait_for(self, count, timeout=5.0):
-        deadline = time.time() + timeout
-        while len(self.calls) < count and time.time() < deadline:
+        deadline = time.monotonic() + timeout
+        while len(self.calls) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return self.calls
 
