@@ -65,8 +65,3 @@ def travel(at: Optional[datetime], frozen: bool = False) -> None:
         return
     target = aware(at).timestamp()
     _setting = _Setting(offset=target - time.time(), frozen_at=target if frozen else None)
-
-
-def offset_for(at: datetime) -> float:
-    """The `CLOCK_OFFSET_SECONDS` that starts processes' clocks at `at` now."""
-    return aware(at).timestamp() - time.time()

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts the operator sandbox (5080), the action server (5055), Rasa (5005: rest + socketio) and the web chat page (8080);
 # Ctrl-C stops them all. With --shell, a terminal chat replaces Rasa's server and the page.
+# Rasa's HTTP API needs RASA_AUTH_TOKEN (scripts/secrets.sh: from the environment or var/secrets.env).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 MODEL=models/assistant.tar.gz
 mkdir -p var logs
+source scripts/secrets.sh
 export RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1
 pids=()
 stop() {
@@ -33,11 +35,12 @@ $BIN/rasa run actions --port 5055 >logs/actions.log 2>&1 & pids+=($!)
 wait_for http://localhost:5055/health "action server" 60
 
 if [ "${1:-}" = "--shell" ]; then
-  $BIN/rasa shell --model "$MODEL" --endpoints endpoints.yml
+  # The terminal chat posts to Rasa's REST webhook without namespacing the sender: only this machine may reach it.
+  $BIN/rasa shell --model "$MODEL" --endpoints endpoints.yml --interface 127.0.0.1 --auth-token "$RASA_AUTH_TOKEN"
   exit 0
 fi
 
-$BIN/rasa run --model "$MODEL" --enable-api --cors "*" --port 5005 \
+$BIN/rasa run --model "$MODEL" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" --port 5005 \
   --credentials credentials.yml --endpoints endpoints.yml >logs/rasa.log 2>&1 & pids+=($!)
 $BIN/python webchat/server.py --port 8080 --socket-url "http://localhost:5005" >logs/webchat.log 2>&1 & pids+=($!)
 wait_for http://localhost:8080/health "web chat" 30
@@ -47,6 +50,8 @@ cat <<MSG
 
   Web chat:        http://localhost:8080
   REST channel:    POST http://localhost:5005/webhooks/rest/webhook  {"sender": "me", "message": "hola"}
+                   (trusted front ends only; the conversation is rest:me)
+  Rasa HTTP API:   http://localhost:5005/status?token=...  (needs RASA_AUTH_TOKEN: var/secrets.env or the environment)
   Action server:   http://localhost:5055/health
   Operator sandbox: http://localhost:5080  (SMS outbox: /_sandbox/sms?to=%2B2290197000001)
   Logs:            logs/

@@ -1,10 +1,12 @@
 """The instants tests run at. Every test runs with the project's clock frozen (tests/conftest.py `clock`):
 at DEFAULT_INSTANT unless it says otherwise, and the date-sensitive suites at each instant of SPREAD too.
 A failing test names its instant: in its id (`[Sat 2026-12-05 15:00Z]`) or in the report's "clock" section."""
+import time
 from datetime import datetime, timedelta, timezone
 from typing import List
 
 import pytest
+import time_machine
 
 UTC = timezone.utc
 
@@ -30,3 +32,14 @@ def label(instant: datetime) -> str:
 def at_each_instant(instants: List[datetime] = SPREAD):
     """Runs the decorated tests (or a module's, as `pytestmark`) once at each instant."""
     return pytest.mark.parametrize("instant", instants, ids=[label(i) for i in instants])
+
+
+def real_time() -> float:
+    """The machine's real clock, whether or not this test process is time-travelling: what another process
+    (the sandbox, an end-to-end stack) reads. time-machine's escape hatch raises when nothing travels."""
+    return time_machine.escape_hatch.time.time() if time_machine.escape_hatch.is_travelling() else time.time()
+
+
+def offset_for(at: datetime) -> float:
+    """The `CLOCK_OFFSET_SECONDS` that starts other processes' clocks (common/clock.py) at `at` now."""
+    return at.timestamp() - real_time()

@@ -57,6 +57,9 @@ from actions.identity import sessions
 from actions.store.care_kpi import NpsSurvey, session
 from privacy.tracker_store import RedactingSQLTrackerStore
 from scripts import kpi
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOW = datetime(2025, 3, 3, 23, 30, tzinfo=timezone.utc)

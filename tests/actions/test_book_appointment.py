@@ -12,6 +12,9 @@ from actions.appointments import ActionBookAppointment, parse_when, slot_options
 from actions.clients.bss import BSSClient, new_idempotency_key
 from actions.identity import sessions
 from tests.conftest import make_tracker, sms_to, user_event
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 AWA, JOHN, CARLOS = "+2290197000001", "+2290196000005", "+50255500002"
 BENIN, GUATEMALA = "Africa/Porto-Novo", "America/Guatemala"
@@ -199,9 +202,12 @@ WEEKDAYS = {"fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", 
 
 
 def open_day(zone: str):
-    """Two or three days ahead, never a Sunday (Benin's stores close): the same answer at any time of day."""
+    """The first weekday at least two days ahead in `zone`: stores keep their weekday hours (from 08:00) then,
+    not Saturday's shorter ones or Sunday's closing, whatever day the test runs."""
     day = datetime.now(timezone.utc).astimezone(pytz.timezone(zone)).date() + timedelta(days=2)
-    return day + timedelta(days=1) if day.weekday() == 6 else day
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
 
 
 @pytest.mark.parametrize("subject, party, language, words, city, zone, hour, shown, sms_start", [

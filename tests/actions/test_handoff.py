@@ -12,6 +12,9 @@ from actions.tickets import flush_outbox
 from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
                                      tickets, zendesk)
 from tests.conftest import make_tracker, user_event
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 AWA, CARLOS, JOHN = "+2290197000001", "+50255500002", "+2290196000005"
 BJ_WEDNESDAY_MORNING = "2025-06-11T10:00:00+01:00"

@@ -7,6 +7,9 @@ from actions.balances import ActionCheckBalance
 from actions.identity import sessions
 from actions.identity.dialogue import ActionIdentificationDone, ActionLogout, ValidateIdentifyForm
 from tests.conftest import last_code, make_tracker, sms_to, user_event
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 FORM = ValidateIdentifyForm()
 

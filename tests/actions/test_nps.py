@@ -10,6 +10,9 @@ from actions.nps import ActionGiveFeedback, maybe_ask_nps
 from actions.store.care_kpi import NpsSurvey, session
 from tests.actions.chat import Chat
 from tests.conftest import make_tracker, user_event
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 AWA = "+2290197000001"
 

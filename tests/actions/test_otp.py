@@ -6,6 +6,9 @@ import pytest
 from actions import config
 from actions.identity import otp
 from actions.store.db import OtpChallenge, session
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 NUMBER = "+2290197000001"
 

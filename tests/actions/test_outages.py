@@ -16,6 +16,9 @@ from actions.clients.bss import BSSClient
 from actions.identity import sessions
 from actions.store.care_kpi import ConversationOutcome, OutageNotice, session
 from tests.actions.chat import Chat
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 KOFFI, AWA, HOGAR = "+2290166000006", "+2290197000001", "HG-100004"
 PARAKOU_INCIDENT = "SP-BJ-PARAKOU-001"

@@ -4,6 +4,7 @@ Uses its own ports so a `make run` on the same machine does not get in the way. 
 trained by `make train` (make test trains before running pytest).
 """
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import requests
 import time_machine
 import yaml
 
-from tests.clock import DEFAULT_INSTANT
+from tests.clock import DEFAULT_INSTANT, offset_for, real_time
 from tests.conftest import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +29,7 @@ def stack_offset() -> float:
     Read once, from the real clock (the tests' own is frozen)."""
     global _STACK_OFFSET
     if _STACK_OFFSET is None:
-        _STACK_OFFSET = DEFAULT_INSTANT.timestamp() - time_machine.escape_hatch.time.time()
+        _STACK_OFFSET = offset_for(DEFAULT_INSTANT)
     return _STACK_OFFSET
 
 
@@ -39,7 +40,7 @@ _STACK_OFFSET = None
 def clock():
     """Replaces the frozen clock of tests/conftest.py: the stack's processes tick, so the tests tick with them,
     at the same offset (a webhook the test signs is as fresh to Rasa as it is to the test)."""
-    with time_machine.travel(time_machine.escape_hatch.time.time() + stack_offset(), tick=True) as traveller:
+    with time_machine.travel(real_time() + stack_offset(), tick=True) as traveller:
         yield traveller
 
 
@@ -63,6 +64,7 @@ def assistant(tmp_path_factory):
         pytest.fail("no trained model: run `make train` first")
     work = tmp_path_factory.mktemp("assistant")
     ports = {name: _free_port() for name in ("sandbox", "actions", "rasa", "webchat")}
+    token = secrets.token_urlsafe(32)  # Rasa's HTTP API is token-protected, as scripts/run.sh starts it
     endpoints = work / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
@@ -79,6 +81,7 @@ def assistant(tmp_path_factory):
         "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ports["actions"])],
         "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(ports["rasa"]), "--cors", "*", "--enable-api",
+                 "--auth-token", token,
                  "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
         "webchat": [str(BIN / "python"), str(ROOT / "webchat" / "server.py"), "--port", str(ports["webchat"]),
                     "--host", "127.0.0.1", "--socket-url", f"http://127.0.0.1:{ports['rasa']}"],
@@ -91,7 +94,8 @@ def assistant(tmp_path_factory):
             processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         for name, process in processes.items():
             wait_until_up(f"http://127.0.0.1:{ports[name]}{health[name]}", process, work / f"{name}.log")
-        yield {**{name: f"http://127.0.0.1:{port}" for name, port in ports.items()}, "tracker_db": work / "tracker.db"}
+        yield {**{name: f"http://127.0.0.1:{port}" for name, port in ports.items()}, "tracker_db": work / "tracker.db",
+               "token": token}
     finally:
         for process in processes.values():
             process.terminate()

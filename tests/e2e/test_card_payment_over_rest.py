@@ -42,7 +42,9 @@ def delivery_of(assistant, checkout_id, seconds=60):
 
 
 def tracker_of(assistant, sender):
-    answer = requests.get(f"{assistant['rasa']}/conversations/{sender}/tracker", timeout=10)
+    """The REST client `sender`'s conversation (rest:<sender>, connectors/rest.py), through Rasa's HTTP API."""
+    answer = requests.get(f"{assistant['rasa']}/conversations/rest:{sender}/tracker",
+                          params={"token": assistant["token"]}, timeout=10)
     answer.raise_for_status()
     return answer.json()
 
@@ -66,7 +68,7 @@ def test_a_paid_bill_is_announced_once_in_the_conversation_that_created_the_chec
     assert send("hola, buenas tardes")  # the conversation exists and its latest channel is rest
 
     gateway = PaymentsClient(base_url=assistant["sandbox"])
-    checkout = gateway.create_checkout(amount=150.0, currency="GTQ", reference=BILL, conversation_id=sender,
+    checkout = gateway.create_checkout(amount=150.0, currency="GTQ", reference=BILL, conversation_id=f"rest:{sender}",
                                        success_url=f"{assistant['webchat']}/", cancel_url=f"{assistant['webchat']}/",
                                        idempotency_key=str(uuid.uuid4()), locale="es")
     page = requests.post(checkout.url, data={"card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123",
@@ -97,7 +99,7 @@ def test_a_forged_webhook_is_refused_and_says_nothing(chat, assistant):
     chat(sender)("hello there")
     event = {"id": "evt_forged", "object": "event", "type": "checkout.session.completed",
              "data": {"object": {"id": "cs_test_forged", "amount_total": 15000, "currency": "gtq",
-                                 "client_reference_id": BILL, "metadata": {"conversation_id": sender},
+                                 "client_reference_id": BILL, "metadata": {"conversation_id": f"rest:{sender}"},
                                  "payment_status": "paid", "status": "complete"}}}
     body = json.dumps(event).encode()
     answer = requests.post(f"{assistant['rasa']}/webhooks/payment_webhook/webhook", data=body, timeout=10,

@@ -34,6 +34,6 @@ def test_the_language_is_remembered_for_the_next_session(chat, assistant):
     send = chat(sender)
     assert language_of(send("hola, buenos días")) == "es"
     # A new session on the same channel id (after expiry, or a restarted tracker store)
-    requests.post(f"{assistant['rasa']}/conversations/{sender}/tracker/events",
-                  json={"event": "restart"}, timeout=10)
+    requests.post(f"{assistant['rasa']}/conversations/rest:{sender}/tracker/events",  # connectors/rest.py
+                  params={"token": assistant["token"]}, json={"event": "restart"}, timeout=10).raise_for_status()
     assert language_of(send("ok")) == "es"

@@ -7,6 +7,9 @@ import pytest
 
 from tests.sandbox.test_bss_helpers import (APPOINTMENT, AWA, SEARCH_SLOT, SITE, assert_tmf_error, bss,  # noqa: F401
                                             parse, utcnow)
+from tests.clock import at_each_instant
+
+pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

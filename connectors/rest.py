@@ -1,0 +1,31 @@
+"""Rasa's REST channel, with the client's sender kept apart from every other channel's conversation ids.
+
+credentials.yml:   connectors.rest.RestInput:
+routes:            POST /webhooks/rest/webhook {"sender", "message"}, GET /webhooks/rest/ (as Rasa's)
+
+Rasa's RestInput lets the client choose the conversation id (`sender`) and the channel name (`input_channel`).
+Other channels' ids are guessable (a WhatsApp conversation's is the customer's phone number) and verified
+identities are kept per conversation id (actions/identity/sessions.py), so here the conversation is always
+`rest:<sender>` and the channel always `rest`: a REST client reaches only REST conversations, and can never
+pass for WhatsApp, whose channel proves the customer's number (actions/journeys.py channel_identity).
+"""
+from typing import Optional, Text
+
+from rasa.core.channels import rest
+from rasa.shared.constants import DEFAULT_SENDER_ID
+from sanic.request import Request
+
+PREFIX = "rest:"
+
+
+def conversation_id(sender: Optional[object]) -> Text:
+    """The conversation a REST client's `sender` names (Rasa's default sender when it names none)."""
+    return PREFIX + str(DEFAULT_SENDER_ID if sender is None else sender)
+
+
+class RestInput(rest.RestInput):
+    async def _extract_sender(self, req: Request) -> Optional[Text]:
+        return conversation_id(await super()._extract_sender(req))
+
+    def _extract_input_channel(self, req: Request) -> Text:
+        return self.name()
