@@ -17,9 +17,10 @@ from babel.dates import format_date, format_time
 from dateparser.date import DateDataParser
 
 from actions import formatting
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.bss import Appointment, Line, Store, new_idempotency_key
-from actions.i18n import language_of, render, say
+from clients import BackendError, BackendUnavailable
+from clients.bss import Appointment, Line, Store, new_idempotency_key
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity import dialogue, phone
 from actions.journeys import StepJourney, bss, end_journey, normalised
 from actions.stores import address, find, known_cities, place_name

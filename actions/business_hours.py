@@ -14,9 +14,9 @@ import pytz
 from babel import Locale
 from babel.dates import format_time, get_day_names
 
-from actions import config
+from common import config
 from actions.formatting import BABEL_LOCALES
-from actions.i18n import render
+from common.i18n import render
 from common.clock import now
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -11,9 +11,9 @@ from typing import List
 
 from sqlalchemy import create_engine, select, text
 
-from actions import config
+from common import config
 from actions.identity import sessions
-from actions.store.care_kpi import ConversationOutcome, session
+from common.state.care_kpi import ConversationOutcome, session
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)

@@ -16,10 +16,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import business_hours, config, outcomes
-from actions.clients.bss import Line
+from actions import business_hours, outcomes
+from common import config
+from clients.bss import Line
 from actions.customer_history import channels_summary
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity.phone import display
 from actions.journeys import end_journey
 from actions.nps import maybe_ask_nps

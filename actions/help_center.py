@@ -17,10 +17,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import config, outcomes
-from actions.clients import BackendError
-from actions.clients.zendesk import Article, zendesk
-from actions.i18n import language_of, render, say
+from actions import outcomes
+from common import config
+from clients import BackendError
+from clients.zendesk import Article, zendesk
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import DRAFT_SLOT, JOURNEYS, end_journey
 from common import clock
 

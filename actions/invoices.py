@@ -9,9 +9,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.bss import Bill, Line
+from clients.bss import Bill, Line
 from actions.formatting import date, money, short_date
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import DRAFT_SLOT, AccountAction, StepJourney, bss, end_journey
 from actions.operations import executor, propose
 from actions.topups import send_checkout_link, wallet_balance

@@ -17,10 +17,11 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import config
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.bss import BSSClient, Line
-from actions.i18n import language_of, render, say
+from common import config
+from clients import BackendError, BackendUnavailable
+from clients.bss import BSSClient, Line
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity import sessions
 from common import clock
 

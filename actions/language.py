@@ -7,11 +7,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import config
+from common import config
 from actions.i18n import say
 from actions.identity import sessions
 from components.language import normalise_language_name
-from actions.store import remember_language, remembered_language
+from common.state import remember_language, remembered_language
 
 SLOT = "language"
 

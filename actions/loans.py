@@ -8,9 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.amounts import parse_amount
-from actions.clients.bss import BillingAccount, Line, Offering
+from clients.bss import BillingAccount, Line, Offering
 from actions.formatting import date, money
-from actions.i18n import catalogue, language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import catalogue, render
 from actions.journeys import AccountAction, StepJourney, bss, end_journey
 from actions.operations import executor, propose
 from actions.purchases import find_offering, offer_details

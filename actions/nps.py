@@ -16,11 +16,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import or_, select
 
-from actions import config
-from actions.i18n import language_of, render, say
+from common import config
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import JOURNEYS, end_journey
 from actions.outcomes import market_of, subject_of
-from actions.store.care_kpi import NpsSurvey, session
+from common.state.care_kpi import NpsSurvey, session
 from common.clock import aware, now
 from privacy.redaction import redact_text
 

@@ -8,9 +8,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.bss import Line
+from clients.bss import Line
 from actions.formatting import money
-from actions.i18n import catalogue, language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import catalogue, render
 from actions.journeys import AccountAction, bss
 from actions.purchases import offer_details
 

@@ -18,12 +18,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import case, select, update
 
 from actions import outcomes
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.bss import Line
-from actions.i18n import language_of, render, say
+from clients import BackendError, BackendUnavailable
+from clients.bss import Line
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import DRAFT_SLOT, AccountAction, ActionContinueJourney, end_journey, serve_pending
 from actions.nps import maybe_ask_nps
-from actions.store.db import PendingOperation, session
+from common.state.db import PendingOperation, session
 from common.clock import aware, now
 
 logger = logging.getLogger(__name__)

@@ -15,14 +15,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients import BackendError
-from actions.clients.bss import Incident, Line
+from clients import BackendError
+from clients.bss import Incident, Line
 from actions.formatting import BABEL_LOCALES, date
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity import sessions
 from actions.journeys import JOURNEYS, AccountAction, bss, channel_identity, end_journey
 from actions.outcomes import record
-from actions.store.care_kpi import first_notice
+from common.state.care_kpi import first_notice
 from common.clock import now
 
 logger = logging.getLogger(__name__)

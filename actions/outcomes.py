@@ -17,11 +17,11 @@ import phonenumbers
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from actions import config
-from actions.clients.bss import Line
+from common import config
+from clients.bss import Line
 from actions.i18n import language_of
 from actions.identity import sessions
-from actions.store.care_kpi import ConversationOutcome, session
+from common.state.care_kpi import ConversationOutcome, session
 from common.clock import now
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.payments import MINOR_UNITS, PaymentsClient
+from clients import BackendError, BackendUnavailable
+from clients.payments import MINOR_UNITS, PaymentsClient
 from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.identity import phone, sessions

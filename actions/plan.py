@@ -8,9 +8,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.bss import Line, Plan
+from clients.bss import Line, Plan
 from actions.formatting import date, money, quantity
-from actions.i18n import language_of, render
+from actions.i18n import language_of
+from common.i18n import render
 from actions.journeys import AccountAction, bss
 
 KINDS = ("data", "voice", "sms")

@@ -12,9 +12,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.clients.bss import Line, Offering
+from clients.bss import Line, Offering
 from actions.formatting import money, quantity
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import StepJourney, bss, match_option, normalised
 from actions.operations import executor, propose
 from actions.topups import main_balance, wallet_balance

@@ -11,9 +11,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.bss import Bucket, Line, allowances_of
+from clients.bss import Bucket, Line, allowances_of
 from actions.formatting import date, quantity
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import AccountAction, bss
 from common.clock import now
 

@@ -15,10 +15,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.bss import Store
+from clients import BackendError, BackendUnavailable
+from clients.bss import Store
 from actions.formatting import BABEL_LOCALES
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import bss
 from common.clock import now
 

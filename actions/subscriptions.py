@@ -7,9 +7,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.clients.bss import AddOn, Line
+from clients.bss import AddOn, Line
 from actions.formatting import date, money
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.journeys import AccountAction, StepJourney, bss, end_journey, match_option
 from actions.operations import executor, propose
 from actions.purchases import find_offering

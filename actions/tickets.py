@@ -6,7 +6,7 @@ contract (server-side identity, never slots), its tags say channel, language, ma
 its priority and agent group follow the segment, and its first comment is a private note with the
 conversation, one-time codes and card numbers removed.
 
-Exactly once: the ticket is written to the outbox (actions/store/care.py) with its reference before
+Exactly once: the ticket is written to the outbox (common/state/care.py) with its reference before
 Zendesk is called, and sent with that reference as `external_id` and `Idempotency-Key`. If Zendesk is down,
 rate limiting or times out, the customer gets the reference and the ticket stays pending; `flush_outbox`
 (a thread of the action server, `python -m actions.tickets --flush`, or tests) sends it later, first
@@ -28,16 +28,18 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import business_hours, config, outcomes
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.bss import Line
-from actions.clients.zendesk import ZendeskClient, zendesk
+from actions import business_hours, outcomes
+from common import config
+from clients import BackendError, BackendUnavailable
+from clients.bss import Line
+from clients.zendesk import ZendeskClient, zendesk
 from actions.customer_history import history_note
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity import sessions
 from actions.identity.phone import display
 from actions.journeys import AccountAction, channel_identity, end_journey
-from actions.store import care
+from common.state import care
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)
@@ -279,6 +281,8 @@ def open_ticket(tracker: Tracker, customer: Customer, purpose: str, topic: str, 
         return fields
 
     fingerprint = care.fingerprint(purpose, topic, issue or "")
+    if in_action_server():
+        start_retrier()  # on first use, not at import: what Zendesk does not take now is retried in the background
     row, new = care.enqueue(tracker.sender_id, purpose, fingerprint, build, config.TICKET_DUPLICATE_MINUTES)
     number = deliver(row.reference) if row.status == care.PENDING else row.zendesk_id
     return Submitted(row.reference, number, new)
@@ -357,6 +361,11 @@ def start_retrier(interval: Optional[int] = None) -> Optional[threading.Thread]:
     _retrier = threading.Thread(target=loop, name="ticket-outbox", daemon=True)
     _retrier.start()
     return _retrier
+
+
+def stop_event() -> threading.Event:
+    """Set when the retrier is told to stop."""
+    return _stop
 
 
 def stop_retrier() -> None:
@@ -453,22 +462,23 @@ class ActionCreateTicket(Action):
         return [SlotSet(ISSUE_SLOT, None)] + end_journey()
 
 
-def _in_action_server() -> bool:
-    """rasa_sdk's server imports the actions package; tests and scripts do not start threads."""
+def in_action_server() -> bool:
+    """rasa_sdk's server imports the actions package; tests and scripts start no threads of their own."""
     return "rasa_sdk.endpoint" in sys.modules
-
-
-if _in_action_server():
-    start_retrier()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="The ticket outbox (tickets Zendesk has not taken yet).")
-    parser.add_argument("--flush", action="store_true", help="send every pending ticket now")
-    if parser.parse_args().flush:
-        logging.basicConfig(level=logging.INFO)
-        from actions.tickets import flush_outbox as flush  # the package's module, not this __main__ copy
+    parser.add_argument("--flush", action="store_true", help="send every pending ticket now, then stop")
+    parser.add_argument("--watch", action="store_true", help="retry pending tickets until stopped (a worker process)")
+    arguments = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
+    from actions import tickets  # the package's module, not this __main__ copy
 
-        print(flush(everything=True))
+    if arguments.flush:
+        print(tickets.flush_outbox(everything=True))
+    elif arguments.watch:
+        tickets.start_retrier()
+        tickets.stop_event().wait()
     else:
         parser.print_help()

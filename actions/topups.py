@@ -11,12 +11,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import config
+from common import config
 from actions.amounts import parse_amount
-from actions.clients.bss import Line
-from actions.clients.payments import PaymentsClient
+from clients.bss import Line
+from clients.payments import PaymentsClient
 from actions.formatting import date_time, money
-from actions.i18n import language_of, render, say
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity import phone
 from actions.journeys import StepJourney, bss
 from actions.operations import executor, propose

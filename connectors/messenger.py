@@ -3,7 +3,7 @@ channel checks only the SHA-1 X-Hub-Signature, with a plain ==, and answers a fo
 
 credentials.yml:  connectors.messenger.MessengerInput:   (keys left empty are read from actions/config.py)
 routes:           GET  /webhooks/messenger/webhook   Meta's verification handshake (hub.challenge)
-                  POST /webhooks/messenger/webhook   signed webhooks (X-Hub-Signature-256), see connectors/meta.py
+                  POST /webhooks/messenger/webhook   signed webhooks (X-Hub-Signature-256), see connectors/graph_api.py
                   GET  /webhooks/messenger/          health
 
 Inbound: the Rasa sender id is the page-scoped id (PSID). Text; a quick reply or a postback (persistent
@@ -25,8 +25,8 @@ import logging
 import re
 from typing import Any, Dict, List, Optional
 
-from actions import config
-from connectors.meta import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
+from common import config
+from connectors.graph_api import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
                              conversation_language, location_message, numbered_options, payload_of, sent_time,
                              shorten, split_text, window_open, with_links)
 

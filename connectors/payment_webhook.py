@@ -10,7 +10,7 @@ that created the checkout (`metadata.conversation_id`): what Rasa's `POST /conve
 which re-checks the session with the gateway before telling the customer anything.
 
 - The signature (`Sandbox-Signature`) is checked on the raw body before anything is read from it.
-- Each event is acted on once: its id is written first (actions.store.db.claim_webhook), so a redelivery or
+- Each event is acted on once: its id is written first (common.state.db.claim_webhook), so a redelivery or
   a concurrent twin answers 200 (already done) or 409 (being done: the gateway retries later) without a
   second message.
 - Nothing is lost: if the conversation cannot be reached (model not loaded, an exception, no reply produced),
@@ -29,9 +29,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import config
-from actions.clients import payments
-from actions.store import db
+from common import config
+from clients import payments
+from common.state import db
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 credentials.yml:  connectors.whatsapp.WhatsAppInput:   (keys left empty are read from actions/config.py)
 routes:           GET  /webhooks/whatsapp/webhook   Meta's verification handshake (hub.challenge)
-                  POST /webhooks/whatsapp/webhook   signed webhooks (X-Hub-Signature-256), see connectors/meta.py
+                  POST /webhooks/whatsapp/webhook   signed webhooks (X-Hub-Signature-256), see connectors/graph_api.py
                   GET  /webhooks/whatsapp/          health
 
 Inbound: the Rasa sender id is the customer's wa_id (their number without "+"): the action server counts
@@ -27,9 +27,9 @@ import logging
 import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from actions import config
-from actions.i18n import render
-from connectors.meta import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
+from common import config
+from common.i18n import render
+from connectors.graph_api import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
                              conversation_language, location_message, numbered_options, payload_of, sent_time,
                              shorten, split_text, window_open, with_links)
 

@@ -13,13 +13,13 @@ In:
   events too), and `conversation:postback`, become one Rasa message each: text; a reply button's or
   postback's `/intent{...}` payload; a shared location → `/find_store{"location": "<lat>,<lon>"}`; a typed
   number (or title) picking from the numbered list the bot sent last → that option's payload.
-- Each message is handed to Rasa once: its id is written first (actions.store.db.claim_webhook), so a
+- Each message is handed to Rasa once: its id is written first (common.state.db.claim_webhook), so a
   redelivery answers 200 (done) or 409 (still being handled: SunCo retries later); if Rasa fails, the claim is
   released and the answer is 500, so SunCo delivers again.
 - Rasa's sender id is `zendesk:<conversation id>`: one Rasa conversation per SunCo conversation, the reply
   needs the conversation id, and the prefix keeps it apart from other channels' ids. The SunCo user (id,
   externalId, zendeskId, profile) goes in the message metadata under `zendesk`, its locale under `locale`.
-- Who answers is kept per conversation (actions.store.channel_state): after a handoff the agent owns it and
+- Who answers is kept per conversation (common.state.channel_state): after a handoff the agent owns it and
   user messages are not passed to Rasa (the bot stays silent, even if SunCo still delivers to it). Control
   comes back with `switchboard:passControl`/`acceptControl` to the bot's integration (e.g. the ticket was
   closed: reason `ticketClosed`) or `switchboard:releaseControl`; the bot then says it is back. A message's
@@ -48,9 +48,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import config
-from actions.i18n import render
-from actions.store import channel_state, db, remembered_language
+from common import config
+from common.i18n import render
+from common.state import channel_state, db, remembered_language
 from connectors.payment_webhook import _answer, tell_conversation
 from privacy.redaction import redact_cards
 

@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions import config  # noqa: E402
+from common import config  # noqa: E402
 from actions.outcomes import ABANDONED, OUTCOMES, strongest  # noqa: E402
-from actions.store.care_kpi import ConversationOutcome, NpsSurvey, session  # noqa: E402
+from common.state.care_kpi import ConversationOutcome, NpsSurvey, session  # noqa: E402
 from common import clock  # noqa: E402
 
 IN_PROGRESS = "in_progress"

@@ -19,6 +19,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def action_server_modules():
+    """Every module of the action server imported, as `rasa run actions` does (rasa_sdk walks the package):
+    journeys register themselves when their module is imported."""
+    from rasa_sdk.executor import ActionExecutor
+
+    ActionExecutor().register_package("actions")
+
+
 @pytest.fixture(scope="session")
 def domain() -> Dict[str, Any]:
     return yaml.safe_load((ROOT / "domain.yml").read_text())
@@ -56,8 +65,8 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(autouse=True)
 def assistant_db(tmp_path, monkeypatch):
     """Each test gets its own SQLite database for the assistant's state."""
-    from actions import config
-    from actions.store import db
+    from common import config
+    from common.state import db
 
     monkeypatch.setattr(config, "ASSISTANT_DB_URL", f"sqlite:///{tmp_path / 'assistant.db'}")
     db.engine.cache_clear()
@@ -155,7 +164,8 @@ def sandbox(sandbox_url, instant):
 @pytest.fixture
 def operator(sandbox, monkeypatch):
     """The action server's clients pointed at a freshly reset sandbox."""
-    from actions import config, journeys
+    from actions import journeys
+    from common import config
     from actions.identity import dialogue
 
     monkeypatch.setattr(config, "BSS_BASE_URL", f"{sandbox}/tmf-api")

@@ -52,9 +52,10 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 
-from actions import config, outcomes
+from actions import outcomes
+from common import config
 from actions.identity import sessions
-from actions.store.care_kpi import NpsSurvey, session
+from common.state.care_kpi import NpsSurvey, session
 from privacy.tracker_store import RedactingSQLTrackerStore
 from scripts import kpi
 from tests.clock import at_each_instant

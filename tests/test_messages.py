@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from actions.i18n import catalogue, render
+from common.i18n import catalogue, render
 
 LANGUAGES = {"fr", "es", "en"}
 PLACEHOLDER = re.compile(r"(?<!{){(\w+)}(?!})")

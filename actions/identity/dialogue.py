@@ -15,15 +15,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import config
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.sms import SMSClient
-from actions.i18n import language_of, render, say
+from common import config
+from clients import BackendError, BackendUnavailable
+from clients.sms import SMSClient
+from actions.i18n import language_of, say
+from common.i18n import render
 from actions.identity import otp, phone, sessions
 from actions.journeys import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.journeys import JOURNEYS, bss, start_identification
 from actions.outages import notice_for_current_line
-from actions.store import remember_language, remembered_language
+from common.state import remember_language, remembered_language
 from common import clock
 
 logger = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from typing import Optional
 
 from sqlalchemy import select
 
-from actions import config
-from actions.store.db import Lockout, OtpChallenge, session
+from common import config
+from common.state.db import Lockout, OtpChallenge, session
 from common.clock import aware, now
 
 

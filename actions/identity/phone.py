@@ -4,7 +4,7 @@ from typing import List, Optional, Sequence
 
 import phonenumbers
 
-from actions import config
+from common import config
 
 # Benin moved to 10-digit numbers in 2024 by prefixing 01; customers still type the old 8 digits.
 BENIN_OLD_DIGITS = 8

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional
 
-from actions import config
-from actions.store.db import ChannelLink, VerifiedIdentity, session
+from common import config
+from common.state.db import ChannelLink, VerifiedIdentity, session
 from common.clock import aware, now
 
 

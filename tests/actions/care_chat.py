@@ -15,13 +15,14 @@ import requests
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import business_hours, config
-from actions.clients import zendesk as zendesk_client
+from actions import business_hours
+from common import config
+from clients import zendesk as zendesk_client
 from actions.handoff import ActionHumanHandoff
 from actions.help_center import ActionAskFaq
 from actions.journeys import JOURNEYS, ActionContinueJourney
 from actions.operations import ActionNo, ActionYes
-from actions.store.care_kpi import ConversationOutcome, session as kpi_session
+from common.state.care_kpi import ConversationOutcome, session as kpi_session
 from actions.tickets import ActionAskTicketIssue, ActionCreateTicket, ValidateTicketForm
 
 BY_INTENT = {"affirm": ActionYes, "deny": ActionNo, "inform": ActionContinueJourney, "ask_faq": ActionAskFaq,
@@ -32,7 +33,6 @@ BY_NAME = {"action_human_handoff": ActionHumanHandoff, "action_create_ticket": A
 @pytest.fixture
 def zendesk(operator, monkeypatch):
     """The action server's Zendesk client pointed at a freshly reset sandbox."""
-    monkeypatch.setenv("ZENPY_FORCE_NETLOC", "")  # set again by the client from its URL
     monkeypatch.setattr(config, "ZENDESK_URL", operator)
     monkeypatch.setattr(zendesk_client, "_client", None)
     return operator

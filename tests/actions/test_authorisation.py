@@ -1,7 +1,7 @@
 """Account actions trust only the server-side identity: forged slots and typed shortcuts get nothing."""
 from datetime import timedelta
 
-from actions import config
+from common import config
 from actions.balances import ActionCheckBalance
 from actions.identity import otp, sessions
 from tests.conftest import make_tracker, user_event

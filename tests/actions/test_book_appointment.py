@@ -9,7 +9,7 @@ import requests
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.appointments import ActionBookAppointment, parse_when, slot_options
-from actions.clients.bss import BSSClient, new_idempotency_key
+from clients.bss import BSSClient, new_idempotency_key
 from actions.identity import sessions
 from tests.conftest import make_tracker, sms_to, user_event
 from tests.clock import at_each_instant

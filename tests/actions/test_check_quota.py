@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from actions import journeys
-from actions.clients.bss import Bucket
+from clients.bss import Bucket
 from actions.formatting import date
 from actions.identity import sessions
 from actions.quota import ActionCheckQuota, live_buckets
@@ -155,7 +155,7 @@ def test_a_lines_buckets_are_never_taken_for_a_home_quota(operator):
     ("15 GB", None, (15360.0, "MB")), ("500 Mo", None, (500.0, "MB")), ("1,5 GB", None, (1536.0, "MB")),
     ("unlimited", None, (None, "MB")), (300, "min", (300.0, "min")), ("banana", None, None)])
 def test_plan_allowances_are_read_as_the_operator_writes_them(value, units, expected):
-    from actions.clients.bss import parse_allowance
+    from clients.bss import parse_allowance
 
     allowance = parse_allowance("data" if units != "min" else "voice", value, units)
     if expected is None:

@@ -4,9 +4,9 @@ import pytest
 from rasa.shared.core.events import BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from actions import config
+from common import config
 from actions.identity import sessions
-from actions.store import remember_language, remembered_language
+from common.state import remember_language, remembered_language
 from privacy.tracker_store import RedactingSQLTrackerStore
 from tests.actions.care_chat import at, care_domain, tickets, zendesk  # noqa: F401  (fixtures)
 from tests.actions.test_tickets import WEEKDAY_MORNING_BJ, chat_as

@@ -2,7 +2,7 @@
 yes / no follow-up, nothing found, Zendesk down, and messages the assistant did not understand."""
 import pytest
 
-from actions.clients.zendesk import Article
+from clients.zendesk import Article
 from actions.help_center import gist, relevant
 from tests.actions.care_chat import CareChat, clear_faults, fault, outcomes_recorded, zendesk  # noqa: F401
 

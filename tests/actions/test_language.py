@@ -2,9 +2,9 @@
 import pytest
 from rasa_sdk.events import SessionStarted, SlotSet
 
-from actions import config
+from common import config
 from actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
-from actions.store import remember_language, remembered_language
+from common.state import remember_language, remembered_language
 from tests.conftest import make_tracker, slot_event, user_event
 
 

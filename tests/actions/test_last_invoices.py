@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from actions.clients.bss import BSSClient
+from clients.bss import BSSClient
 from actions.formatting import date
 from actions.identity import sessions
 from actions.invoices import ActionLastInvoices

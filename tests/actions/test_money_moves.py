@@ -246,7 +246,7 @@ async def test_a_journey_needs_an_identity_first(operator, domain):
 
 async def test_a_timeout_while_moving_money_is_retried_with_the_same_key(operator, domain, monkeypatch):
     from actions import operations
-    from actions.clients import BackendUnavailable
+    from clients import BackendUnavailable
 
     real, keys = operations.EXECUTORS["top_up_wallet"], []
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from actions import nps
 from actions.identity import sessions
 from actions.nps import ActionGiveFeedback, maybe_ask_nps
-from actions.store.care_kpi import NpsSurvey, session
+from common.state.care_kpi import NpsSurvey, session
 from tests.actions.chat import Chat
 from tests.conftest import make_tracker, user_event
 from tests.clock import at_each_instant

@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from actions import config
+from common import config
 from actions.identity import otp
-from actions.store.db import OtpChallenge, session
+from common.state.db import OtpChallenge, session
 from tests.clock import at_each_instant
 
 pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight

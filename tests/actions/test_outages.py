@@ -11,10 +11,11 @@ import pytz
 import requests
 from sqlalchemy import select
 
-from actions import config, journeys, outages
-from actions.clients.bss import BSSClient
+from actions import journeys, outages
+from common import config
+from clients.bss import BSSClient
 from actions.identity import sessions
-from actions.store.care_kpi import ConversationOutcome, OutageNotice, session
+from common.state.care_kpi import ConversationOutcome, OutageNotice, session
 from tests.actions.chat import Chat
 from tests.clock import at_each_instant
 
@@ -187,7 +188,7 @@ async def test_registry_down_still_troubleshoots_and_offers_a_ticket(operator, d
 
 # --- the wording of times, with a fixed clock ----------------------------------------------------------
 def test_times_are_said_in_the_market_zone_relative_to_the_customer_day(monkeypatch, dispatcher, clock):
-    from actions.clients.bss import Incident
+    from clients.bss import Incident
     from tests.conftest import make_tracker
 
     moment = datetime(2025, 11, 26, 22, 30, tzinfo=pytz.utc)  # 23:30 in Benin, Wednesday

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from actions import outcomes
 from actions.identity import sessions
-from actions.store.care_kpi import ConversationOutcome, session
+from common.state.care_kpi import ConversationOutcome, session
 from tests.actions.chat import Chat
 
 AWA, SUSPENDED = "+2290197000001", "+50255500007"

@@ -5,9 +5,9 @@ import uuid
 import pytest
 import requests
 
-from actions import config
-from actions.clients.bss import BSSClient
-from actions.clients.payments import PaymentsClient
+from common import config
+from clients.bss import BSSClient
+from clients.payments import PaymentsClient
 from actions.formatting import money
 from actions.identity import sessions
 from actions.payments_received import ActionPaymentReceived

@@ -1,7 +1,7 @@
 """The assistant database creates the tables of every store module, whenever the module is imported."""
 from sqlalchemy import Column, Integer, inspect
 
-from actions.store import db
+from common.state import db
 
 
 def test_a_table_declared_after_the_engine_was_made_is_created_on_the_next_call():

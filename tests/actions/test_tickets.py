@@ -8,11 +8,12 @@ import time
 import pytest
 import requests
 
-from actions import config, tickets as tickets_module
-from actions.clients import zendesk as zendesk_client
-from actions.clients.zendesk import ZendeskClient
+from actions import tickets as tickets_module
+from common import config
+from clients import zendesk as zendesk_client
+from clients.zendesk import ZendeskClient
 from actions.identity import sessions
-from actions.store import care
+from common.state import care
 from actions.tickets import flush_outbox
 from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
                                      tickets, zendesk)

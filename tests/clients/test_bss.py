@@ -2,8 +2,8 @@
 import pytest
 import requests
 
-from actions.clients import BackendUnavailable
-from actions.clients.bss import BSSClient
+from clients import BackendUnavailable
+from clients.bss import BSSClient
 
 
 @pytest.fixture

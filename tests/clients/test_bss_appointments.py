@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.bss import BSSClient, new_idempotency_key
+from clients import BackendError, BackendUnavailable
+from clients.bss import BSSClient, new_idempotency_key
 
 AWA = {"id": "IND-0001", "role": "customer", "name": "Awa Houngbédji", "@referredType": "Individual"}
 JOHN = {"id": "IND-0005", "role": "customer", "name": "John Adebayo", "@referredType": "Individual"}

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from actions.clients.payments import InvalidSignature, PaymentsClient, to_minor_units, verify_webhook
+from clients.payments import InvalidSignature, PaymentsClient, to_minor_units, verify_webhook
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 import pytest
 import requests
 
-from actions.clients import BackendError, BackendUnavailable
-from actions.clients.sms import SMSClient
+from clients import BackendError, BackendUnavailable
+from clients.sms import SMSClient
 from tests.conftest import sms_to
 
 

@@ -2,14 +2,13 @@
 import pytest
 import requests
 
-from actions import config
-from actions.clients import BackendUnavailable
-from actions.clients.zendesk import ZendeskClient
+from common import config
+from clients import BackendUnavailable
+from clients.zendesk import ZendeskClient
 
 
 @pytest.fixture
 def zendesk(operator, monkeypatch):
-    monkeypatch.setenv("ZENPY_FORCE_NETLOC", "")  # set again by the client from its URL
     return ZendeskClient(url=operator)
 
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sanic import Sanic
 
-from actions import config
-from actions.store import meta as store
-from actions.store import remember_language
+from common import config
+from common.state import messaging as store
+from common.state import remember_language
 from connectors.messenger import MessengerInput
 from tests.connectors.meta_helpers import Bot, get, post, recorded, serve, sign
 

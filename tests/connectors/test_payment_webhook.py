@@ -20,7 +20,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Sanic
 
-from actions.store import db
+from common.state import db
 from connectors.payment_webhook import INTENT
 from tests.conftest import ROOT, _free_port
 

@@ -13,8 +13,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.run import create_http_input_channels
 from sanic import Sanic
 
-from actions import config
-from actions.store import channel_state, remember_language
+from common import config
+from common.state import channel_state, remember_language
 from connectors import zendesk_messaging
 from connectors.zendesk_messaging import ZendeskMessagingInput, ZendeskMessagingOutput, flat_metadata, split_text
 from tests.conftest import ROOT, _free_port

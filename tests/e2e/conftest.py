@@ -129,7 +129,7 @@ def _known_texts():
     """Every text the bot can send, per language, as patterns (placeholders match anything)."""
     import re
 
-    from actions.i18n import catalogue
+    from common.i18n import catalogue
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     known = {"fr": [], "es": [], "en": []}

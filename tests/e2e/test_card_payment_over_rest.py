@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from actions.clients.payments import PaymentsClient
+from clients.payments import PaymentsClient
 from tests.e2e.conftest import language_of
 
 BILL = "CB-0003-003"  # María's unpaid Q150.00

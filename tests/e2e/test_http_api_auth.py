@@ -5,7 +5,7 @@ import uuid
 import pytest
 import requests
 
-from actions.i18n import catalogue
+from common.i18n import catalogue
 
 AWA = "2290197000001"  # her WhatsApp conversation's id
 

@@ -9,7 +9,7 @@ from typing import List, Optional, Tuple
 from sqlalchemy import JSON, Column, DateTime, String, delete
 from sqlalchemy.exc import IntegrityError
 
-from actions.store import db
+from common.state import db
 from common.clock import aware, now
 
 BOT, AGENT = "bot", "agent"

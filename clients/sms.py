@@ -1,9 +1,9 @@
 """The SMS gateway: Kannel's smsbox `GET /cgi-bin/sendsms`."""
 import requests
 
-from actions import config
-from actions.clients import http
-from actions.clients.errors import BackendError, BackendUnavailable
+from common import config
+from clients import http
+from clients.errors import BackendError, BackendUnavailable
 
 
 class SMSClient:

@@ -12,8 +12,8 @@ from typing import Optional
 from sqlalchemy import Column, DateTime, String, Text, delete, update
 from sqlalchemy.exc import IntegrityError
 
-from actions.store import db
-from actions.store.db import Base
+from common.state import db
+from common.state.db import Base
 from common import clock
 
 KEY_PREFIX = "k:"

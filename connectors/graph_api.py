@@ -6,7 +6,7 @@ Webhook (both platforms):
 - `POST …/webhook` must carry `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app
   secret>`, compared in constant time; unsigned, SHA-1-only (`X-Hub-Signature`) or wrongly signed
   requests are refused with 403 before the body is read.
-- Each message id is written first (actions/store/meta.py), so Meta's redeliveries are acknowledged
+- Each message id is written first (common/state/meta.py), so Meta's redeliveries are acknowledged
   without a second answer. A message Rasa fails on is released and answered 500: Meta delivers it again.
 - The customer's message time is kept: outside the 24-hour window the output channels switch to what the
   platform allows then (a WhatsApp template, a Messenger message tag).
@@ -26,10 +26,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from actions import config
-from actions.i18n import render
-from actions.store import meta as store
-from actions.store import remembered_language
+from common import config
+from common.i18n import render
+from common.state import messaging as store
+from common.state import remembered_language
 from common import clock
 from components.language import detect_language
 

@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actions.store import db
-from actions.store.db import Base
+from common.state import db
+from common.state.db import Base
 from common.clock import now
 
 # No 0/O, 1/I/L, U: a reference read over the phone is not misheard.

@@ -12,9 +12,9 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from actions import config
-from actions.clients import http
-from actions.clients.errors import BackendError, BackendUnavailable
+from common import config
+from clients import http
+from clients.errors import BackendError, BackendUnavailable
 from common import clock
 from common.clock import now
 

@@ -10,9 +10,9 @@ from typing import Any, Dict, Optional
 
 import requests
 
-from actions import config
-from actions.clients import http
-from actions.clients.errors import BackendError, BackendUnavailable
+from common import config
+from clients import http
+from clients.errors import BackendError, BackendUnavailable
 from common import clock
 
 # ISO 4217 minor units of the currencies we sell in (XOF has none, GTQ has cents)

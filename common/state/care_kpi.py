@@ -4,8 +4,8 @@ NPS answers, and how each conversation ended. Read by scripts/kpi.py (`make kpi`
 from sqlalchemy import Column, DateTime, Float, Integer, String, Text
 from sqlalchemy.exc import IntegrityError
 
-from actions.store import db
-from actions.store.db import Base
+from common.state import db
+from common.state.db import Base
 
 
 class OutageNotice(Base):

@@ -1,8 +1,6 @@
 """Zendesk Support and Help Center through zenpy (tickets, article search)."""
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
-from urllib.parse import urlparse
 
 from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket, User
@@ -10,8 +8,8 @@ from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyExce
 
 import requests
 
-from actions import config
-from actions.clients.errors import BackendError, BackendUnavailable
+from common import config
+from clients.errors import BackendError, BackendUnavailable
 
 # Zendesk's own locale codes for our languages
 LOCALES = {"fr": "fr", "es": "es", "en": "en-us"}
@@ -27,12 +25,23 @@ class Article:
     labels: Sequence[str] = field(default_factory=tuple)
 
 
-def _point_zenpy_at(url: str) -> None:
-    """zenpy builds https://<subdomain>.zendesk.com; these variables (zenpy's own) send it elsewhere."""
-    if url:
-        parsed = urlparse(url)
-        os.environ["ZENPY_FORCE_NETLOC"] = parsed.netloc
-        os.environ["ZENPY_FORCE_SCHEME"] = parsed.scheme
+def sent_to(session: requests.Session, base_url: str, zenpy_base: str) -> requests.Session:
+    """`session`, sending what zenpy addresses to `zenpy_base` (https://<subdomain>.zendesk.com) to `base_url`
+    instead (the sandbox, a proxy): zenpy itself only knows Zendesk's own hosts."""
+    base_url = base_url.rstrip("/")
+    if not base_url or base_url == zenpy_base:
+        return session
+    send = session.request
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        if not url.startswith(zenpy_base):
+            return send(method, url, *args, **kwargs)
+        response = send(method, base_url + url[len(zenpy_base):], *args, **kwargs)
+        response.url = response.request.url = url  # zenpy reads its answers by the URL it asked
+        return response
+
+    session.request = request  # type: ignore[method-assign]
+    return session
 
 
 class ZendeskClient:
@@ -40,11 +49,11 @@ class ZendeskClient:
     new_session: Callable[[], requests.Session] = staticmethod(requests.Session)
 
     def __init__(self, url: Optional[str] = None):
-        _point_zenpy_at(config.ZENDESK_URL if url is None else url)
+        self.url = config.ZENDESK_URL if url is None else url
         self._zenpy = self._connect()
 
     def _connect(self, headers: Optional[Dict[str, str]] = None) -> Zenpy:
-        session = self.new_session()
+        session = sent_to(self.new_session(), self.url, f"https://{config.ZENDESK_SUBDOMAIN}.zendesk.com")
         session.headers.update(headers or {})
         # Fail fast on rate limits: the caller keeps the ticket in its outbox and retries later.
         return Zenpy(subdomain=config.ZENDESK_SUBDOMAIN, email=config.ZENDESK_EMAIL, token=config.ZENDESK_TOKEN,

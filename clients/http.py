@@ -3,7 +3,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from actions import config
+from common import config
 
 
 def session(retry_methods=("GET", "HEAD")) -> requests.Session:
