@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from clients import BackendError, BackendUnavailable
-from clients.payments import MINOR_UNITS, PaymentsClient
+from clients.payments import PaymentsClient, major_units
 from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.identity import phone, sessions
@@ -38,12 +38,7 @@ def entity(tracker: Tracker, name: str) -> Optional[str]:
 
 def gateway_session(checkout_id: str) -> Dict[str, Any]:
     """The checkout session as the gateway has it now (the whole of it: the reference, the amount, the metadata)."""
-    client = PaymentsClient()
-    return client._call("GET", f"/v1/checkout/sessions/{checkout_id}")  # noqa: SLF001 - Checkout lacks those fields
-
-
-def major_units(amount_minor: Any, currency: str) -> float:
-    return round(int(amount_minor) / 10 ** MINOR_UNITS.get(currency.upper(), 2), 2)
+    return PaymentsClient().checkout_session(checkout_id)
 
 
 class ActionPaymentReceived(Action):

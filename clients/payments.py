@@ -36,6 +36,11 @@ def to_minor_units(amount: float, currency: str) -> int:
     return round(amount * 10 ** MINOR_UNITS.get(currency.upper(), 2))
 
 
+def major_units(amount_minor: Any, currency: str) -> float:
+    """2500 XOF is 2500; 15000 GTQ (cents) is 150.0 (ISO 4217 minor units)."""
+    return round(int(amount_minor) / 10 ** MINOR_UNITS.get(currency.upper(), 2), 2)
+
+
 class PaymentsClient:
     def __init__(self, base_url: str = None, secret_key: str = None):
         self.base_url = (base_url or config.PAYMENTS_BASE_URL).rstrip("/")
@@ -69,7 +74,11 @@ class PaymentsClient:
                                          headers={"Idempotency-Key": idempotency_key}))
 
     def checkout(self, session_id: str) -> Checkout:
-        return self._checkout(self._call("GET", f"/v1/checkout/sessions/{session_id}"))
+        return self._checkout(self.checkout_session(session_id))
+
+    def checkout_session(self, session_id: str) -> Dict[str, Any]:
+        """The checkout session as the gateway has it now, whole (reference, amounts, metadata)."""
+        return self._call("GET", f"/v1/checkout/sessions/{session_id}")
 
     @staticmethod
     def _checkout(body: Dict[str, Any]) -> Checkout:

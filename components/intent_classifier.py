@@ -7,7 +7,7 @@ trains in well under a minute on two cores: character n-grams catch typos and SM
 """
 import logging
 import re
-import unicodedata
+from common.text import fold
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -30,9 +30,7 @@ FILE = "intent_classifier.joblib"
 
 def normalise(text: str) -> str:
     """Lower case, no accents, every digit a 0: 'Crédit 5000' and 'credit 2000' look alike."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\d", "0", text)
+    return re.sub(r"\d", "0", fold(text))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

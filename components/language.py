@@ -7,7 +7,7 @@ three languages, backed by a small lexicon of words that only one of them uses; 
 alone decides greetings such as "hola" or "bjr" that langid gets wrong.
 """
 import re
-import unicodedata
+from common.text import without_accents
 from typing import Dict, Optional
 
 SUPPORTED = ("fr", "es", "en")
@@ -49,21 +49,17 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _identifier = None
 
 
-def _strip_accents(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def _words(text: str):
-    return [w for w in _WORD.findall(_strip_accents(text.lower().replace("'", " ")))]
+    return [w for w in _WORD.findall(without_accents(text.lower().replace("'", " ")))]
 
 
 def normalise_language_name(value: Optional[str]) -> Optional[str]:
     """'Español', 'anglais', 'en' -> the code we use, else None."""
     if not value:
         return None
-    word = _strip_accents(str(value).strip().lower())
+    word = without_accents(str(value).strip().lower())
     for code, names in LANGUAGE_NAMES.items():
-        if word in {_strip_accents(n) for n in names}:
+        if word in {without_accents(n) for n in names}:
             return code
     return None
 

@@ -28,9 +28,11 @@ from sanic.response import HTTPResponse
 
 from common import config
 from common.i18n import render
+from common.state import claims
 from common.state import messaging as store
 from common.state import remembered_language
 from common import clock
+from common.text import split_text
 from components.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -155,7 +157,7 @@ class MetaWebhookInput(InputChannel):
 
     async def handle(self, message: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         """"claimed" once handled, "done"/"busy" for a redelivery, "failed" (released: Meta delivers again)."""
-        claim = await asyncio.to_thread(store.claim_message, message.message_id, self.name(), message.sender_id,
+        claim = await asyncio.to_thread(claims.claim, self.name(), message.message_id, message.sender_id,
                                         config.META_STALE_CLAIM_SECONDS)
         if claim != "claimed":
             logger.info("%s message %s delivered again: %s", self.name(), message.message_id, claim)
@@ -167,9 +169,9 @@ class MetaWebhookInput(InputChannel):
                                              metadata=message.metadata))
         except Exception:  # noqa: BLE001 - whatever it was, Meta must deliver the message again
             logger.exception("%s message %s could not be handled", self.name(), message.message_id)
-            await asyncio.to_thread(store.release_message, message.message_id)
+            await asyncio.to_thread(claims.release, self.name(), message.message_id)
             return "failed"
-        await asyncio.to_thread(store.complete_message, message.message_id)
+        await asyncio.to_thread(claims.complete, self.name(), message.message_id)
         return "claimed"
 
 
@@ -237,17 +239,6 @@ def shorten(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, the cut shown by "…"."""
     text = " ".join(str(text or "").split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + ELLIPSIS
-
-
-def split_text(text: str, limit: int) -> List[str]:
-    """Pieces of at most `limit` characters, cut at a paragraph, a line or a space when there is one."""
-    text, pieces = (text or "").strip(), []
-    while len(text) > limit:
-        cut = max(text.rfind(sep, 0, limit + 1) for sep in ("\n\n", "\n", " "))
-        cut = cut if cut > limit // 2 else limit
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].lstrip()
-    return pieces + ([text] if text else [])
 
 
 def button_id(payload: str, limit: int) -> str:

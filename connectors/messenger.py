@@ -26,9 +26,10 @@ import re
 from typing import Any, Dict, List, Optional
 
 from common import config
+from common.text import split_text
 from connectors.graph_api import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
                              conversation_language, location_message, numbered_options, payload_of, sent_time,
-                             shorten, split_text, window_open, with_links)
+                             shorten, window_open, with_links)
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ that created the checkout (`metadata.conversation_id`): what Rasa's `POST /conve
 which re-checks the session with the gateway before telling the customer anything.
 
 - The signature (`Sandbox-Signature`) is checked on the raw body before anything is read from it.
-- Each event is acted on once: its id is written first (common.state.db.claim_webhook), so a redelivery or
+- Each event is acted on once: its id is written first (common/state/claims.py), so a redelivery or
   a concurrent twin answers 200 (already done) or 409 (being done: the gateway retries later) without a
   second message.
 - Nothing is lost: if the conversation cannot be reached (model not loaded, an exception, no reply produced),
@@ -31,24 +31,21 @@ from sanic.response import HTTPResponse
 
 from common import config
 from clients import payments
-from common.state import db
+from common.state import claims
+from connectors.external_events import tell_conversation, webhook_answer
 
 logger = logging.getLogger(__name__)
 
 INTENT = "EXTERNAL_payment_received"
 COMPLETED = "checkout.session.completed"
 SIGNATURE_HEADER = "Sandbox-Signature"
+SOURCE = "payments"  # the claims of this webhook's events (common/state/claims.py)
 # The entities the external event carries (action_payment_received reads them from latest_message; they
 # need not be domain entities: Rasa keeps them on the event, and the action re-checks everything anyway).
 CHECKOUT_ID, REFERENCE, AMOUNT, CURRENCY = "payment_checkout_id", "payment_reference", "payment_amount", "payment_currency"
 
 def _claim(event_id: str, conversation_id: str) -> str:
-    return db.claim_webhook(event_id, conversation_id, config.PAYMENTS_WEBHOOK_STALE_CLAIM_SECONDS)
-
-
-def major_units(amount_minor: Any, currency: str) -> float:
-    """2500 XOF is 2500; 15000 GTQ (cents) is 150.0 (ISO 4217 minor units, as payments.to_minor_units)."""
-    return round(int(amount_minor) / 10 ** payments.MINOR_UNITS.get(currency.upper(), 2), 2)
+    return claims.claim(SOURCE, event_id, conversation_id, config.PAYMENTS_WEBHOOK_STALE_CLAIM_SECONDS)
 
 
 def event_entities(checkout: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -57,40 +54,8 @@ def event_entities(checkout: Dict[str, Any]) -> List[Dict[str, Any]]:
                 {"entity": REFERENCE, "value": checkout.get("client_reference_id") or ""},
                 {"entity": CURRENCY, "value": currency}]
     if checkout.get("amount_total") is not None and currency:
-        entities.append({"entity": AMOUNT, "value": major_units(checkout["amount_total"], currency)})
+        entities.append({"entity": AMOUNT, "value": payments.major_units(checkout["amount_total"], currency)})
     return entities
-
-
-def output_channel_for(app: Any, tracker: Any) -> OutputChannel:
-    """As rasa.server._get_output_channel with `output_channel=latest`: the conversation's latest input channel
-    among the registered ones, if it can make an output channel; else a CollectingOutputChannel."""
-    latest = tracker.get_latest_input_channel()
-    for channel in getattr(app.ctx, "input_channels", None) or []:
-        if channel.name() == latest and channel.name() != PaymentWebhookInput.name():
-            output = channel.get_output_channel()
-            if output is not None:
-                return output
-    return CollectingOutputChannel()
-
-
-async def tell_conversation(app: Any, agent: Any, conversation_id: str, entities: List[Dict[str, Any]],
-                            intent: str = INTENT) -> bool:
-    """Triggers an external intent in the conversation; True once the bot has answered it."""
-    async with agent.lock_store.lock(conversation_id):
-        if intent not in agent.domain.intents:
-            raise RuntimeError(f"the loaded model's domain has no intent {intent}")
-        output = output_channel_for(app, await agent.processor.get_tracker(conversation_id))
-        # a new session starts first if the last one expired (its start may speak: on the same channel)
-        tracker = await agent.processor.fetch_tracker_and_update_session(conversation_id, output)
-        before = len(tracker.events)
-        await agent.trigger_intent(intent_name=intent, entities=entities, output_channel=output, tracker=tracker)
-        # A failing action server does not raise here (Rasa logs it and carries on): the proof that the
-        # customer was told is a bot message after our event.
-        return any(isinstance(event, BotUttered) for event in list(tracker.events)[before:])
-
-
-def _answer(status: int, outcome: str, **extra: Any) -> HTTPResponse:
-    return response.json({"status": outcome, **extra}, status=status)
 
 
 class PaymentWebhookInput(InputChannel):
@@ -117,56 +82,56 @@ class PaymentWebhookInput(InputChannel):
         header = request.headers.get(SIGNATURE_HEADER)
         if not header:
             logger.warning("payment webhook without %s refused", SIGNATURE_HEADER)
-            return _answer(400, "refused", error="missing signature")
+            return webhook_answer(400, "refused", error="missing signature")
         try:
             event = payments.verify_webhook(request.body or b"", header)
         except payments.InvalidSignature as error:
             logger.warning("payment webhook refused: %s", error)
-            return _answer(401, "refused", error="invalid signature")
+            return webhook_answer(401, "refused", error="invalid signature")
         except ValueError:  # signed, but not JSON
-            return _answer(400, "refused", error="body is not JSON")
+            return webhook_answer(400, "refused", error="body is not JSON")
         if not isinstance(event, dict) or not event.get("id"):
-            return _answer(400, "refused", error="not an event")
+            return webhook_answer(400, "refused", error="not an event")
 
         event_id, kind = str(event["id"]), event.get("type")
         checkout = ((event.get("data") or {}).get("object")) or {}
         if kind != COMPLETED:
-            return _answer(200, "ignored", reason=f"event type {kind}")
+            return webhook_answer(200, "ignored", reason=f"event type {kind}")
         if not isinstance(checkout, dict) or checkout.get("payment_status") != "paid" or not checkout.get("id"):
-            return _answer(200, "ignored", reason="session not paid")
+            return webhook_answer(200, "ignored", reason="session not paid")
         conversation_id = str((checkout.get("metadata") or {}).get("conversation_id") or "")
         if not conversation_id:
             logger.info("payment %s: no conversation to tell (paid outside the chat)", checkout["id"])
-            return _answer(200, "ignored", reason="no conversation")
+            return webhook_answer(200, "ignored", reason="no conversation")
 
         try:
             entities = event_entities(checkout)
         except (TypeError, ValueError):
-            return _answer(400, "refused", error="malformed session")
+            return webhook_answer(400, "refused", error="malformed session")
 
         agent = getattr(request.app.ctx, "agent", None)
         if agent is None or not agent.is_ready():
-            return _answer(503, "retry", error="no model loaded yet")
+            return webhook_answer(503, "retry", error="no model loaded yet")
         if not await agent.tracker_store.exists(conversation_id):
             logger.warning("payment %s: conversation %s is unknown", checkout["id"], conversation_id)
-            return _answer(200, "ignored", reason="unknown conversation")
+            return webhook_answer(200, "ignored", reason="unknown conversation")
 
         claim = await asyncio.to_thread(_claim, event_id, conversation_id)
         if claim == "done":
-            return _answer(200, "duplicate")
+            return webhook_answer(200, "duplicate")
         if claim == "busy":
-            return _answer(409, "in progress", error="this event is being handled; deliver it again later")
+            return webhook_answer(409, "in progress", error="this event is being handled; deliver it again later")
         try:
-            told = await tell_conversation(request.app, agent, conversation_id, entities)
+            told = await tell_conversation(request.app, agent, conversation_id, INTENT, entities)
         except Exception:  # noqa: BLE001 - whatever it was, the gateway must deliver again
             logger.exception("payment %s: could not reach conversation %s", checkout["id"], conversation_id)
             told = False
         if not told:
-            await asyncio.to_thread(db.release_webhook, event_id)
-            return _answer(500, "retry", error="the conversation could not be told; deliver again")
-        await asyncio.to_thread(db.complete_webhook, event_id)
+            await asyncio.to_thread(claims.release, SOURCE, event_id)
+            return webhook_answer(500, "retry", error="the conversation could not be told; deliver again")
+        await asyncio.to_thread(claims.complete, SOURCE, event_id)
         logger.info("payment %s: conversation %s told (event %s)", checkout["id"], conversation_id, event_id)
-        return _answer(200, "delivered")
+        return webhook_answer(200, "delivered")
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return None

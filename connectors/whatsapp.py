@@ -29,9 +29,10 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from common import config
 from common.i18n import render
+from common.text import split_text
 from connectors.graph_api import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
                              conversation_language, location_message, numbered_options, payload_of, sent_time,
-                             shorten, split_text, window_open, with_links)
+                             shorten, window_open, with_links)
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ In:
   events too), and `conversation:postback`, become one Rasa message each: text; a reply button's or
   postback's `/intent{...}` payload; a shared location → `/find_store{"location": "<lat>,<lon>"}`; a typed
   number (or title) picking from the numbered list the bot sent last → that option's payload.
-- Each message is handed to Rasa once: its id is written first (common.state.db.claim_webhook), so a
+- Each message is handed to Rasa once: its id is written first (common/state/claims.py), so a
   redelivery answers 200 (done) or 409 (still being handled: SunCo retries later); if Rasa fails, the claim is
   released and the answer is 500, so SunCo delivers again.
 - Rasa's sender id is `zendesk:<conversation id>`: one Rasa conversation per SunCo conversation, the reply
@@ -50,8 +50,9 @@ from sanic.response import HTTPResponse
 
 from common import config
 from common.i18n import render
-from common.state import channel_state, db, remembered_language
-from connectors.payment_webhook import _answer, tell_conversation
+from common.state import channel_state, claims, remembered_language
+from connectors.external_events import tell_conversation, webhook_answer
+from common.text import split_text
 from privacy.redaction import redact_cards
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ TEXT_LIMIT = 4096  # textMessage.text maxLength (SunCo openapi.yaml)
 REPLY_TITLE_LIMIT = 40  # reply action text: longer is cut on the Web Widget, iOS and Android (same spec)
 MAX_REPLIES = 10  # the spec sets no count; more than this reads badly on a phone (our choice, as the sandbox's)
 METADATA_LIMIT = 4096  # passControl metadata: flat, at most 4 KB
+SOURCE = "sunco"  # the claims of this webhook's events (common/state/claims.py)
 NUMBER_TYPED = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 
 
@@ -160,18 +162,6 @@ def user_metadata(conversation: Dict[str, Any], user_id: Optional[str], user: Di
 
 
 # --- what we send -------------------------------------------------------------------------------------
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> List[str]:
-    """Pieces of at most `limit` characters, cut at a paragraph, line or word break when there is one."""
-    pieces, rest = [], text.strip()
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max((window.rfind(mark) for mark in ("\n\n", "\n", " ")), default=-1)
-        cut = cut if cut > limit // 2 else limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return pieces + ([rest] if rest else [])
-
 
 def short_title(title: Any) -> str:
     title = " ".join(str(title or "").split())
@@ -288,7 +278,7 @@ class ZendeskMessagingOutput(OutputChannel):
         return conversation_id
 
     async def _send_text(self, conversation_id: str, text: str, actions: List[Dict[str, Any]] = ()) -> None:
-        pieces = split_text(text or "")
+        pieces = split_text(text or "", TEXT_LIMIT)
         for number, piece in enumerate(pieces or [""], start=1):
             content: Dict[str, Any] = {"type": "text"}
             if piece:
@@ -351,7 +341,7 @@ class ZendeskMessagingOutput(OutputChannel):
 
 
 def _claim(key: str, sender_id: str) -> str:
-    return db.claim_webhook(key, sender_id, config.SUNCO_WEBHOOK_STALE_CLAIM_SECONDS)
+    return claims.claim(SOURCE, key, sender_id, config.SUNCO_WEBHOOK_STALE_CLAIM_SECONDS)
 
 
 class ZendeskMessagingInput(InputChannel):
@@ -389,17 +379,17 @@ class ZendeskMessagingInput(InputChannel):
         self.app = request.app  # the Rasa server: its agent hears when an agent hands the conversation back
         if not self.authentic(request):
             logger.warning("sunco webhook refused: missing or wrong %s", API_KEY_HEADER)
-            return _answer(401, "refused", error="invalid webhook secret")
+            return webhook_answer(401, "refused", error="invalid webhook secret")
         try:
             body = json.loads(request.body or b"")
         except ValueError:
-            return _answer(400, "refused", error="body is not JSON")
+            return webhook_answer(400, "refused", error="body is not JSON")
         if not isinstance(body, dict) or not isinstance(body.get("events"), list):
-            return _answer(400, "refused", error="no events")
+            return webhook_answer(400, "refused", error="no events")
         app_id = (body.get("app") or {}).get("id")
         if app_id and config.SUNCO_APP_ID and app_id != config.SUNCO_APP_ID:
             logger.warning("sunco webhook for app %s refused (this bot serves %s)", app_id, config.SUNCO_APP_ID)
-            return _answer(400, "refused", error="another app")
+            return webhook_answer(400, "refused", error="another app")
 
         outcomes = []
         for event in body["events"]:
@@ -411,10 +401,10 @@ class ZendeskMessagingInput(InputChannel):
             outcomes.append({"id": event.get("id") if isinstance(event, dict) else None, "outcome": outcome})
         found = {o["outcome"] for o in outcomes}
         if "retry" in found:
-            return _answer(500, "retry", events=outcomes)
+            return webhook_answer(500, "retry", events=outcomes)
         if "busy" in found:
-            return _answer(409, "in progress", events=outcomes)
-        return _answer(200, "ok", events=outcomes)
+            return webhook_answer(409, "in progress", events=outcomes)
+        return webhook_answer(200, "ok", events=outcomes)
 
     async def handle_event(self, event: Dict[str, Any], on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
         kind, payload = event.get("type"), event.get("payload") or {}
@@ -452,7 +442,7 @@ class ZendeskMessagingInput(InputChannel):
             return "ignored"
 
         sender_id = sender_id_for(conversation_id)
-        claim = await asyncio.to_thread(_claim, f"sunco:{key}", sender_id)
+        claim = await asyncio.to_thread(_claim, key, sender_id)
         if claim == "done":
             return "duplicate"
         if claim == "busy":
@@ -468,9 +458,9 @@ class ZendeskMessagingInput(InputChannel):
             await on_new_message(user_message)
         except Exception:  # noqa: BLE001 - SunCo delivers again; the claim must not stop that
             logger.exception("sunco: conversation %s: the message could not be handled", conversation_id)
-            await asyncio.to_thread(db.release_webhook, f"sunco:{key}")
+            await asyncio.to_thread(claims.release, SOURCE, key)
             return "retry"
-        await asyncio.to_thread(db.complete_webhook, f"sunco:{key}")
+        await asyncio.to_thread(claims.complete, SOURCE, key)
         return "delivered"
 
     async def handoff_ended(self, conversation_id: str) -> bool:
@@ -481,7 +471,7 @@ class ZendeskMessagingInput(InputChannel):
         if agent is None or not agent.is_ready() or HANDOFF_ENDED not in agent.domain.intents:
             return False
         try:
-            return await tell_conversation(app, agent, sender_id_for(conversation_id), [], intent=HANDOFF_ENDED)
+            return await tell_conversation(app, agent, sender_id_for(conversation_id), HANDOFF_ENDED, [])
         except Exception:  # noqa: BLE001 - the plain "I'm back" still goes
             logger.exception("sunco: conversation %s: could not tell Rasa the handoff ended", conversation_id)
             return False

@@ -116,7 +116,7 @@ def make_tracker(events: List[dict], slots: Optional[Dict[str, Any]] = None, sen
 
 # --- the operator sandbox, as a real HTTP server ------------------------------------------------
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -125,7 +125,7 @@ def _free_port() -> int:
 @contextmanager
 def running_sandbox(folder: Path, **extra_env: str):
     """`python -m sandbox` on a free port, with its own database and log in `folder`; yields its URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SANDBOX_DB_URL": f"sqlite:///{folder / 'sandbox.db'}", "PYTHONPATH": str(ROOT), **extra_env}
     with (folder / "sandbox.log").open("w") as log:
         process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT, env=env,

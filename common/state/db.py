@@ -97,17 +97,6 @@ class PendingOperation(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False)
 
 
-class ProcessedWebhook(Base):
-    """A payment gateway event taken in, by its id: the row is written before the event is acted on, so a
-    redelivery, or the same event arriving twice at once, is recognised and acted on only once."""
-
-    __tablename__ = "processed_webhook"
-    event_id = Column(String(128), primary_key=True)
-    received_at = Column(DateTime(timezone=True), nullable=False)  # when the current attempt took it
-    conversation_id = Column(String(128), nullable=True)
-    completed_at = Column(DateTime(timezone=True), nullable=True)  # None: being handled right now
-
-
 _first_use = threading.Lock()  # two threads opening the database at once must not both create tables
 _tables_created: Dict[Engine, int] = {}  # engine -> how many declared tables it is known to have
 
@@ -159,44 +148,3 @@ def remembered_language(*subjects: str) -> Optional[str]:
             if subject and (row := s.get(LanguagePreference, subject)):
                 return row.language
     return None
-
-
-# --- payment webhooks: at most once, and never lost ---------------------------------------------
-
-def claim_webhook(event_id: str, conversation_id: Optional[str], stale_after_seconds: int) -> str:
-    """Takes an event for handling. Answers "claimed" (this caller handles it), "done" (already handled)
-    or "busy" (another delivery is handling it right now; one that has been at it for longer than
-    `stale_after_seconds` is presumed dead and its claim is taken over)."""
-    for _ in range(3):
-        now = clock.now()
-        try:
-            with session() as s, s.begin():
-                s.add(ProcessedWebhook(event_id=event_id, received_at=now, conversation_id=conversation_id))
-            return "claimed"
-        except IntegrityError:
-            pass
-        with session() as s, s.begin():
-            row = s.get(ProcessedWebhook, event_id)
-            if row is None:  # released in between: try to insert again
-                continue
-            if row.completed_at is not None:
-                return "done"
-            taken = s.execute(update(ProcessedWebhook).where(
-                ProcessedWebhook.event_id == event_id, ProcessedWebhook.completed_at.is_(None),
-                ProcessedWebhook.received_at < now - timedelta(seconds=stale_after_seconds)).values(received_at=now)
-                .execution_options(synchronize_session=False))
-            return "claimed" if taken.rowcount == 1 else "busy"
-    return "busy"
-
-
-def complete_webhook(event_id: str) -> None:
-    with session() as s, s.begin():
-        s.execute(update(ProcessedWebhook).where(ProcessedWebhook.event_id == event_id)
-                  .values(completed_at=clock.now()))
-
-
-def release_webhook(event_id: str) -> None:
-    """Forgets an event that could not be acted on, so the gateway's next delivery is handled."""
-    with session() as s, s.begin():
-        s.execute(delete(ProcessedWebhook).where(ProcessedWebhook.event_id == event_id,
-                                                 ProcessedWebhook.completed_at.is_(None)))

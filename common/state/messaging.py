@@ -1,7 +1,5 @@
 """What the Meta channel connectors (connectors/whatsapp.py, connectors/messenger.py) keep between webhooks.
 
-- Each inbound message id, written before the message is handled: Meta redelivers webhooks (no 200 in
-  time, or its own retries), and a redelivery must not be answered twice.
 - When each customer last wrote: both platforms accept free-form messages only within 24 hours of it.
 - Button payloads too long for the platform's id field, under a short key.
 """
@@ -17,15 +15,6 @@ from common.state.db import Base
 from common import clock
 
 KEY_PREFIX = "k:"
-
-
-class MetaInboundMessage(Base):
-    __tablename__ = "meta_inbound_message"
-    message_id = Column(String(255), primary_key=True)  # wamid.… or Messenger's mid
-    channel = Column(String(16), nullable=False)
-    sender_id = Column(String(64), nullable=False)
-    received_at = Column(DateTime(timezone=True), nullable=False)  # when the current attempt took it
-    completed_at = Column(DateTime(timezone=True), nullable=True)  # None: being handled right now
 
 
 class MessagingWindow(Base):
@@ -48,47 +37,6 @@ session = db.session  # db.engine() creates these tables too, whenever this modu
 def _utc(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back: they were written in UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-# --- inbound messages: each handled once ------------------------------------------------------------
-
-def claim_message(message_id: str, channel: str, sender_id: str, stale_after_seconds: int) -> str:
-    """"claimed" (this caller handles it), "done" (handled already) or "busy" (another delivery is handling
-    it now; one at it for longer than `stale_after_seconds` is presumed dead and taken over)."""
-    for _ in range(3):
-        now = clock.now()
-        try:
-            with session() as s, s.begin():
-                s.add(MetaInboundMessage(message_id=message_id, channel=channel, sender_id=sender_id,
-                                         received_at=now))
-            return "claimed"
-        except IntegrityError:
-            pass
-        with session() as s, s.begin():
-            row = s.get(MetaInboundMessage, message_id)
-            if row is None:  # released in between: insert again
-                continue
-            if row.completed_at is not None:
-                return "done"
-            taken = s.execute(update(MetaInboundMessage).where(
-                MetaInboundMessage.message_id == message_id, MetaInboundMessage.completed_at.is_(None),
-                MetaInboundMessage.received_at < now - timedelta(seconds=stale_after_seconds))
-                .values(received_at=now).execution_options(synchronize_session=False))
-            return "claimed" if taken.rowcount == 1 else "busy"
-    return "busy"
-
-
-def complete_message(message_id: str) -> None:
-    with session() as s, s.begin():
-        s.execute(update(MetaInboundMessage).where(MetaInboundMessage.message_id == message_id)
-                  .values(completed_at=clock.now()))
-
-
-def release_message(message_id: str) -> None:
-    """Forgets a message that could not be handled, so Meta's next delivery of it is."""
-    with session() as s, s.begin():
-        s.execute(delete(MetaInboundMessage).where(MetaInboundMessage.message_id == message_id,
-                                                   MetaInboundMessage.completed_at.is_(None)))
 
 
 # --- the customer-service window -------------------------------------------------------------------

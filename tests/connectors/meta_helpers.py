@@ -13,7 +13,7 @@ import requests
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
-from tests.conftest import _free_port
+from tests.conftest import free_port
 
 
 class Bot:
@@ -43,7 +43,7 @@ async def serve(channel: InputChannel, bot: Bot):
     """The channel's blueprint at /webhooks/<name>, as Rasa mounts it, on a free port; yields the base URL."""
     app = Sanic(f"meta_{channel.name()}_{uuid.uuid4().hex}")
     app.blueprint(channel.blueprint(bot), url_prefix=f"/webhooks/{channel.name()}")
-    port = _free_port()
+    port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()
     try:

@@ -22,7 +22,7 @@ from sanic import Sanic
 
 from common.state import db
 from connectors.payment_webhook import INTENT
-from tests.conftest import ROOT, _free_port
+from tests.conftest import ROOT, free_port
 
 SECRET = "whsec_sandbox"
 CONVERSATION = "conv-maria"
@@ -91,7 +91,7 @@ async def rasa_app(monkeypatch, domain):
     app = configure_app(channels, enable_api=False, port=0)
     agent = FakeAgent(domain)
     app.ctx.agent = agent
-    port = _free_port()
+    port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()  # create_server is already listening (it awaits the AsyncioServer)
     # the customer's conversation exists: they talked over REST before paying
@@ -241,24 +241,3 @@ async def test_the_reply_goes_to_the_latest_channel_when_it_can_push(rasa_app):
     body = completed_event(conversation="web-customer")
     assert (await post(base, body, sign(body)))[0] == 200
     assert isinstance(agent.triggered[0]["output"], SocketIOOutput)
-
-
-# --- the claim table itself -------------------------------------------------------------------------
-
-def test_a_claim_is_taken_once_and_taken_over_only_when_it_went_stale():
-    assert db.claim_webhook("evt_9", "c", 120) == "claimed"
-    assert db.claim_webhook("evt_9", "c", 120) == "busy"
-    with db.session() as s, s.begin():
-        s.get(db.ProcessedWebhook, "evt_9").received_at = datetime.now(timezone.utc) - timedelta(minutes=5)
-    assert db.claim_webhook("evt_9", "c", 120) == "claimed"  # the first handler died
-    assert db.claim_webhook("evt_9", "c", 120) == "busy"
-    db.complete_webhook("evt_9")
-    assert db.claim_webhook("evt_9", "c", 120) == "done"
-    db.release_webhook("evt_9")  # a completed event is never released
-    assert db.claim_webhook("evt_9", "c", 120) == "done"
-
-
-def test_a_released_claim_can_be_taken_again():
-    assert db.claim_webhook("evt_8", "c", 120) == "claimed"
-    db.release_webhook("evt_8")
-    assert db.claim_webhook("evt_8", "c", 120) == "claimed"

@@ -377,7 +377,7 @@ def test_the_proactive_payment_confirmation_goes_out_through_this_channel():
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from connectors.payment_webhook import output_channel_for
+    from connectors.external_events import output_channel_for
 
     app = SimpleNamespace(ctx=SimpleNamespace(input_channels=[WhatsAppInput.from_credentials(None)]))
     tracker = DialogueStateTracker(AWA, slots=[])

@@ -16,8 +16,8 @@ from sanic import Sanic
 from common import config
 from common.state import channel_state, remember_language
 from connectors import zendesk_messaging
-from connectors.zendesk_messaging import ZendeskMessagingInput, ZendeskMessagingOutput, flat_metadata, split_text
-from tests.conftest import ROOT, _free_port
+from connectors.zendesk_messaging import ZendeskMessagingInput, ZendeskMessagingOutput, flat_metadata
+from tests.conftest import ROOT, free_port
 
 SECRET = "sandbox-sunco-webhook-secret"
 CONVERSATION = "c93bb9c14dde8ffb94564eae"
@@ -102,9 +102,9 @@ async def channel(monkeypatch, sandbox):
     monkeypatch.setattr(Sanic, "test_mode", True)
     monkeypatch.setattr(config, "SUNCO_BASE_URL", f"{sandbox}/sunco")
     rasa = StandInRasa()
-    app = Sanic(f"zendesk_test_{_free_port()}")
+    app = Sanic(f"zendesk_test_{free_port()}")
     app.blueprint(ZendeskMessagingInput().blueprint(rasa), url_prefix="/webhooks/zendesk")
-    port = _free_port()
+    port = free_port()
     server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     await server.startup()
     yield f"http://127.0.0.1:{port}/webhooks/zendesk/webhook", rasa
@@ -295,14 +295,6 @@ async def test_long_text_is_split_within_the_limit(channel, sandbox):
     replies = sent(sandbox)
     assert len(replies) == 2 and all(len(r["content"]["text"]) <= 4096 for r in replies)
     assert " ".join(r["content"]["text"] for r in replies) == ("Una frase larga sobre su factura. " * 150).strip()
-
-
-def test_split_text_cuts_at_breaks_and_never_loses_characters():
-    assert split_text("short") == ["short"]
-    assert split_text("") == []
-    assert split_text("a" * 9000) == ["a" * 4096, "a" * 4096, "a" * 808]
-    pieces = split_text(("word " * 2000).strip())
-    assert all(len(p) <= 4096 for p in pieces) and " ".join(pieces) == ("word " * 2000).strip()
 
 
 # --- handoff to the agents and back ---------------------------------------------------------------------------

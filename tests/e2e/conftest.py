@@ -17,7 +17,7 @@ import time_machine
 import yaml
 
 from tests.clock import DEFAULT_INSTANT, offset_for, real_time
-from tests.conftest import _free_port
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -63,7 +63,7 @@ def assistant(tmp_path_factory):
     if not MODEL.exists():
         pytest.fail("no trained model: run `make train` first")
     work = tmp_path_factory.mktemp("assistant")
-    ports = {name: _free_port() for name in ("sandbox", "actions", "rasa", "webchat")}
+    ports = {name: free_port() for name in ("sandbox", "actions", "rasa", "webchat")}
     token = secrets.token_urlsafe(32)  # Rasa's HTTP API is token-protected, as scripts/run.sh starts it
     endpoints = work / "endpoints.yml"
     endpoints.write_text(

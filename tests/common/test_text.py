@@ -1,0 +1,16 @@
+"""The text helpers every layer shares."""
+from common.text import fold, split_text, without_accents
+
+
+def test_split_text_cuts_at_breaks_and_never_loses_characters():
+    assert split_text("short", 4096) == ["short"]
+    assert split_text("", 4096) == []
+    assert split_text("a" * 9000, 4096) == ["a" * 4096, "a" * 4096, "a" * 808]
+    pieces = split_text(("word " * 2000).strip(), 4096)
+    assert all(len(p) <= 4096 for p in pieces) and " ".join(pieces) == ("word " * 2000).strip()
+
+
+def test_accents_and_case_do_not_matter_once_folded():
+    assert without_accents("Crédito Económico à Cotonou") == "Credito Economico a Cotonou"
+    assert fold("ÉTÉ Señal") == "ete senal"
+    assert fold(None) == ""
