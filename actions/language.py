@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 from common import config
 from actions.i18n import say
 from actions.identity import sessions
-from components.language import normalise_language_name
+from common.language import normalise_language_name
 from common.state import remember_language, remembered_language
 
 SLOT = "language"

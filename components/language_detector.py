@@ -15,7 +15,7 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.language import detect_language, normalise_language_name
+from common.language import detect_language, normalise_language_name
 
 ENTITY = "conversation_language"
 SWITCH_INTENTS = {"change_language", "inform"}

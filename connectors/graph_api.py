@@ -33,7 +33,7 @@ from common.state import messaging as store
 from common.state import remembered_language
 from common import clock
 from common.text import split_text
-from components.language import detect_language
+from common.language import detect_language
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ The card payment gateway (sandbox/payments.py) fulfils paid checkouts in-process
 and `topup_by_card`, inside its own transaction.
 """
 from . import (account, balance, billing, catalog, inventory, ordering, party, problems,  # noqa: F401 (routes)
-               sites, usage)
+               recommend, sites, usage)
 from .api import blueprint, fault_response
 from .balance import topup_by_card
 from .billing import settle_bill

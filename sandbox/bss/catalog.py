@@ -70,20 +70,6 @@ def offerings(session, market: str = None, payment_type: str = None) -> list:
     return sorted(found, key=lambda o: (o.market, CATEGORY_ORDER.get(o.category, 9), o.kind, o.price, o.id))
 
 
-@blueprint.get(OFFERING)
-def list_offerings():
-    from .recommend import recommendations  # imported here: recommend builds on this module
-
-    market, payment_type = request.args.get("market"), request.args.get("paymentType")
-    if market and market not in settings.MARKETS:
-        raise bad_request(f"market must be one of {sorted(settings.MARKETS)}")
-    handled = {"market", "paymentType", "recommendedFor"}
-    with db.transaction() as session:
-        if request.args.get("recommendedFor"):
-            return listing(recommendations(session, request.args["recommendedFor"]), handled)
-        return listing([offering_json(o) for o in offerings(session, market, payment_type)], handled)
-
-
 @blueprint.get(f"{OFFERING}/<offering_id>")
 def get_offering(offering_id):
     with db.transaction() as session:

@@ -6,10 +6,15 @@ prepaid line whose balance cannot buy the cheapest pack. Each offer says why, in
 """
 from datetime import timedelta
 
+from flask import request
 from sqlalchemy import select
 
-from .catalog import loan_fee, offering_json, offerings
-from .common import now
+from sandbox import db
+
+from . import settings
+from .api import blueprint
+from .catalog import OFFERING, loan_fee, offering_json, offerings
+from .common import bad_request, listing, now
 from .ledger import find_account, find_line, live_buckets, loan_debt, money_bucket, product_status
 from .models import Party, Product, UsageRecord
 
@@ -157,3 +162,17 @@ def recommendations(session, msisdn: str) -> list:
                      "recommendationReason": REASONS[code][language].format(**values), "affordable": affordable})
         answer.append(body)
     return answer
+
+
+# The offering listing lives here, not in catalog.py: it answers `recommendedFor` too, and this module builds
+# on the catalogue.
+@blueprint.get(OFFERING)
+def list_offerings():
+    market, payment_type = request.args.get("market"), request.args.get("paymentType")
+    if market and market not in settings.MARKETS:
+        raise bad_request(f"market must be one of {sorted(settings.MARKETS)}")
+    handled = {"market", "paymentType", "recommendedFor"}
+    with db.transaction() as session:
+        if request.args.get("recommendedFor"):
+            return listing(recommendations(session, request.args["recommendedFor"]), handled)
+        return listing([offering_json(o) for o in offerings(session, market, payment_type)], handled)

@@ -1,7 +1,7 @@
 """The language detector: sure on real sentences, silent on messages that could be any language."""
 import pytest
 
-from components.language import detect_language, normalise_language_name
+from common.language import detect_language, normalise_language_name
 
 
 @pytest.mark.parametrize(
