@@ -8,8 +8,9 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journeys import JOURNEYS, ActionContinueJourney
-from actions.operations import ActionNo, ActionYes
+from actions.dialogue.account import JOURNEYS
+from actions.dialogue.steps import ActionContinueJourney
+from actions.dialogue.operations import ActionNo, ActionYes
 
 
 class Chat:

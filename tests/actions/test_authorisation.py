@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from common import config
-from actions.balances import ActionCheckBalance
+from actions.journeys.check_balance import ActionCheckBalance
 from actions.identity import otp, sessions
 from tests.conftest import make_tracker, user_event
 

@@ -43,7 +43,7 @@ async def test_the_agent_sees_the_whatsapp_conversation_in_the_messenger_ticket(
 async def test_the_handoff_metadata_names_the_other_channels(care_domain):
     from rasa_sdk import Tracker
 
-    from actions.handoff import handoff_metadata
+    from actions.journeys.human_handoff import handoff_metadata
 
     sessions.verify(AWA_WA, f"line:{AWA}", "channel", "whatsapp")
     sessions.verify("test-user", f"line:{AWA}", "otp", "messenger")

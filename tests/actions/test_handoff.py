@@ -6,9 +6,9 @@ from datetime import datetime
 import pytest
 
 from actions import business_hours
-from actions.handoff import handoff_metadata
+from actions.journeys.human_handoff import handoff_metadata
 from actions.identity import sessions
-from actions.tickets import flush_outbox
+from actions.journeys.create_ticket import flush_outbox
 from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
                                      tickets, zendesk)
 from tests.conftest import make_tracker, user_event
@@ -193,7 +193,7 @@ async def test_when_the_agent_hands_back_the_assistant_says_so_and_asks_the_surv
     from rasa_sdk import Tracker
     from rasa_sdk.executor import CollectingDispatcher
 
-    from actions.handoff import ActionHandoffEnded
+    from actions.journeys.human_handoff import ActionHandoffEnded
 
     def handed_back():
         return Tracker("zendesk:conv-1", {"language": "es"}, {"intent": {"name": "EXTERNAL_handoff_ended"}},

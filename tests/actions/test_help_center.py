@@ -3,7 +3,7 @@ yes / no follow-up, nothing found, Zendesk down, and messages the assistant did 
 import pytest
 
 from clients.zendesk import Article
-from actions.help_center import gist, relevant
+from actions.journeys.ask_faq import gist, relevant
 from tests.actions.care_chat import CareChat, clear_faults, fault, outcomes_recorded, zendesk  # noqa: F401
 
 APN, ROAMING, PUK, PORTING, COVERAGE = 360010001, 360010002, 360010003, 360010005, 360010020

@@ -245,7 +245,7 @@ async def test_a_journey_needs_an_identity_first(operator, domain):
 
 
 async def test_a_timeout_while_moving_money_is_retried_with_the_same_key(operator, domain, monkeypatch):
-    from actions import operations
+    from actions.dialogue import operations
     from clients import BackendUnavailable
 
     real, keys = operations.EXECUTORS["top_up_wallet"], []
@@ -268,7 +268,7 @@ async def test_a_timeout_while_moving_money_is_retried_with_the_same_key(operato
 
 async def test_what_was_asked_before_identification_is_kept_for_after_it(operator, domain):
     from actions.identity.dialogue import ActionStartIdentification
-    from actions.purchases import ActionBuyPack
+    from actions.journeys.buy_pack import ActionBuyPack
 
     chat = Chat(domain, "en")
     chat.slots["identified"] = False

@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 from rasa_sdk import Action
 from sqlalchemy import select
 
-from actions import nps
+from actions.journeys import give_feedback
 from actions.identity import sessions
-from actions.nps import ActionGiveFeedback, maybe_ask_nps
+from actions.journeys.give_feedback import ActionGiveFeedback, maybe_ask_nps
 from common.state.care_kpi import NpsSurvey, session
 from tests.actions.chat import Chat
 from tests.conftest import make_tracker, user_event

@@ -8,13 +8,13 @@ import time
 import pytest
 import requests
 
-from actions import tickets as tickets_module
+from actions.journeys import create_ticket as tickets_module
 from common import config
 from clients import zendesk as zendesk_client
 from clients.zendesk import ZendeskClient
 from actions.identity import sessions
 from common.state import care
-from actions.tickets import flush_outbox
+from actions.journeys.create_ticket import flush_outbox
 from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
                                      tickets, zendesk)
 from tests.conftest import ROOT
@@ -219,7 +219,7 @@ async def test_the_command_line_flush_sends_pending_tickets(zendesk, care_domain
     reference = reference_in(await chat.say("mon pass a expiré avant la date prévue de 3 jours", "create_ticket"))
     clear_faults(zendesk)
     env = {**os.environ, "ASSISTANT_DB_URL": config.ASSISTANT_DB_URL, "ZENDESK_URL": zendesk, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "actions.tickets", "--flush"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "actions.journeys.create_ticket", "--flush"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "'created': 1" in done.stdout

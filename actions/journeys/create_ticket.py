@@ -9,7 +9,7 @@ conversation, one-time codes and card numbers removed.
 Exactly once: the ticket is written to the outbox (common/state/care.py) with its reference before
 Zendesk is called, and sent with that reference as `external_id` and `Idempotency-Key`. If Zendesk is down,
 rate limiting or times out, the customer gets the reference and the ticket stays pending; `flush_outbox`
-(a thread of the action server, `python -m actions.tickets --flush`, or tests) sends it later, first
+(a thread of the action server, `python -m actions.journeys.create_ticket --flush`, or tests) sends it later, first
 asking Zendesk whether an earlier attempt did create it.
 """
 import argparse
@@ -38,7 +38,8 @@ from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import sessions
 from actions.identity.phone import display
-from actions.journeys import AccountAction, channel_identity, end_journey
+from actions.dialogue.account import AccountAction, channel_identity
+from actions.dialogue.steps import end_journey
 from common.state import care
 from privacy.redaction import redact_text
 
@@ -447,7 +448,7 @@ class ActionCreateTicket(Action):
                         if intent_of(e) == "create_ticket"), "")
         complaint = is_complaint(issue) or is_complaint(opening)
         if complaint and customer.channel == config.ZENDESK_MESSAGING_CHANNEL and business_hours.is_open(customer.market):
-            from actions.handoff import ActionHumanHandoff  # late: handoff builds on this module
+            from actions.journeys.human_handoff import ActionHumanHandoff  # late: human_handoff builds on this module
 
             return await ActionHumanHandoff().run(dispatcher, tracker, domain)
         topic = "complaint" if complaint and topic_of(tracker) == "general" else topic_of(tracker)
@@ -473,7 +474,7 @@ if __name__ == "__main__":
     parser.add_argument("--watch", action="store_true", help="retry pending tickets until stopped (a worker process)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO)
-    from actions import tickets  # the package's module, not this __main__ copy
+    from actions.journeys import create_ticket as tickets  # the package's module, not this __main__ copy
 
     if arguments.flush:
         print(tickets.flush_outbox(everything=True))

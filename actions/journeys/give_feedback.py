@@ -19,7 +19,8 @@ from sqlalchemy import or_, select
 from common import config
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.journeys import JOURNEYS, end_journey
+from actions.dialogue.account import JOURNEYS
+from actions.dialogue.steps import end_journey
 from actions.outcomes import market_of, subject_of
 from common.state.care_kpi import NpsSurvey, session
 from common.clock import aware, now

@@ -1,8 +1,10 @@
-"""Buying from the catalogue: packs (buy_pack) and add-ons (buy_subscription), paid from the main
-balance or the mobile money wallet, after an explicit yes; short on funds, a top-up or a loan instead.
+"""Buying from the catalogue, shared by buy_pack and buy_subscription: an offer the customer names
+(find_offering, also used by cancel_subscription, request_loan and show_offers), how it reads, and the
+purchase itself (Purchase), paid from the main balance or the mobile money wallet after an explicit yes;
+short on funds, a top-up or a loan instead.
 
 The catalogue is the operator's (TMF620), for the customer's market and payment type; the order is
-placed with the pending operation's id as Idempotency-Key (actions/operations.py).
+placed with the pending operation's id as Idempotency-Key (actions/dialogue/operations.py).
 """
 import re
 from abc import abstractmethod
@@ -16,9 +18,11 @@ from clients.bss import Line, Offering
 from actions.formatting import money, quantity
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.journeys import StepJourney, bss, match_option, normalised
-from actions.operations import executor, propose
-from actions.topups import main_balance, wallet_balance
+from actions.dialogue.steps import StepJourney
+from actions.dialogue.account import bss
+from actions.dialogue.choices import match_option, normalised
+from actions.dialogue.operations import executor, propose
+from actions.journeys.top_up import main_balance, wallet_balance
 
 MAX_CHOICES = 10  # a list message on WhatsApp holds 10 rows
 # Words customers use for a kind of offer, in the three languages -> the catalogue's kind.
@@ -139,30 +143,6 @@ class Purchase(StepJourney):
         return propose(dispatcher, tracker, line, self.intent, "order", params, f"{self.category}_summary", draft,
                        alternatives=alternatives, name=offer.name, details=offer_details(offer, language),
                        price=amount_text(offer.price), source=titles[method])
-
-
-class ActionBuyPack(Purchase):
-    intent = "buy_pack"
-    kinds = ("mobile",)
-    category = "pack"
-
-    def name(self) -> Text:
-        return "action_buy_pack"
-
-
-class ActionBuySubscription(Purchase):
-    intent = "buy_subscription"
-    kinds = ("mobile",)
-    category = "addon"
-    ask_key = "addon_ask_choice"
-    none_key = "addon_none_available"
-
-    def name(self) -> Text:
-        return "action_buy_subscription"
-
-    def catalogue(self, line: Line) -> List[Offering]:
-        held = {a.offering_id for a in bss().add_ons(line.msisdn)}
-        return [o for o in super().catalogue(line) if o.id not in held]
 
 
 @executor("order")

@@ -23,10 +23,10 @@ from actions.customer_history import channels_summary
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity.phone import display
-from actions.journeys import end_journey
-from actions.nps import maybe_ask_nps
-from actions.tickets import (ISSUE_SLOT, Customer, customer_of, group_for, intent_of, is_complaint, is_payload,
-                             open_ticket, tell_submitted, topic_of, user_turns)
+from actions.dialogue.steps import end_journey
+from actions.journeys.give_feedback import maybe_ask_nps
+from actions.journeys.create_ticket import (ISSUE_SLOT, Customer, customer_of, group_for, intent_of, is_complaint,
+                                           is_payload, open_ticket, tell_submitted, topic_of, user_turns)
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,8 @@ from clients import BackendError
 from clients.zendesk import Article, zendesk
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.journeys import DRAFT_SLOT, JOURNEYS, end_journey
+from actions.dialogue.steps import DRAFT_SLOT, end_journey
+from actions.dialogue.account import JOURNEYS
 from common import clock
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def latest_intent(tracker: Tracker) -> str:
 
 
 class ActionAskFaq(Action):
-    answers_no = True  # "no" to "did this answer your question?" comes back here (actions/operations.py)
+    answers_no = True  # "no" to "did this answer your question?" comes back here (actions/dialogue/operations.py)
 
     def name(self) -> Text:
         return "action_ask_faq"

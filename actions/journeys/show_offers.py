@@ -12,8 +12,8 @@ from clients.bss import Line
 from actions.formatting import money
 from actions.i18n import language_of, say
 from common.i18n import catalogue, render
-from actions.journeys import AccountAction, bss
-from actions.purchases import offer_details
+from actions.dialogue.account import AccountAction, bss
+from actions.journeys.catalogue import offer_details
 
 MAX_OFFERS = 3
 # the journey that buys each category of offer

@@ -21,7 +21,8 @@ from actions.formatting import BABEL_LOCALES, date
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import sessions
-from actions.journeys import JOURNEYS, AccountAction, bss, channel_identity, end_journey
+from actions.dialogue.account import JOURNEYS, AccountAction, bss, channel_identity
+from actions.dialogue.steps import end_journey
 from actions.outcomes import record
 from common.state.care_kpi import first_notice
 from common.clock import now

@@ -12,7 +12,7 @@ from clients.bss import Line, Plan
 from actions.formatting import date, money, quantity
 from actions.i18n import language_of
 from common.i18n import render
-from actions.journeys import AccountAction, bss
+from actions.dialogue.account import AccountAction, bss
 
 KINDS = ("data", "voice", "sms")
 

@@ -22,8 +22,10 @@ from clients.bss import Appointment, Line, Store, new_idempotency_key
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import dialogue, phone
-from actions.journeys import StepJourney, bss, end_journey, normalised
-from actions.stores import address, find, known_cities, place_name
+from actions.dialogue.steps import StepJourney, end_journey
+from actions.dialogue.account import bss
+from actions.dialogue.choices import normalised
+from actions.journeys.find_store import address, find, known_cities, place_name
 from common.clock import now
 
 logger = logging.getLogger(__name__)

@@ -22,8 +22,9 @@ from clients import BackendError, BackendUnavailable
 from clients.bss import Line
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.journeys import DRAFT_SLOT, AccountAction, ActionContinueJourney, end_journey, serve_pending
-from actions.nps import maybe_ask_nps
+from actions.dialogue.steps import DRAFT_SLOT, ActionContinueJourney, end_journey
+from actions.dialogue.account import AccountAction, serve_pending
+from actions.journeys.give_feedback import maybe_ask_nps
 from common.state.db import PendingOperation, session
 from common.clock import aware, now
 

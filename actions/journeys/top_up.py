@@ -1,7 +1,7 @@
 """Top-up (top_up): for one's own line or another number, from the mobile money wallet or by card.
 
 Amount within the market's limits; who to top up; how to pay; then a confirmation before any money
-moves (actions/operations.py). Wallet top-ups happen at once; card ones through the gateway's
+moves (actions/dialogue/operations.py). Wallet top-ups happen at once; card ones through the gateway's
 hosted page, and the payment webhook tells the customer when the money arrived.
 """
 from datetime import datetime, timezone
@@ -19,8 +19,9 @@ from actions.formatting import date_time, money
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import phone
-from actions.journeys import StepJourney, bss
-from actions.operations import executor, propose
+from actions.dialogue.steps import StepJourney
+from actions.dialogue.account import bss
+from actions.dialogue.operations import executor, propose
 
 _payments: Optional[PaymentsClient] = None
 OWN_LINE = "own"  # the "my own number" choice
