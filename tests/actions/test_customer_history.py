@@ -9,7 +9,7 @@ from actions.identity import sessions
 from common.state import remember_language, remembered_language
 from privacy.tracker_store import RedactingSQLTrackerStore
 from tests.actions.care_chat import at, care_domain, tickets, zendesk  # noqa: F401  (fixtures)
-from tests.actions.test_tickets import WEEKDAY_MORNING_BJ, chat_as
+from tests.actions.test_create_ticket import WEEKDAY_MORNING_BJ, chat_as
 
 AWA, AWA_WA = "+2290197000001", "2290197000001"
 
