@@ -1,6 +1,6 @@
 """WhatsApp Cloud API as a Rasa channel.
 
-credentials.yml:  connectors.whatsapp.WhatsAppInput:   (keys left empty are read from actions/config.py)
+credentials.yml:  connectors.whatsapp.WhatsAppInput:   (keys left empty are read from common/config.py)
 routes:           GET  /webhooks/whatsapp/webhook   Meta's verification handshake (hub.challenge)
                   POST /webhooks/whatsapp/webhook   signed webhooks (X-Hub-Signature-256), see connectors/graph_api.py
                   GET  /webhooks/whatsapp/          health
