@@ -57,7 +57,7 @@ def market_of(tracker: Tracker, subject: str, line: Optional[Line] = None) -> st
         if kind == "line":
             return phonenumbers.region_code_for_number(phonenumbers.parse(value)) or "unknown"
         if kind == "contract":
-            from actions.journeys import bss  # late: journeys records outcomes too
+            from actions.dialogue.account import bss  # late: account records outcomes too
 
             contract = bss().contract(value)
             if contract is not None and contract.market:

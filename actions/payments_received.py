@@ -20,7 +20,7 @@ from clients.payments import PaymentsClient, major_units
 from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.identity import phone, sessions
-from actions.journeys import bss, channel_identity
+from actions.dialogue.account import bss, channel_identity
 from common import clock
 
 logger = logging.getLogger(__name__)

@@ -117,7 +117,7 @@ MESSENGER_PAGE_TOKEN = _env("MESSENGER_PAGE_TOKEN", "sandbox-page-token")
 # confirmation or an outage notice (tags may not carry promotions or surveys).
 MESSENGER_MESSAGE_TAG = _env("MESSENGER_MESSAGE_TAG", "ACCOUNT_UPDATE")
 
-# --- Outage notices, NPS and conversation outcomes (actions/outages.py, nps.py, outcomes.py; scripts/kpi.py) ---
+# --- Outage notices, NPS and conversation outcomes (actions/journeys/report_outage.py, give_feedback.py, actions/outcomes.py; scripts/kpi.py) ---
 # The NPS question is asked at most once per customer in this many days (unless they ask to give feedback).
 NPS_INTERVAL_DAYS = int(_env("NPS_INTERVAL_DAYS", "30"))
 # How long an NPS question or its comment question waits for the answer before a typed number means something else.
@@ -151,12 +151,12 @@ SUNCO_SAY_BACK = _env("SUNCO_SAY_BACK", "true").lower() in ("1", "true", "yes")
 # A delivery still being handled after this many seconds is presumed dead: a redelivery takes it over.
 SUNCO_WEBHOOK_STALE_CLAIM_SECONDS = int(_env("SUNCO_WEBHOOK_STALE_CLAIM_SECONDS", "120"))
 
-# --- Customer care: Help Center answers, tickets, human handoff (actions/help_center.py, tickets.py, handoff.py) ---
+# --- Customer care: Help Center answers, tickets, human handoff (actions/journeys/ask_faq.py, create_ticket.py, human_handoff.py) ---
 # A Help Center result answers a question only if this share of the question's words is found in the
 # article, one of them in its title or labels (else: "nothing found", or "say it another way" on a fallback).
 HELP_CENTRE_MIN_COVERAGE = float(_env("HELP_CENTRE_MIN_COVERAGE", "0.5"))
 # Tickets Zendesk could not take (down, 429, timeout) wait in the outbox (common/state/care.py); the action
-# server retries them every this many seconds (0: no background retries; `python -m actions.tickets --flush`).
+# server retries them every this many seconds (0: no background retries; `python -m actions.journeys.create_ticket --flush`).
 TICKET_RETRY_SECONDS = int(_env("TICKET_RETRY_SECONDS", "60"))
 # The same request from the same conversation within this time is the same ticket (double tap, redelivery).
 TICKET_DUPLICATE_MINUTES = int(_env("TICKET_DUPLICATE_MINUTES", "10"))

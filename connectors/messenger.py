@@ -1,7 +1,7 @@
 """Facebook Messenger as a Rasa channel, held to the same standard as WhatsApp (Rasa's own `facebook`
 channel checks only the SHA-1 X-Hub-Signature, with a plain ==, and answers a forgery 200).
 
-credentials.yml:  connectors.messenger.MessengerInput:   (keys left empty are read from actions/config.py)
+credentials.yml:  connectors.messenger.MessengerInput:   (keys left empty are read from common/config.py)
 routes:           GET  /webhooks/messenger/webhook   Meta's verification handshake (hub.challenge)
                   POST /webhooks/messenger/webhook   signed webhooks (X-Hub-Signature-256), see connectors/graph_api.py
                   GET  /webhooks/messenger/          health

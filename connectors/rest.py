@@ -7,7 +7,7 @@ Rasa's RestInput lets the client choose the conversation id (`sender`) and the c
 Other channels' ids are guessable (a WhatsApp conversation's is the customer's phone number) and verified
 identities are kept per conversation id (actions/identity/sessions.py), so here the conversation is always
 `rest:<sender>` and the channel always `rest`: a REST client reaches only REST conversations, and can never
-pass for WhatsApp, whose channel proves the customer's number (actions/journeys.py channel_identity).
+pass for WhatsApp, whose channel proves the customer's number (actions/dialogue/account.py channel_identity).
 """
 from typing import Optional, Text
 

@@ -1,12 +1,12 @@
 """WhatsApp Cloud API as a Rasa channel.
 
-credentials.yml:  connectors.whatsapp.WhatsAppInput:   (keys left empty are read from actions/config.py)
+credentials.yml:  connectors.whatsapp.WhatsAppInput:   (keys left empty are read from common/config.py)
 routes:           GET  /webhooks/whatsapp/webhook   Meta's verification handshake (hub.challenge)
                   POST /webhooks/whatsapp/webhook   signed webhooks (X-Hub-Signature-256), see connectors/graph_api.py
                   GET  /webhooks/whatsapp/          health
 
 Inbound: the Rasa sender id is the customer's wa_id (their number without "+"): the action server counts
-a conversation on this channel as proof of that number (actions/journeys.py channel_identity).
+a conversation on this channel as proof of that number (actions/dialogue/account.py channel_identity).
 - text → the text; a reply button or list row → the bot payload it stands for; a shared location →
   /find_store{"location": "<lat>,<lon>"}; a template's quick-reply button → its payload.
 - statuses (sent, delivered, read), other media and other phone numbers' messages are acknowledged, ignored.

@@ -1,7 +1,7 @@
 """Zendesk messaging (Sunshine Conversations v2) as a Rasa channel: the bot answers first in Zendesk's Web
 Widget, mobile SDKs and the social channels connected to the app, and hands over to the Agent Workspace.
 
-credentials.yml:   connectors.zendesk_messaging.ZendeskMessagingInput:   (settings: SUNCO_* in actions/config.py)
+credentials.yml:   connectors.zendesk_messaging.ZendeskMessagingInput:   (settings: SUNCO_* in common/config.py)
 routes:            POST /webhooks/zendesk/webhook   (the app's webhook: conversation:message, conversation:postback,
                                                      switchboard:* triggers)
                    GET  /webhooks/zendesk/          (health)

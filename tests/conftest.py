@@ -164,7 +164,7 @@ def sandbox(sandbox_url, instant):
 @pytest.fixture
 def operator(sandbox, monkeypatch):
     """The action server's clients pointed at a freshly reset sandbox."""
-    from actions import journeys
+    from actions.dialogue import account
     from common import config
     from actions.identity import dialogue
 
@@ -172,10 +172,10 @@ def operator(sandbox, monkeypatch):
     monkeypatch.setattr(config, "BSS_TOKEN_URL", f"{sandbox}/oauth/token")
     monkeypatch.setattr(config, "SMS_SENDSMS_URL", f"{sandbox}/cgi-bin/sendsms")
     monkeypatch.setattr(config, "PAYMENTS_BASE_URL", sandbox)
-    monkeypatch.setattr(journeys, "_bss", None)
+    monkeypatch.setattr(account, "_bss", None)
     monkeypatch.setattr(dialogue, "_sms", None)
-    from actions import topups
-    monkeypatch.setattr(topups, "_payments", None)
+    from actions.journeys import top_up
+    monkeypatch.setattr(top_up, "_payments", None)
     return sandbox
 
 

@@ -21,9 +21,9 @@ from clients.sms import SMSClient
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import otp, phone, sessions
-from actions.journeys import IDENTIFICATION_SLOTS as FORM_SLOTS
-from actions.journeys import JOURNEYS, bss, start_identification
-from actions.outages import notice_for_current_line
+from actions.dialogue.account import IDENTIFICATION_SLOTS as FORM_SLOTS
+from actions.dialogue.account import JOURNEYS, bss, start_identification
+from actions.journeys.report_outage import notice_for_current_line
 from common.state import remember_language, remembered_language
 from common import clock
 

@@ -18,12 +18,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import business_hours
 from common import config
 from clients import zendesk as zendesk_client
-from actions.handoff import ActionHumanHandoff
-from actions.help_center import ActionAskFaq
-from actions.journeys import JOURNEYS, ActionContinueJourney
-from actions.operations import ActionNo, ActionYes
+from actions.journeys.human_handoff import ActionHumanHandoff
+from actions.journeys.ask_faq import ActionAskFaq
+from actions.dialogue.account import JOURNEYS
+from actions.dialogue.steps import ActionContinueJourney
+from actions.dialogue.operations import ActionNo, ActionYes
 from common.state.care_kpi import ConversationOutcome, session as kpi_session
-from actions.tickets import ActionAskTicketIssue, ActionCreateTicket, ValidateTicketForm
+from actions.journeys.create_ticket import ActionAskTicketIssue, ActionCreateTicket, ValidateTicketForm
 
 BY_INTENT = {"affirm": ActionYes, "deny": ActionNo, "inform": ActionContinueJourney, "ask_faq": ActionAskFaq,
              "nlu_fallback": ActionAskFaq, "human_handoff": ActionHumanHandoff}

@@ -1,15 +1,23 @@
-"""A conversation with one action server journey, turn by turn, keeping the slots the actions set.
+"""A conversation with one action server journey, turn by turn, keeping the slots the actions set; the sandbox
+customers the money-move tests play (chat_as), and their prepaid buckets read from the sandbox (buckets).
 
 Rasa's dialogue (rules) is not involved here: each turn names the action Rasa would run, so these
 tests check what the actions say and do. tests/stories check that Rasa picks those actions.
 """
 from typing import Any, Dict, List, Optional
 
+import requests
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.journeys import JOURNEYS, ActionContinueJourney
-from actions.operations import ActionNo, ActionYes
+from actions.dialogue.account import JOURNEYS
+from actions.dialogue.steps import ActionContinueJourney
+from actions.dialogue.operations import ActionNo, ActionYes
+from actions.identity import sessions
+
+# Sandbox customers the money-move journeys are played with.
+AWA, CARLOS, MARIA, JOHN, SUSPENDED = "+2290197000001", "+50255500002", "+50235500003", "+2290196000005", "+50255500007"
+HOGAR = "HG-100004"
 
 
 class Chat:
@@ -58,3 +66,25 @@ class Chat:
         payload = self.button(title_part)["payload"]
         match = re.fullmatch(r"/(\w+)(\{.*\})?", payload)
         return await self.say(payload, match.group(1), json.loads(match.group(2)) if match.group(2) else None)
+
+
+def disclosed(dispatcher: CollectingDispatcher) -> str:
+    """What an action said, one text after another."""
+    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
+
+
+def chat_as(domain, subject: str, language: str = "en") -> Chat:
+    sessions.verify("test-user", subject, "otp")
+    return Chat(domain, language)
+
+
+def buckets(sandbox, msisdn, kind):
+    found = requests.get(f"{sandbox}/tmf-api/prepayBalanceManagement/v4/bucket",
+                         params={"logicalResource.id": msisdn}, headers=token(sandbox), timeout=5).json()
+    return sum(b["remainingValue"]["amount"] for b in found if b["bucketType"] == kind and b["status"] == "active")
+
+
+def token(sandbox):
+    reply = requests.post(f"{sandbox}/oauth/token", data={"grant_type": "client_credentials"},
+                          auth=("assistant", "sandbox-secret"), timeout=5).json()
+    return {"Authorization": f"Bearer {reply['access_token']}"}

@@ -2,13 +2,10 @@
 from datetime import timedelta
 
 from common import config
-from actions.balances import ActionCheckBalance
+from actions.journeys.check_balance import ActionCheckBalance
 from actions.identity import otp, sessions
+from tests.actions.chat import disclosed
 from tests.conftest import make_tracker, user_event
-
-
-def disclosed(dispatcher):
-    return "\n".join(m.get("text") or "" for m in dispatcher.messages)
 
 
 async def test_a_typed_shortcut_with_someone_elses_number_gets_no_balance(operator, dispatcher, domain):
@@ -36,14 +33,6 @@ async def test_an_idle_identity_expires(operator, dispatcher, domain, monkeypatc
     assert sessions.authorise("test-user") is None
     await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"identified": True, "language": "fr"}), domain)
     assert "session a expiré" in disclosed(dispatcher)
-
-
-async def test_balance_for_the_verified_line_in_its_language(operator, dispatcher, domain):
-    sessions.verify("test-user", "line:+2290197000001", "otp")
-    await ActionCheckBalance().run(dispatcher, make_tracker([], slots={"language": "fr"}), domain)
-    text = disclosed(dispatcher)
-    assert "Crédit principal : 2\u202f500 FCFA" in text or "Crédit principal : 2 500 FCFA" in text
-    assert "Mobile Money" in text and "15" in text
 
 
 async def test_a_suspended_line_is_refused_politely(operator, dispatcher, domain):

@@ -8,7 +8,7 @@ import pytz
 import requests
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.appointments import ActionBookAppointment, parse_when, slot_options
+from actions.journeys.book_appointment import ActionBookAppointment, parse_when, slot_options
 from clients.bss import BSSClient, new_idempotency_key
 from actions.identity import sessions
 from tests.conftest import make_tracker, sms_to, user_event

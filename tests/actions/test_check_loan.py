@@ -3,7 +3,7 @@ import pytest
 import requests
 
 from actions.identity import sessions
-from actions.loans import ActionCheckLoan
+from actions.journeys.check_loan import ActionCheckLoan
 from tests.conftest import make_tracker
 from tests.sandbox.test_bss_helpers import BSS, TOPUP, buy
 

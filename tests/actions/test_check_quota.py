@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from actions import journeys
+from actions.dialogue import account
 from clients.bss import Bucket
 from actions.formatting import date
 from actions.identity import sessions
-from actions.quota import ActionCheckQuota, live_buckets
+from actions.journeys.check_quota import ActionCheckQuota, live_buckets
 from tests.conftest import make_tracker
 
 AWA, CARLOS, MARIA, JOHN, SUSPENDED = "+2290197000001", "+50255500002", "+50235500003", "+2290196000005", "+50255500007"
@@ -26,13 +26,13 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def expiry(msisdn, bucket_id, language):
-    bucket = next(b for b in journeys.bss().buckets(msisdn) if b.id == bucket_id)
+    bucket = next(b for b in account.bss().buckets(msisdn) if b.id == bucket_id)
     return date(bucket.expires_at, "Africa/Porto-Novo" if msisdn.startswith("+229") else "America/Guatemala", language)
 
 
 def test_the_action_serves_check_quota_for_mobile_and_home():
     assert ActionCheckQuota().name() == "action_check_quota"
-    assert journeys.JOURNEYS["check_quota"] is ActionCheckQuota
+    assert account.JOURNEYS["check_quota"] is ActionCheckQuota
     assert set(ActionCheckQuota.kinds) == {"mobile", "home"}
 
 
@@ -80,7 +80,7 @@ async def test_nothing_left_says_so_and_offers_a_pack(operator, dispatcher, doma
 
 
 async def test_a_used_up_pack_is_shown_with_a_pack_to_buy(operator, dispatcher, domain, monkeypatch):
-    client = journeys.bss()
+    client = account.bss()
     real = client.buckets
     monkeypatch.setattr(client, "buckets", lambda msisdn: [dataclasses.replace(b, amount=0) if b.id == "BKT-0001-DATA" else b
                                                          for b in real(msisdn)])
@@ -99,7 +99,7 @@ async def test_a_home_plan_without_quota_is_unlimited(operator, dispatcher, doma
 
 
 def with_home_quota(monkeypatch, allowance):
-    client = journeys.bss()
+    client = account.bss()
     real = client.contract
     monkeypatch.setattr(client, "contract", lambda number: dataclasses.replace(
         real(number), characteristics={**real(number).characteristics, "dataAllowance": allowance}))
@@ -147,8 +147,8 @@ async def test_a_bss_outage_gives_a_clear_answer(operator, dispatcher, domain):
 
 
 def test_a_lines_buckets_are_never_taken_for_a_home_quota(operator):
-    assert journeys.bss().buckets(MARIA)  # María's billing account holds her line's buckets...
-    assert journeys.bss().account_buckets("BA-0003") == []  # ...which are not an account's own quota
+    assert account.bss().buckets(MARIA)  # María's billing account holds her line's buckets...
+    assert account.bss().account_buckets("BA-0003") == []  # ...which are not an account's own quota
 
 
 @pytest.mark.parametrize("value, units, expected", [

@@ -9,7 +9,7 @@ from actions.identity import sessions
 from common.state import remember_language, remembered_language
 from privacy.tracker_store import RedactingSQLTrackerStore
 from tests.actions.care_chat import at, care_domain, tickets, zendesk  # noqa: F401  (fixtures)
-from tests.actions.test_tickets import WEEKDAY_MORNING_BJ, chat_as
+from tests.actions.test_create_ticket import WEEKDAY_MORNING_BJ, chat_as
 
 AWA, AWA_WA = "+2290197000001", "2290197000001"
 
@@ -43,7 +43,7 @@ async def test_the_agent_sees_the_whatsapp_conversation_in_the_messenger_ticket(
 async def test_the_handoff_metadata_names_the_other_channels(care_domain):
     from rasa_sdk import Tracker
 
-    from actions.handoff import handoff_metadata
+    from actions.journeys.human_handoff import handoff_metadata
 
     sessions.verify(AWA_WA, f"line:{AWA}", "channel", "whatsapp")
     sessions.verify("test-user", f"line:{AWA}", "otp", "messenger")

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 import pytest
 import requests
 
-from actions import stores
-from actions.stores import ActionAskCity, ActionFindStore, ValidateStoreForm
+from actions.journeys import find_store
+from actions.journeys.find_store import ActionAskCity, ActionFindStore, ValidateStoreForm
 from tests.conftest import make_tracker, user_event
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from actions.balances import ActionCheckBalance
+from actions.journeys.check_balance import ActionCheckBalance
 from actions.identity import sessions
 from actions.identity.dialogue import ActionIdentificationDone, ActionLogout, ValidateIdentifyForm
 from tests.conftest import last_code, make_tracker, sms_to, user_event

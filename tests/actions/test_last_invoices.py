@@ -9,7 +9,7 @@ import requests
 from clients.bss import BSSClient
 from actions.formatting import date
 from actions.identity import sessions
-from actions.invoices import ActionLastInvoices
+from actions.journeys.last_invoices import ActionLastInvoices
 from tests.conftest import make_tracker
 from tests.sandbox.test_bss_helpers import BSS, PAYMENT
 

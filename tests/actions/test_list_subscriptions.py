@@ -2,10 +2,10 @@
 import pytest
 import requests
 
-from actions import journeys
+from actions.dialogue import account
 from actions.formatting import date
 from actions.identity import sessions
-from actions.subscriptions import ActionListSubscriptions
+from actions.journeys.list_subscriptions import ActionListSubscriptions
 from tests.conftest import make_tracker
 
 AWA, CARLOS, JOHN = "+2290197000001", "+50255500002", "+2290196000005"
@@ -22,13 +22,13 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def renewal(msisdn, language):
-    add_on = journeys.bss().add_ons(msisdn)[0]
-    return plain(date(add_on.renewal_at, journeys.bss().line(msisdn).time_zone, language))
+    add_on = account.bss().add_ons(msisdn)[0]
+    return plain(date(add_on.renewal_at, account.bss().line(msisdn).time_zone, language))
 
 
 def test_the_action_serves_list_subscriptions_for_mobile_lines():
     assert ActionListSubscriptions().name() == "action_list_subscriptions"
-    assert journeys.JOURNEYS["list_subscriptions"] is ActionListSubscriptions
+    assert account.JOURNEYS["list_subscriptions"] is ActionListSubscriptions
     assert ActionListSubscriptions.kinds == ("mobile",)
 
 
@@ -64,7 +64,7 @@ async def test_john_has_none_and_is_offered_some(operator, dispatcher, domain, l
 
 async def test_a_cancelled_add_on_is_not_listed(operator, dispatcher, domain):
     order = {"productOrderItem": [{"id": "1", "action": "delete", "product": {"id": "ADD-0001-MELODIE"}}]}
-    client = journeys.bss()
+    client = account.bss()
     client._request("POST", "/productOrderingManagement/v4/productOrder", json=order, idempotency_key="cancel-melodie")
     assert "Vous n'avez aucun abonnement actif" in await ask(dispatcher, domain, f"line:{AWA}", "fr")
 

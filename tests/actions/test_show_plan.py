@@ -2,10 +2,10 @@
 import pytest
 import requests
 
-from actions import journeys
+from actions.dialogue import account
 from actions.formatting import date
 from actions.identity import sessions
-from actions.plan import ActionShowPlan
+from actions.journeys.show_plan import ActionShowPlan
 from tests.conftest import make_tracker
 
 AWA, CARLOS, MARIA, SUSPENDED = "+2290197000001", "+50255500002", "+50235500003", "+50255500007"
@@ -22,13 +22,13 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def renewal(product_id, language):
-    line = journeys.bss().contract(product_id) if product_id.startswith("HG-") else journeys.bss().line(product_id)
-    return date(journeys.bss().plan(line).renewal_at, "America/Guatemala", language)
+    line = account.bss().contract(product_id) if product_id.startswith("HG-") else account.bss().line(product_id)
+    return date(account.bss().plan(line).renewal_at, "America/Guatemala", language)
 
 
 def test_the_action_serves_show_plan_for_mobile_and_home():
     assert ActionShowPlan().name() == "action_show_plan"
-    assert journeys.JOURNEYS["show_plan"] is ActionShowPlan
+    assert account.JOURNEYS["show_plan"] is ActionShowPlan
     assert set(ActionShowPlan.kinds) == {"mobile", "home"}
 
 

@@ -4,10 +4,11 @@ from datetime import timedelta
 import pytest
 import requests
 
-from actions import journeys, usage
+from actions.dialogue import account
+from actions.journeys import usage_history
 from actions.formatting import date
 from actions.identity import sessions
-from actions.usage import ActionUsageHistory
+from actions.journeys.usage_history import ActionUsageHistory
 from tests.conftest import make_tracker
 
 AWA, CARLOS, MARIA, JOHN = "+2290197000001", "+50255500002", "+50235500003", "+2290196000005"
@@ -24,13 +25,13 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def day_of(msisdn, destination, time_zone, language):
-    record = next(r for r in journeys.bss().usage(msisdn) if r.destination == destination and r.cost > 0)
+    record = next(r for r in account.bss().usage(msisdn) if r.destination == destination and r.cost > 0)
     return date(record.used_at, time_zone, language)
 
 
 def test_the_action_serves_usage_history_for_mobile_lines_only():
     assert ActionUsageHistory().name() == "action_usage_history"
-    assert journeys.JOURNEYS["usage_history"] is ActionUsageHistory
+    assert account.JOURNEYS["usage_history"] is ActionUsageHistory
     assert ActionUsageHistory.kinds == ("mobile",)
 
 
@@ -83,14 +84,14 @@ async def test_a_postpaid_week_all_included_in_the_plan(operator, dispatcher, do
 
 
 async def test_a_quiet_week_says_there_is_nothing(operator, dispatcher, domain, monkeypatch, clock):
-    later = usage.now() + timedelta(days=30)
+    later = usage_history.now() + timedelta(days=30)
     clock.move_to(later)
     text = await ask(dispatcher, domain, f"line:{AWA}", "fr")
     assert text == "Aucune consommation sur votre ligne ces 7 derniers jours."
 
 
 async def test_older_records_are_left_out(operator, dispatcher, domain, monkeypatch, clock):
-    later = usage.now() + timedelta(days=3)  # Awa's calls of 4 days ago are then 7 days old
+    later = usage_history.now() + timedelta(days=3)  # Awa's calls of 4 days ago are then 7 days old
     clock.move_to(later)
     text = await ask(dispatcher, domain, f"line:{AWA}", "en")
     assert "• Calls: 2 · 4 min 35 s · 250 FCFA" in text and "350 FCFA" not in text

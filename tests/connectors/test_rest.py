@@ -32,7 +32,7 @@ async def test_the_sender_is_namespaced_and_the_reply_keeps_rasas_format(channel
 
 
 async def test_a_client_cannot_claim_the_whatsapp_channel(channel):
-    """channel_identity (actions/journeys.py) trusts the whatsapp channel to prove the sender's number."""
+    """channel_identity (actions/dialogue/account.py) trusts the whatsapp channel to prove the sender's number."""
     url, bot = channel
     body = {"sender": AWA, "message": "mon solde", "input_channel": "whatsapp"}
     assert (await post(url, json.dumps(body).encode()))[0] == 200
