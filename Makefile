@@ -13,11 +13,11 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate pytest train shell eval kpi browser-deps clean help
+.PHONY: install run test validate lint pytest train shell eval kpi browser-deps clean help
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
-	@echo "make test    install if needed, validate data, pytest, train, rasa test"
+	@echo "make test    install if needed, lint, validate data, train, pytest, rasa test"
 	@echo "make install | train | shell | eval | clean"
 	@echo "make kpi     active users, outcomes, deflection, NPS (FROM=YYYY-MM-DD TO=YYYY-MM-DD BY=channel|language|market)"
 
@@ -51,10 +51,15 @@ validate: $(VENV)/.installed
 	$(RASA) data validate --fail-on-warning
 	$(PY) scripts/check_nlu.py data/nlu
 
+# ruff (pinned in requirements.txt, settings in pyproject.toml): the linter, and the formatter as a check.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
 pytest: install browser-deps $(MODEL)
 	$(PY) -m pytest -q tests
 
-test: install browser-deps validate $(MODEL) pytest
+test: install browser-deps lint validate $(MODEL) pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
 
 run: install $(MODEL)

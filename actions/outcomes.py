@@ -19,6 +19,7 @@ from rasa_sdk.events import EventType
 
 from common import config
 from clients.bss import Line
+from actions.backends import bss
 from actions.i18n import language_of
 from actions.identity import sessions
 from common.state.care_kpi import ConversationOutcome, session
@@ -57,7 +58,6 @@ def market_of(tracker: Tracker, subject: str, line: Optional[Line] = None) -> st
         if kind == "line":
             return phonenumbers.region_code_for_number(phonenumbers.parse(value)) or "unknown"
         if kind == "contract":
-            from actions.dialogue.account import bss  # late: account records outcomes too
 
             contract = bss().contract(value)
             if contract is not None and contract.market:

@@ -20,7 +20,8 @@ from clients.payments import PaymentsClient, major_units
 from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.identity import phone, sessions
-from actions.dialogue.account import bss, channel_identity
+from actions.backends import bss
+from actions.identity.verified import channel_identity
 from common import clock
 
 logger = logging.getLogger(__name__)

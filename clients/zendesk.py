@@ -105,14 +105,3 @@ class ZendeskClient:
             raise BackendError("ZENDESK_REFUSED", str(error)[:200], status) from None
         except ZenpyException as error:
             raise BackendUnavailable(f"zendesk: {error}") from None
-
-
-_client: Optional[ZendeskClient] = None
-
-
-def zendesk() -> ZendeskClient:
-    """The action server's client (tests set `_client` to None after pointing config at their sandbox)."""
-    global _client
-    if _client is None:
-        _client = ZendeskClient()
-    return _client

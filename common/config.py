@@ -156,7 +156,7 @@ SUNCO_WEBHOOK_STALE_CLAIM_SECONDS = int(_env("SUNCO_WEBHOOK_STALE_CLAIM_SECONDS"
 # article, one of them in its title or labels (else: "nothing found", or "say it another way" on a fallback).
 HELP_CENTRE_MIN_COVERAGE = float(_env("HELP_CENTRE_MIN_COVERAGE", "0.5"))
 # Tickets Zendesk could not take (down, 429, timeout) wait in the outbox (common/state/care.py); the action
-# server retries them every this many seconds (0: no background retries; `python -m actions.journeys.create_ticket --flush`).
+# server retries them every this many seconds (0: no background retries; `python -m actions.zendesk_tickets --flush`).
 TICKET_RETRY_SECONDS = int(_env("TICKET_RETRY_SECONDS", "60"))
 # The same request from the same conversation within this time is the same ticket (double tap, redelivery).
 TICKET_DUPLICATE_MINUTES = int(_env("TICKET_DUPLICATE_MINUTES", "10"))

@@ -33,7 +33,7 @@ SANDBOX_PAYMENT_WEBHOOK_URL=${SANDBOX_PAYMENT_WEBHOOK_URL:-http://localhost:5005
 wait_for http://localhost:5080/health "operator sandbox" 60
 $BIN/rasa run actions --port 5055 >logs/actions.log 2>&1 & pids+=($!)
 # Tickets Zendesk could not take yet are retried by this worker (and by the action server once it opens one).
-$BIN/python -m actions.journeys.create_ticket --watch >logs/tickets.log 2>&1 & pids+=($!)
+$BIN/python -m actions.zendesk_tickets --watch >logs/tickets.log 2>&1 & pids+=($!)
 wait_for http://localhost:5055/health "action server" 60
 
 if [ "${1:-}" = "--shell" ]; then

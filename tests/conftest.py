@@ -164,19 +164,16 @@ def sandbox(sandbox_url, instant):
 @pytest.fixture
 def operator(sandbox, monkeypatch):
     """The action server's clients pointed at a freshly reset sandbox."""
-    from actions.dialogue import account
+    from actions import backends
     from common import config
-    from actions.identity import dialogue
 
     monkeypatch.setattr(config, "BSS_BASE_URL", f"{sandbox}/tmf-api")
     monkeypatch.setattr(config, "BSS_TOKEN_URL", f"{sandbox}/oauth/token")
     monkeypatch.setattr(config, "SMS_SENDSMS_URL", f"{sandbox}/cgi-bin/sendsms")
     monkeypatch.setattr(config, "PAYMENTS_BASE_URL", sandbox)
-    monkeypatch.setattr(account, "_bss", None)
-    monkeypatch.setattr(dialogue, "_sms", None)
-    from actions.journeys import top_up
-    monkeypatch.setattr(top_up, "_payments", None)
-    return sandbox
+    backends.reset()
+    yield sandbox
+    backends.reset()  # the next test's clients are built from its own settings
 
 
 def sms_to(sandbox: str, msisdn: str) -> List[dict]:

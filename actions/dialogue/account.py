@@ -17,37 +17,15 @@ from rasa_sdk.types import DomainDict
 
 from common import config
 from clients import BackendError, BackendUnavailable
-from clients.bss import BSSClient, Line
+from clients.bss import Line
 from actions.i18n import say
-from actions.identity import sessions
+from actions import outcomes
+from actions.identity import sessions, verified
+from actions.outage_notice import outage_notice
 
 logger = logging.getLogger(__name__)
 # intent -> the action that serves it, so identification can resume the journey it interrupted
 JOURNEYS: Dict[str, Type["AccountAction"]] = {}
-_bss: Optional[BSSClient] = None
-
-
-def bss() -> BSSClient:
-    global _bss
-    if _bss is None:
-        _bss = BSSClient()
-    return _bss
-
-
-def channel_identity(tracker: Tracker) -> Optional[sessions.Identity]:
-    """On a channel that proves the sender's number (WhatsApp), that number counts as verified.
-
-    The channel name comes from Rasa (the webhook the message arrived on), not from the customer.
-    It never opens another line: asking about another number still needs its SMS code.
-    """
-    if tracker.get_latest_input_channel() not in config.NUMBER_PROVING_CHANNELS:
-        return None
-    msisdn = "+" + tracker.sender_id.lstrip("+")
-    if not re.fullmatch(r"\+\d{8,15}", msisdn) or bss().line(msisdn) is None:
-        return None
-    return sessions.verify(tracker.sender_id, f"line:{msisdn}", "channel", tracker.get_latest_input_channel())
-
-
 # What identify_form fills: cleared before each new identification, so nothing stale is reused.
 IDENTIFICATION_SLOTS = ("phone_number", "phone_display", "otp_code", "contract_number", "document_number", "identify_status")
 
@@ -69,7 +47,7 @@ class AccountAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         try:
-            identity = sessions.authorise(tracker.sender_id) or channel_identity(tracker)
+            identity = sessions.authorise(tracker.sender_id) or verified.channel_identity(tracker)
         except BackendUnavailable:
             identity = None
         if identity is None:
@@ -82,9 +60,7 @@ class AccountAction(Action, ABC):
             if line is None:
                 say(dispatcher, tracker, "account_not_found")
                 return []
-            from actions import outcomes
-            from actions.journeys import report_outage  # late: report_outage builds on this module
-            notice = report_outage.outage_notice(dispatcher, tracker, line)  # an outage in their area comes first
+            notice = outage_notice(dispatcher, tracker, line)  # an outage in their area comes first
             if line.kind not in self.kinds:
                 say(dispatcher, tracker, "journey_not_for_this_line")
                 return []
@@ -108,9 +84,7 @@ class AccountAction(Action, ABC):
 
     @staticmethod
     def line_of(identity: sessions.Identity) -> Optional[Line]:
-        if identity.kind == "line":
-            return bss().line(identity.value)
-        return bss().contract(identity.value)
+        return verified.line_of(identity)
 
     def on_business_error(self, dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError) -> List[EventType]:
         say(dispatcher, tracker, "backend_refused")

@@ -22,8 +22,9 @@ from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import otp, phone, sessions
 from actions.dialogue.account import IDENTIFICATION_SLOTS as FORM_SLOTS
-from actions.dialogue.account import JOURNEYS, bss, start_identification
-from actions.journeys.report_outage import notice_for_current_line
+from actions.backends import bss, sms
+from actions.dialogue.account import JOURNEYS, start_identification
+from actions.outage_notice import notice_for_current_line
 from common.state import remember_language, remembered_language
 from common import clock
 
@@ -31,14 +32,6 @@ logger = logging.getLogger(__name__)
 CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
 CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
 DOCUMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{4,24}[A-Za-z0-9]")
-_sms: Optional[SMSClient] = None
-
-
-def sms() -> SMSClient:
-    global _sms
-    if _sms is None:
-        _sms = SMSClient()
-    return _sms
 
 
 def requested(tracker: Tracker, slot: str) -> bool:

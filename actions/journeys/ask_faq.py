@@ -20,7 +20,8 @@ from rasa_sdk.types import DomainDict
 from actions import outcomes
 from common import config
 from clients import BackendError
-from clients.zendesk import Article, zendesk
+from actions.backends import zendesk
+from clients.zendesk import Article
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.dialogue.steps import DRAFT_SLOT, end_journey

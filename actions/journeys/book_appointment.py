@@ -23,7 +23,7 @@ from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import dialogue, phone
 from actions.dialogue.steps import StepJourney, end_journey
-from actions.dialogue.account import bss
+from actions.backends import bss
 from actions.dialogue.choices import normalised
 from actions.journeys.find_store import address, find, known_cities, place_name
 from common.clock import now

@@ -3,7 +3,7 @@
 from typing import List, Text
 
 from clients.bss import Line, Offering
-from actions.dialogue.account import bss
+from actions.backends import bss
 from actions.journeys.catalogue import Purchase
 
 

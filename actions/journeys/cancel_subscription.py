@@ -7,7 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from clients.bss import Line
 from actions.i18n import language_of, say
-from actions.dialogue.account import bss
+from actions.backends import bss
 from actions.dialogue.choices import match_option
 from actions.dialogue.steps import StepJourney, end_journey
 from actions.dialogue.operations import executor, propose

@@ -19,7 +19,7 @@ from actions.formatting import money, quantity
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.dialogue.steps import StepJourney
-from actions.dialogue.account import bss
+from actions.backends import bss
 from actions.dialogue.choices import match_option, normalised
 from actions.dialogue.operations import executor, propose
 from actions.journeys.top_up import main_balance, wallet_balance

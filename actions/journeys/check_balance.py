@@ -10,7 +10,8 @@ from clients.bss import Line
 from actions.formatting import date, money
 from actions.i18n import language_of
 from common.i18n import render
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 from common import clock
 
 MONEY_BUCKETS = ("main", "bonus", "wallet")

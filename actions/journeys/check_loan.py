@@ -11,7 +11,8 @@ from clients.bss import Line
 from actions.formatting import date, money
 from actions.i18n import language_of, say
 from common.i18n import catalogue, render
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 
 
 class ActionCheckLoan(AccountAction):

@@ -15,7 +15,8 @@ from clients.bss import Bucket, Line, allowances_of
 from actions.formatting import date, quantity
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 from common.clock import now
 
 KINDS = ("data", "voice", "sms")  # the order rows are shown in

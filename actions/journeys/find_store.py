@@ -20,7 +20,7 @@ from clients.bss import Store
 from actions.formatting import BABEL_LOCALES
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.dialogue.account import bss
+from actions.backends import bss
 from common.clock import now
 
 MAX_STORES = 3

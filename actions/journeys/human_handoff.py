@@ -25,8 +25,8 @@ from common.i18n import render
 from actions.identity.phone import display
 from actions.dialogue.steps import end_journey
 from actions.journeys.give_feedback import maybe_ask_nps
-from actions.journeys.create_ticket import (ISSUE_SLOT, Customer, customer_of, group_for, intent_of, is_complaint,
-                                           is_payload, open_ticket, tell_submitted, topic_of, user_turns)
+from actions.customer_request import ISSUE_SLOT, intent_of, is_complaint, is_payload, topic_of, user_turns
+from actions.zendesk_tickets import Customer, customer_of, group_for, open_ticket, tell_submitted
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from clients.bss import Bill, Line
 from actions.formatting import date, money, short_date
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 from common import clock
 
 SHOWN = 3  # invoices listed, newest first

@@ -12,7 +12,8 @@ from clients.bss import AddOn, Line
 from actions.formatting import date, money
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 
 
 def row(add_on: AddOn, line: Line, language: str) -> str:

@@ -12,7 +12,7 @@ from actions.formatting import money, short_date
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.dialogue.steps import DRAFT_SLOT, StepJourney, end_journey
-from actions.dialogue.account import bss
+from actions.backends import bss
 from actions.dialogue.operations import executor, propose
 from actions.journeys.top_up import send_checkout_link, wallet_balance
 

@@ -11,7 +11,7 @@ from clients.bss import BillingAccount, Line, Offering
 from actions.formatting import money
 from actions.i18n import language_of, say
 from common.i18n import render
-from actions.dialogue.account import bss
+from actions.backends import bss
 from actions.dialogue.steps import StepJourney, end_journey
 from actions.dialogue.operations import executor, propose
 from actions.journeys.catalogue import find_offering, offer_details

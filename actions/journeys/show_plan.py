@@ -12,7 +12,8 @@ from clients.bss import Line, Plan
 from actions.formatting import date, money, quantity
 from actions.i18n import language_of
 from common.i18n import render
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 
 KINDS = ("data", "voice", "sms")
 

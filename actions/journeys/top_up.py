@@ -20,18 +20,10 @@ from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity import phone
 from actions.dialogue.steps import StepJourney
-from actions.dialogue.account import bss
+from actions.backends import bss, payments
 from actions.dialogue.operations import executor, propose
 
-_payments: Optional[PaymentsClient] = None
 OWN_LINE = "own"  # the "my own number" choice
-
-
-def payments() -> PaymentsClient:
-    global _payments
-    if _payments is None:
-        _payments = PaymentsClient()
-    return _payments
 
 
 def wallet_balance(msisdn: str) -> Optional[float]:

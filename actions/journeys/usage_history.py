@@ -13,7 +13,8 @@ from actions.formatting import date, money, quantity
 from actions.i18n import language_of, say
 from common.i18n import render
 from actions.identity.phone import display
-from actions.dialogue.account import AccountAction, bss
+from actions.backends import bss
+from actions.dialogue.account import AccountAction
 from common.clock import now
 
 WINDOW_DAYS = 7

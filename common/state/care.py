@@ -2,7 +2,7 @@
 
 A row is written before Zendesk is called, with a short reference ("T-7K3F9Q") that is the ticket's
 `external_id` and the create call's `Idempotency-Key`, and the exact ticket to send. So the customer
-always gets a reference, a Zendesk outage only delays the ticket (actions/journeys/create_ticket.py retries pending rows),
+always gets a reference, a Zendesk outage only delays the ticket (actions/zendesk_tickets.py retries pending rows),
 and a retry whose earlier attempt did reach Zendesk finds that ticket instead of making a second one.
 """
 import hashlib

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import business_hours
 from common import config
-from clients import zendesk as zendesk_client
+from actions import backends
 from actions.journeys.human_handoff import ActionHumanHandoff
 from actions.journeys.ask_faq import ActionAskFaq
 from actions.dialogue.account import JOURNEYS
@@ -35,7 +35,7 @@ BY_NAME = {"action_human_handoff": ActionHumanHandoff, "action_create_ticket": A
 def zendesk(operator, monkeypatch):
     """The action server's Zendesk client pointed at a freshly reset sandbox."""
     monkeypatch.setattr(config, "ZENDESK_URL", operator)
-    monkeypatch.setattr(zendesk_client, "_client", None)
+    backends.reset()
     return operator
 
 

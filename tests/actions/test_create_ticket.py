@@ -8,13 +8,14 @@ import time
 import pytest
 import requests
 
-from actions.journeys import create_ticket as tickets_module
+from actions import zendesk_tickets
+from actions.journeys.create_ticket import ActionAskTicketIssue
 from common import config
-from clients import zendesk as zendesk_client
+from actions import backends
 from clients.zendesk import ZendeskClient
 from actions.identity import sessions
 from common.state import care
-from actions.journeys.create_ticket import flush_outbox
+from actions.zendesk_tickets import flush_outbox
 from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
                                      tickets, zendesk)
 from tests.conftest import ROOT
@@ -98,7 +99,7 @@ async def test_the_same_request_twice_is_one_ticket(zendesk, care_domain):
 async def test_the_transcript_never_shows_a_code_or_a_card_number(zendesk, care_domain):
     chat = chat_as(care_domain, None, "en")
     chat.events.append({"event": "slot", "name": "requested_slot", "value": "otp_code"})
-    await chat.say("482913", "inform", action=tickets_module.ActionAskTicketIssue)  # the SMS code, as typed
+    await chat.say("482913", "inform", action=ActionAskTicketIssue)  # the SMS code, as typed
     await chat.say("I paid with 4242 4242 4242 4242 and the top up never came, code 551204",
                    "create_ticket")
     [ticket] = tickets(zendesk)
@@ -202,14 +203,14 @@ async def test_the_retry_thread_sends_pending_tickets(zendesk, care_domain):
     clear_faults(zendesk)
     with care.session() as s, s.begin():  # due now rather than after the back-off
         s.get(care.TicketOutbox, reference).next_attempt_at = care.now()
-    tickets_module.start_retrier(interval=1)
+    zendesk_tickets.start_retrier(interval=0.05)
     try:
         for _ in range(50):
             if care.get(reference).status == "created":
                 break
             time.sleep(0.2)
     finally:
-        tickets_module.stop_retrier()
+        zendesk_tickets.stop_retrier()
     assert [t["external_id"] for t in tickets(zendesk)] == [reference]
 
 
@@ -219,7 +220,7 @@ async def test_the_command_line_flush_sends_pending_tickets(zendesk, care_domain
     reference = reference_in(await chat.say("mon pass a expiré avant la date prévue de 3 jours", "create_ticket"))
     clear_faults(zendesk)
     env = {**os.environ, "ASSISTANT_DB_URL": config.ASSISTANT_DB_URL, "ZENDESK_URL": zendesk, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "actions.journeys.create_ticket", "--flush"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "actions.zendesk_tickets", "--flush"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "'created': 1" in done.stdout
@@ -227,4 +228,4 @@ async def test_the_command_line_flush_sends_pending_tickets(zendesk, care_domain
 
 
 def test_the_outbox_client_is_the_configured_one(zendesk):
-    assert zendesk_client.zendesk() is zendesk_client.zendesk()
+    assert backends.zendesk() is backends.zendesk()

@@ -8,7 +8,7 @@ import pytest
 from actions import business_hours
 from actions.journeys.human_handoff import handoff_metadata
 from actions.identity import sessions
-from actions.journeys.create_ticket import flush_outbox
+from actions.zendesk_tickets import flush_outbox
 from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
                                      tickets, zendesk)
 from tests.conftest import make_tracker, user_event

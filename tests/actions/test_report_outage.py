@@ -11,7 +11,7 @@ import pytz
 import requests
 from sqlalchemy import select
 
-from actions.dialogue import account
+from actions import backends, outage_notice
 from actions.journeys import report_outage
 from common import config
 from clients.bss import BSSClient
@@ -124,8 +124,8 @@ def test_without_the_registry_the_notice_is_skipped_silently(operator, monkeypat
     line = BSSClient().line(KOFFI)
     monkeypatch.setattr(config, "BSS_BASE_URL", "http://127.0.0.1:9/tmf-api")
     monkeypatch.setattr(config, "BSS_TOKEN_URL", "http://127.0.0.1:9/oauth/token")
-    monkeypatch.setattr(account, "_bss", None)
-    assert report_outage.outage_notice(dispatcher, make_tracker([]), line) == []
+    backends.reset()
+    assert outage_notice.outage_notice(dispatcher, make_tracker([]), line) == []
     assert dispatcher.messages == []
 
 
@@ -180,7 +180,7 @@ async def test_a_named_city_wins_over_the_line_area(operator, domain):
 async def test_registry_down_still_troubleshoots_and_offers_a_ticket(operator, domain, monkeypatch):
     monkeypatch.setattr(config, "BSS_BASE_URL", "http://127.0.0.1:9/tmf-api")
     monkeypatch.setattr(config, "BSS_TOKEN_URL", "http://127.0.0.1:9/oauth/token")
-    monkeypatch.setattr(account, "_bss", None)
+    backends.reset()
     chat = Chat(domain, "fr")
     text = await chat.say("réseau en panne à Parakou", "report_outage", {"city": "Parakou"})
     assert "Je n'arrive pas à vérifier l'état du réseau" in text and "mode avion" in text
@@ -195,15 +195,15 @@ def test_times_are_said_in_the_market_zone_relative_to_the_customer_day(monkeypa
     moment = datetime(2025, 11, 26, 22, 30, tzinfo=pytz.utc)  # 23:30 in Benin, Wednesday
     clock.move_to(moment)
     zone = "Africa/Porto-Novo"
-    assert report_outage.when(datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc), zone, "fr") == "aujourd'hui à 06:30"
-    assert report_outage.when(datetime(2025, 11, 26, 23, 15, tzinfo=pytz.utc), zone, "fr") == "demain à 00:15"
-    assert report_outage.when(datetime(2025, 11, 28, 13, 0, tzinfo=pytz.utc), zone, "fr") == "vendredi 28 novembre à 14:00"
-    assert report_outage.when(datetime(2025, 11, 25, 13, 0, tzinfo=pytz.utc), zone, "en").replace("\u202f", " ") == \
+    assert outage_notice.when(datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc), zone, "fr") == "aujourd'hui à 06:30"
+    assert outage_notice.when(datetime(2025, 11, 26, 23, 15, tzinfo=pytz.utc), zone, "fr") == "demain à 00:15"
+    assert outage_notice.when(datetime(2025, 11, 28, 13, 0, tzinfo=pytz.utc), zone, "fr") == "vendredi 28 novembre à 14:00"
+    assert outage_notice.when(datetime(2025, 11, 25, 13, 0, tzinfo=pytz.utc), zone, "en").replace("\u202f", " ") == \
         "yesterday at 2:00 PM"
     # an estimate already past promises nothing
     late = Incident("SP-1", ("voice", "sms"), ("Parakou",), "acknowledged", datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc),
                     datetime(2025, 11, 26, 20, 0, tzinfo=pytz.utc), "BJ", zone)
-    report_outage.tell(dispatcher, make_tracker([], {"language": "es"}), late, "parakou")
+    outage_notice.tell(dispatcher, make_tracker([], {"language": "es"}), late, "parakou")
     assert dispatcher.messages[0]["text"].replace("\u202f", " ") == (
         "⚠️ Hay una falla de red en Parakou que afecta las llamadas y los SMS.\nDesde: hoy a las 6:30 a. m.\n"
         "Nuestros técnicos ya están trabajando; aún no tenemos hora estimada de restablecimiento. Disculpe las molestias.")
@@ -213,8 +213,8 @@ def test_right_after_identification_without_a_journey_koffi_is_told(operator, di
     from tests.conftest import make_tracker
 
     tracker = make_tracker([], {"language": "fr"})
-    assert report_outage.notice_for_current_line(dispatcher, tracker) == [] and dispatcher.messages == []  # not identified
+    assert outage_notice.notice_for_current_line(dispatcher, tracker) == [] and dispatcher.messages == []  # not identified
     sessions.verify("test-user", f"line:{KOFFI}", "otp")
-    report_outage.notice_for_current_line(dispatcher, tracker)
-    report_outage.notice_for_current_line(dispatcher, tracker)
+    outage_notice.notice_for_current_line(dispatcher, tracker)
+    outage_notice.notice_for_current_line(dispatcher, tracker)
     assert len(dispatcher.messages) == 1 and "Incident réseau en cours à Parakou" in dispatcher.messages[0]["text"]
