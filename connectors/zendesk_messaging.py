@@ -33,16 +33,16 @@ with HTTP Basic (API key id / secret) and `author.type: business`:
   SUNCO_AGENT_INTEGRATION with that metadata flattened to strings (≤ 4 KB); if SunCo refuses, the customer is
   told an agent will get back to them.
 - Nothing is sent while an agent owns the conversation (e.g. a payment confirmation arriving then).
+
+The pieces: connectors/sunshine_messages.py reads and writes SunCo messages and metadata;
+connectors/sunshine_conversations.py is the API client.
 """
 import asyncio
 import hmac
 import json
 import logging
-import re
-from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-import aiohttp
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -52,55 +52,19 @@ from common import config
 from common.i18n import render
 from common.state import channel_state, claims, remembered_language
 from connectors.external_events import tell_conversation, webhook_answer
+from connectors.sunshine_conversations import SunshineConversations
+from connectors.sunshine_messages import (button_action, controller, conversation_of, event_time, flat_metadata,
+                                          language_hint, message_text, picked_choice, sender_id_for, user_metadata)
 from common.text import split_text
-from privacy.redaction import redact_cards
 
 logger = logging.getLogger(__name__)
 # injected when an agent hands the conversation back (action_handoff_ended)
 HANDOFF_ENDED = "EXTERNAL_handoff_ended"
 
-SENDER_PREFIX = "zendesk:"
 API_KEY_HEADER = "X-API-Key"
 TEXT_LIMIT = 4096  # textMessage.text maxLength (SunCo openapi.yaml)
-REPLY_TITLE_LIMIT = 40  # reply action text: longer is cut on the Web Widget, iOS and Android (same spec)
 MAX_REPLIES = 10  # the spec sets no count; more than this reads badly on a phone (our choice, as the sandbox's)
-METADATA_LIMIT = 4096  # passControl metadata: flat, at most 4 KB
 SOURCE = "sunco"  # the claims of this webhook's events (common/state/claims.py)
-NUMBER_TYPED = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
-
-
-# --- who is who ---------------------------------------------------------------------------------------
-
-def sender_id_for(conversation_id: str) -> str:
-    return SENDER_PREFIX + conversation_id
-
-
-def conversation_of(sender_id: str) -> Optional[str]:
-    return sender_id[len(SENDER_PREFIX):] if sender_id and sender_id.startswith(SENDER_PREFIX) else None
-
-
-def controller(active: Optional[Dict[str, Any]]) -> Optional[str]:
-    """Whether an `activeSwitchboardIntegration` is the bot or an agent (None: nobody, or not said)."""
-    if not isinstance(active, dict) or not active:
-        return None
-    names = {str(active.get(k)) for k in ("id", "name", "integrationId", "integrationType") if active.get(k)}
-    if config.SUNCO_BOT_INTEGRATION:
-        return channel_state.BOT if config.SUNCO_BOT_INTEGRATION in names else channel_state.AGENT
-    # Without a configured name: the bot is the switchboard's custom integration (the one owning this
-    # webhook); the Agent Workspace is `zd:agentWorkspace`, Zendesk's own bots `zd:answerBot`...
-    return channel_state.BOT if active.get("integrationType") == "custom" else channel_state.AGENT
-
-
-def event_time(event: Dict[str, Any]) -> Optional[datetime]:
-    try:
-        return datetime.fromisoformat(str(event.get("createdAt")).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def language_hint(locale: Any) -> Optional[str]:
-    language = str(locale or "")[:2].lower()
-    return language if language in config.SUPPORTED_LANGUAGES else None
 
 
 def conversation_language(conversation_id: str, hint: Optional[str] = None) -> str:
@@ -115,146 +79,6 @@ def conversation_language(conversation_id: str, hint: Optional[str] = None) -> s
     if record is not None and record.language in config.SUPPORTED_LANGUAGES:
         return record.language
     return config.DEFAULT_LANGUAGE
-
-
-# --- what the customer sent ---------------------------------------------------------------------------
-
-def location_payload(coordinates: Dict[str, Any]) -> Optional[str]:
-    try:
-        lat, lon = float(coordinates["lat"]), float(coordinates["long"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return "/find_store" + json.dumps({"location": f"{lat},{lon}"})
-
-
-def message_text(content: Dict[str, Any]) -> Optional[str]:
-    """What Rasa should read from a message's content; None when there is nothing to read."""
-    kind = content.get("type")
-    if kind == "location":
-        return location_payload(content.get("coordinates") or {})
-    payload = content.get("payload")
-    if isinstance(payload, str) and payload.startswith("/"):  # a reply button we sent: its payload, not its title
-        return payload
-    text = content.get("text")
-    return text if isinstance(text, str) and text.strip() else None
-
-
-def picked_choice(text: str, choices: List[Tuple[str, str]]) -> Optional[str]:
-    """The payload of the option a typed answer names: its number in the list, or its exact title."""
-    number = NUMBER_TYPED.fullmatch(text)
-    if number and 1 <= int(number.group(1)) <= len(choices):
-        return choices[int(number.group(1)) - 1][1]
-    typed = " ".join(text.split()).casefold()
-    return next((payload for title, payload in choices if " ".join(title.split()).casefold() == typed), None)
-
-
-def user_metadata(conversation: Dict[str, Any], user_id: Optional[str], user: Dict[str, Any],
-                  source: Dict[str, Any], message_id: Optional[str]) -> Dict[str, Any]:
-    profile = user.get("profile") or {}
-    about = {"conversation_id": conversation.get("id"), "user_id": user_id or user.get("id"),
-             "external_id": user.get("externalId"), "zendesk_id": user.get("zendeskId"),
-             "authenticated": user.get("authenticated"), "source": source.get("type"), "message_id": message_id,
-             "profile": {k: profile.get(k) for k in ("givenName", "surname", "email", "locale") if profile.get(k)}}
-    metadata: Dict[str, Any] = {"zendesk": {k: v for k, v in about.items() if v not in (None, {}, "")}}
-    if profile.get("locale"):
-        metadata["locale"] = profile["locale"]  # what actions/language.py reads at session start
-    return metadata
-
-
-# --- what we send -------------------------------------------------------------------------------------
-
-def short_title(title: Any) -> str:
-    title = " ".join(str(title or "").split())
-    return title if len(title) <= REPLY_TITLE_LIMIT else title[:REPLY_TITLE_LIMIT - 1].rstrip() + "…"
-
-
-def button_action(button: Dict[str, Any]) -> Dict[str, Any]:
-    if button.get("url"):
-        return {"type": "link", "text": short_title(button.get("title")), "uri": button["url"]}
-    return {"type": "reply", "text": short_title(button.get("title")), "payload": str(button.get("payload") or "")}
-
-
-def flat_metadata(handoff: Dict[str, Any]) -> Dict[str, str]:
-    """passControl metadata: flat, string values ("identity.line": "+229..."), card numbers masked, and
-    within 4 KB (the summary is shortened first); plus the tags the Agent Workspace copies to the ticket."""
-    flat: Dict[str, str] = {}
-
-    def walk(key: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for name, inner in value.items():
-                walk(f"{key}.{name}" if key else str(name), inner)
-        elif isinstance(value, (list, tuple)):
-            flat[key] = ", ".join(str(v) for v in value)
-        elif isinstance(value, bool):
-            flat[key] = "true" if value else "false"
-        elif value is not None:
-            flat[key] = redact_cards(str(value))
-
-    walk("", handoff)
-    tags = ["chatbot"] + [re.sub(r"[^a-z0-9_]+", "_", f"{name}_{flat[name]}".lower()).strip("_")
-                          for name in ("topic", "segment", "language") if flat.get(name)]
-    flat.setdefault("dataCapture.systemField.tags", ",".join(tags))  # unless the action chose its own
-
-    def size() -> int:
-        return len(json.dumps(flat, ensure_ascii=False).encode("utf-8"))
-
-    while size() > METADATA_LIMIT:
-        longest = "summary" if len(flat.get("summary", "")) > 40 else max(flat, key=lambda k: len(flat[k]))
-        value = flat[longest]
-        if len(value) <= 40:  # only short values left (a great many keys): drop some
-            del flat[longest]
-            continue
-        keep = max(0, len(value) - (size() - METADATA_LIMIT) - 2)
-        flat[longest] = value[:keep].rstrip() + "…" if keep else ""
-    return flat
-
-
-class SunshineConversations:
-    """The two calls the bot makes: post a message, pass control."""
-
-    def __init__(self, base_url: str = None, app_id: str = None, key_id: str = None, key_secret: str = None):
-        self.base_url = (base_url or config.SUNCO_BASE_URL).rstrip("/")
-        self.app_id = app_id or config.SUNCO_APP_ID
-        self.auth = aiohttp.BasicAuth(key_id or config.SUNCO_KEY_ID, key_secret or config.SUNCO_KEY_SECRET)
-
-    def url(self, conversation_id: str, operation: str) -> str:
-        return f"{self.base_url}/v2/apps/{self.app_id}/conversations/{conversation_id}/{operation}"
-
-    async def _post(self, url: str, body: Dict[str, Any], retry_on_no_answer: bool) -> Tuple[int, Any]:
-        timeout = aiohttp.ClientTimeout(sock_connect=config.HTTP_CONNECT_TIMEOUT, sock_read=config.HTTP_READ_TIMEOUT)
-        for attempt in (1, 2):
-            try:
-                async with aiohttp.ClientSession(timeout=timeout) as client:
-                    async with client.post(url, json=body, auth=self.auth) as answer:
-                        status = answer.status
-                        found = await answer.json(content_type=None) if answer.content_length != 0 else None
-                        if attempt == 1 and status in (429, 502, 503, 504):
-                            # SunCo did not take it: once more, after what it asks (within reason)
-                            await asyncio.sleep(min(float(answer.headers.get("Retry-After") or 1), 5))
-                            continue
-                        return status, found
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
-                if attempt == 1 and retry_on_no_answer:
-                    continue
-                logger.warning("sunco: POST %s failed: %s", url.rsplit("/", 1)[-1], type(error).__name__)
-                return 0, None
-        return 0, None
-
-    async def post_message(self, conversation_id: str, content: Dict[str, Any]) -> bool:
-        # A message is not idempotent: no retry when the answer is lost (it may have been posted).
-        status, found = await self._post(self.url(conversation_id, "messages"),
-                                         {"author": {"type": "business"}, "content": content}, False)
-        if status != 201:
-            logger.error("sunco: message to conversation %s refused: %s %s", conversation_id, status, found)
-        return status == 201
-
-    async def pass_control(self, conversation_id: str, integration: str, metadata: Dict[str, str]) -> bool:
-        # passControl to the integration already in control changes nothing: safe to retry.
-        status, found = await self._post(self.url(conversation_id, "passControl"),
-                                         {"switchboardIntegration": integration, "metadata": metadata}, True)
-        if status != 200:
-            logger.error("sunco: passControl of conversation %s refused: %s %s", conversation_id, status, found)
-        return status == 200
 
 
 class ZendeskMessagingOutput(OutputChannel):

@@ -15,8 +15,8 @@ from sanic import Sanic
 
 from common import config
 from common.state import channel_state, remember_language
-from connectors import zendesk_messaging
-from connectors.zendesk_messaging import ZendeskMessagingInput, ZendeskMessagingOutput, flat_metadata
+from connectors.sunshine_messages import flat_metadata, sender_id_for
+from connectors.zendesk_messaging import ZendeskMessagingInput, ZendeskMessagingOutput
 from tests.conftest import ROOT, free_port
 
 SECRET = "sandbox-sunco-webhook-secret"
@@ -433,4 +433,4 @@ def test_the_channel_is_registered_from_credentials_yml():
     channels = create_http_input_channels(None, str(ROOT / "credentials.yml"))
     (zendesk,) = [c for c in channels if c.name() == "zendesk"]
     assert isinstance(zendesk, ZendeskMessagingInput) and zendesk.url_prefix() == "zendesk"
-    assert zendesk_messaging.sender_id_for("abc") == "zendesk:abc"
+    assert sender_id_for("abc") == "zendesk:abc"
