@@ -1,6 +1,7 @@
 """The operator systems' clients the action server uses: one of each per process, made on first use
 (never at import), from the settings in common/config.py. Tests point the settings at their sandbox, then
 call `reset()`."""
+
 from functools import lru_cache
 
 from clients.bss import BSSClient

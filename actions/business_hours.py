@@ -4,6 +4,7 @@
 range (Mon-Fri) or one day; a market without hours of its own uses CARE_DEFAULT_MARKET's. Public holidays
 are not known here. Tests move the clock by patching `now`.
 """
+
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -14,14 +15,13 @@ import pytz
 from babel import Locale
 from babel.dates import format_time, get_day_names
 
-from common import config
 from actions.formatting import BABEL_LOCALES
-from common.i18n import render
+from common import config
 from common.clock import now
+from common.i18n import render
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SPEC = re.compile(r"^(\w{3})(?:-(\w{3}))?\s+(\d{1,2}:\d{2})-(\d{1,2}:\d{2})$")
-
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ def _parse(text: str) -> Dict[str, List[Opening]]:
             first, last, start, end = match.groups()
             first_day, last_day = DAYS.index(first.lower()), DAYS.index((last or first).lower())
             found.setdefault(market.strip(), []).append(
-                Opening(tuple(range(first_day, last_day + 1)), _clock(start), _clock(end)))
+                Opening(tuple(range(first_day, last_day + 1)), _clock(start), _clock(end))
+            )
     return found
 
 
@@ -58,14 +59,16 @@ def schedule(market: str) -> List[Opening]:
 
 
 def time_zone(market: str):
-    return pytz.timezone(config.MARKET_TIME_ZONES.get(market) or config.MARKET_TIME_ZONES.get(
-        config.CARE_DEFAULT_MARKET, "UTC"))
+    return pytz.timezone(
+        config.MARKET_TIME_ZONES.get(market) or config.MARKET_TIME_ZONES.get(config.CARE_DEFAULT_MARKET, "UTC")
+    )
 
 
 def is_open(market: str, moment: Optional[datetime] = None) -> bool:
     local = (moment or now()).astimezone(time_zone(market))
-    return any(local.weekday() in o.days and o.start <= local.time().replace(tzinfo=None) < o.end
-               for o in schedule(market))
+    return any(
+        local.weekday() in o.days and o.start <= local.time().replace(tzinfo=None) < o.end for o in schedule(market)
+    )
 
 
 def next_opening(market: str, moment: Optional[datetime] = None) -> Optional[datetime]:
@@ -83,6 +86,7 @@ def next_opening(market: str, moment: Optional[datetime] = None) -> Optional[dat
 
 
 # --- in the customer's words ----------------------------------------------------------------------
+
 
 def _locale(language: str) -> str:
     return BABEL_LOCALES.get(language, "en")
@@ -106,8 +110,15 @@ def hours_text(market: str, language: str) -> str:
     for o in schedule(market):
         values = {"start": clock(o.start, language), "end": clock(o.end, language)}
         if len(o.days) > 1:
-            parts.append(render("hours_days_range", language, first=day_name(o.days[0], language),
-                                last=day_name(o.days[-1], language), **values)["text"])
+            parts.append(
+                render(
+                    "hours_days_range",
+                    language,
+                    first=day_name(o.days[0], language),
+                    last=day_name(o.days[-1], language),
+                    **values,
+                )["text"]
+            )
         else:
             parts.append(render("hours_one_day", language, day=day_name(o.days[0], language), **values)["text"])
     return (" ; " if language == "fr" else "; ").join(parts)
@@ -121,8 +132,9 @@ def opening_text(market: str, language: str, moment: Optional[datetime] = None) 
         return "—"
     days = (opening.date() - moment.astimezone(opening.tzinfo).date()).days
     key = "opening_today" if days == 0 else "opening_tomorrow" if days == 1 else "opening_day"
-    return render(key, language, day=day_name(opening.weekday(), language),
-                  time=clock(opening.time(), language))["text"]
+    return render(key, language, day=day_name(opening.weekday(), language), time=clock(opening.time(), language))[
+        "text"
+    ]
 
 
 def country_name(market: str, language: str) -> str:

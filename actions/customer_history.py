@@ -4,6 +4,7 @@ the same line or contract, what was said there lately, and how their recent conv
 Links come from actions/identity/sessions.py (channel_link), outcomes from actions/outcomes.py, the other
 conversations' messages from Rasa's tracker store (TRACKER_DB_URL), always redacted.
 """
+
 import json
 import logging
 from datetime import datetime, timezone
@@ -11,8 +12,8 @@ from typing import List
 
 from sqlalchemy import create_engine, select, text
 
-from common import config
 from actions.identity import sessions
+from common import config
 from common.state.care_kpi import ConversationOutcome, session
 from privacy.redaction import redact_text
 
@@ -26,9 +27,13 @@ def recent_messages(conversation_id: str, limit: int = MESSAGES_PER_CHANNEL) -> 
     try:
         engine = create_engine(config.TRACKER_DB_URL, future=True)
         with engine.connect() as c:
-            rows = c.execute(text("SELECT type_name, timestamp, data FROM events WHERE sender_id = :s "
-                                  "AND type_name IN ('user', 'bot') ORDER BY id DESC LIMIT :n"),
-                             {"s": conversation_id, "n": limit}).fetchall()
+            rows = c.execute(
+                text(
+                    "SELECT type_name, timestamp, data FROM events WHERE sender_id = :s "
+                    "AND type_name IN ('user', 'bot') ORDER BY id DESC LIMIT :n"
+                ),
+                {"s": conversation_id, "n": limit},
+            ).fetchall()
     except Exception as error:  # no tracker store yet, or unreachable: the ticket goes without it
         logger.info("no history for %s: %s", conversation_id, type(error).__name__)
         return []
@@ -49,15 +54,25 @@ def other_channels(subject: str, conversation_id: str) -> List[str]:
     for link in sessions.linked_conversations(subject):
         if link.conversation_id == conversation_id:
             continue
-        lines.append(f"- {link.channel} user {link.conversation_id}, verified {link.last_verified_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(
+            f"- {link.channel} user {link.conversation_id}, verified {link.last_verified_at:%Y-%m-%d %H:%M} UTC"
+        )
         lines.extend(f"    {m}" for m in recent_messages(link.conversation_id))
     return lines
 
 
 def recent_outcomes(subject: str) -> List[str]:
     with session() as s:
-        rows = s.execute(select(ConversationOutcome).where(ConversationOutcome.subject == subject)
-                         .order_by(ConversationOutcome.recorded_at.desc()).limit(OUTCOMES)).scalars().all()
+        rows = (
+            s.execute(
+                select(ConversationOutcome)
+                .where(ConversationOutcome.subject == subject)
+                .order_by(ConversationOutcome.recorded_at.desc())
+                .limit(OUTCOMES)
+            )
+            .scalars()
+            .all()
+        )
     return [f"- {r.recorded_at:%Y-%m-%d %H:%M} {r.channel}: {r.topic or '?'} ({r.outcome})" for r in rows]
 
 
@@ -77,5 +92,8 @@ def history_note(subject: str, conversation_id: str) -> List[str]:
 
 def channels_summary(subject: str, conversation_id: str) -> str:
     """'whatsapp 2290197000001, messenger 7712' for a handoff's metadata."""
-    return ", ".join(f"{l.channel} {l.conversation_id}" for l in sessions.linked_conversations(subject or "")
-                     if l.conversation_id != conversation_id)
+    return ", ".join(
+        f"{link.channel} {link.conversation_id}"
+        for link in sessions.linked_conversations(subject or "")
+        if link.conversation_id != conversation_id
+    )

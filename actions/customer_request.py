@@ -1,46 +1,38 @@
 """What a customer's request for a person is about, read from the conversation: the issue in their words, its
 topic (the journey it came from), whether it is a complaint. Shared by create_ticket and human_handoff."""
-import logging
+
 import re
-import sys
-import threading
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional
 
-import phonenumbers
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
+from rasa_sdk import Tracker
 
-from actions import business_hours, outcomes
-from common import config
 from common.text import fold
-from clients import BackendError, BackendUnavailable
-from clients.bss import Line
-from actions.backends import zendesk
-from clients.zendesk import ZendeskClient
-from actions.customer_history import history_note
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.identity import sessions
-from actions.identity.phone import display
-from actions.identity.verified import channel_identity
-from actions.dialogue.account import AccountAction
-from actions.dialogue.steps import end_journey
-from common.state import care
-from privacy.redaction import redact_text
-
 
 ISSUE_SLOT = "ticket_issue"
 MAX_ISSUE = 1000
 # Intents that say nothing about what the customer needs.
-GENERIC_INTENTS = {"greet", "goodbye", "affirm", "deny", "thank", "bot_challenge", "help", "out_of_scope",
-                   "change_language", "inform", "login", "logout", "create_ticket", "human_handoff", "nlu_fallback",
-                   "give_feedback", "share_card_number"}
+GENERIC_INTENTS = {
+    "greet",
+    "goodbye",
+    "affirm",
+    "deny",
+    "thank",
+    "bot_challenge",
+    "help",
+    "out_of_scope",
+    "change_language",
+    "inform",
+    "login",
+    "logout",
+    "create_ticket",
+    "human_handoff",
+    "nlu_fallback",
+    "give_feedback",
+    "share_card_number",
+}
 # Words of a request for a ticket itself ("I want to file a complaint"): what is left says what it is about.
-REQUEST_WORDS = set("""
+REQUEST_WORDS = set(
+    """
     je j veux voudrais aimerais faire une un des de d la le les l pour ouvrir creer deposer porter signaler
     ticket tickets reclamation reclamations reclamer plainte plaintes svp stp merci bonjour bonsoir probleme
     demande suivi s il vous plait ma mon
@@ -48,10 +40,25 @@ REQUEST_WORDS = set("""
     reclamar queja quejas problema solicitud hola gracias buenas mi
     i want would like to a an the make file open create raise lodge submit complaint complaints please hi
     hello problem request support case my
-""".split())
+""".split()
+)
 # An explicit complaint: it is tagged, and on Zendesk messaging in business hours it goes to an agent now.
-COMPLAINT_STEMS = ("reclam", "plainte", "plaindre", "mecontent", "inadmissible", "inacceptable", "scandal",
-                   "queja", "quejar", "inaceptable", "pesimo", "complain", "unacceptable", "disgrace")
+COMPLAINT_STEMS = (
+    "reclam",
+    "plainte",
+    "plaindre",
+    "mecontent",
+    "inadmissible",
+    "inacceptable",
+    "scandal",
+    "queja",
+    "quejar",
+    "inaceptable",
+    "pesimo",
+    "complain",
+    "unacceptable",
+    "disgrace",
+)
 
 
 def folded_words(text: str) -> List[str]:

@@ -1,4 +1,5 @@
 """Money, dates and times as the customer's market and language write them (Babel)."""
+
 from datetime import datetime
 from typing import Optional
 
@@ -32,17 +33,23 @@ def quantity(amount: float, units: str, language: str) -> str:
 def date(moment: datetime, time_zone: str, language: str) -> str:
     """'jeudi 26 novembre', 'jueves, 26 de noviembre', 'Thursday, November 26' in the market's time zone."""
     local = moment.astimezone(pytz.timezone(time_zone or "UTC"))
-    return format_date(local.date(), DATE_PATTERNS.get(language, "EEEE, MMMM d"), locale=BABEL_LOCALES.get(language, "en"))
+    return format_date(
+        local.date(), DATE_PATTERNS.get(language, "EEEE, MMMM d"), locale=BABEL_LOCALES.get(language, "en")
+    )
 
 
 def short_date(moment: datetime, time_zone: str, language: str) -> str:
     """'19 oct.', '19 oct.', 'Oct 19': for periods, where weekdays would only add length."""
     local = moment.astimezone(pytz.timezone(time_zone or "UTC"))
-    return format_date(local.date(), SHORT_DATE_PATTERNS.get(language, "MMM d"), locale=BABEL_LOCALES.get(language, "en"))
+    return format_date(
+        local.date(), SHORT_DATE_PATTERNS.get(language, "MMM d"), locale=BABEL_LOCALES.get(language, "en")
+    )
 
 
 def date_time(moment: datetime, time_zone: str, language: str) -> str:
-    return format_datetime(moment, "medium", tzinfo=pytz.timezone(time_zone or "UTC"), locale=BABEL_LOCALES.get(language, "en"))
+    return format_datetime(
+        moment, "medium", tzinfo=pytz.timezone(time_zone or "UTC"), locale=BABEL_LOCALES.get(language, "en")
+    )
 
 
 def days_left(moment: Optional[datetime], now: datetime) -> Optional[int]:

@@ -1,4 +1,5 @@
 """A conversation's language, and saying a message of common/i18n.py in it."""
+
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
@@ -13,6 +14,8 @@ def language_of(tracker: Tracker) -> str:
     return language if language in config.SUPPORTED_LANGUAGES else config.DEFAULT_LANGUAGE
 
 
-def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, language: Optional[str] = None, **values: Any) -> None:
+def say(
+    dispatcher: CollectingDispatcher, tracker: Tracker, key: str, language: Optional[str] = None, **values: Any
+) -> None:
     """Sends the message `key` in the conversation's language (or the one given)."""
     dispatcher.utter_message(**render(key, language or language_of(tracker), **values))

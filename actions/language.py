@@ -1,4 +1,5 @@
 """The conversation's language: remembered across sessions, switched on request, kept valid."""
+
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -7,9 +8,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 from rasa_sdk.types import DomainDict
 
-from common import config
 from actions.i18n import say
 from actions.identity import sessions
+from common import config
 from common.language import normalise_language_name
 from common.state import remember_language, remembered_language
 
@@ -38,8 +39,10 @@ def is_explicit_request(parse_data: Dict[Text, Any]) -> bool:
     """Did this message ask for a language by name ("en français svp", a language button)?"""
     if (parse_data.get("intent") or {}).get("name") not in ("change_language", "inform"):
         return False
-    return any(e.get("entity") == "language" and normalise_language_name(e.get("value"))
-               for e in parse_data.get("entities") or [])
+    return any(
+        e.get("entity") == "language" and normalise_language_name(e.get("value"))
+        for e in parse_data.get("entities") or []
+    )
 
 
 class ActionSessionStart(Action):

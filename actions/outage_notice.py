@@ -1,5 +1,6 @@
 """An identified customer whose area has a network incident (TMF656 service problems) hears about it before
 anything else, once per conversation, with its expected end in the market's time zone."""
+
 import logging
 from datetime import datetime
 from typing import Iterable, List, Optional
@@ -47,14 +48,23 @@ def when(moment: datetime, time_zone: str, language: str) -> str:
 def tell(dispatcher: CollectingDispatcher, tracker: Tracker, incident: Incident, city: str) -> None:
     """Which service is down where, since when and until when (as far as the operator knows)."""
     language = language_of(tracker)
-    services = [render(f"outage_service_{s}" if s in SERVICE_NAMES else "outage_service_other", language)["text"]
-                for s in incident.services] or [render("outage_service_other", language)["text"]]
-    values = {"city": incident.cities[0] if incident.cities else city,
-              "service": format_list(services, locale=BABEL_LOCALES.get(language, "en")),
-              "since": when(incident.raised_at or now(), incident.time_zone, language)}
+    services = [
+        render(f"outage_service_{s}" if s in SERVICE_NAMES else "outage_service_other", language)["text"]
+        for s in incident.services
+    ] or [render("outage_service_other", language)["text"]]
+    values = {
+        "city": incident.cities[0] if incident.cities else city,
+        "service": format_list(services, locale=BABEL_LOCALES.get(language, "en")),
+        "since": when(incident.raised_at or now(), incident.time_zone, language),
+    }
     if incident.expected_end is not None and incident.expected_end > now():
-        say(dispatcher, tracker, "outage_notice", until=when(incident.expected_end, incident.time_zone, language),
-            **values)
+        say(
+            dispatcher,
+            tracker,
+            "outage_notice",
+            until=when(incident.expected_end, incident.time_zone, language),
+            **values,
+        )
     else:  # no estimate, or the estimate has passed: promise nothing
         say(dispatcher, tracker, "outage_notice_no_estimate", **values)
 

@@ -10,6 +10,7 @@ so a balance shown before a ticket still counts as a ticket. A conversation with
 outcome is "abandoned" (scripts/kpi.py works that out from Rasa's tracker store).
 Recording never interrupts the conversation: a failure is logged and forgotten.
 """
+
 import logging
 from typing import Iterable, Optional
 
@@ -17,13 +18,13 @@ import phonenumbers
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
-from common import config
-from clients.bss import Line
 from actions.backends import bss
 from actions.i18n import language_of
 from actions.identity import sessions
-from common.state.care_kpi import ConversationOutcome, session
+from clients.bss import Line
+from common import config
 from common.clock import now
+from common.state.care_kpi import ConversationOutcome, session
 
 logger = logging.getLogger(__name__)
 # weakest first: a conversation's outcome is the strongest it recorded
@@ -38,8 +39,14 @@ def strongest(outcomes: Iterable[str]) -> Optional[str]:
 
 def session_start(tracker: Tracker) -> Optional[float]:
     """When Rasa started this conversation session (its clock), so the outcome joins the right conversation."""
-    return next((e.get("timestamp") for e in reversed(tracker.events or [])
-                 if e.get("event") == "session_started" and e.get("timestamp") is not None), None)
+    return next(
+        (
+            e.get("timestamp")
+            for e in reversed(tracker.events or [])
+            if e.get("event") == "session_started" and e.get("timestamp") is not None
+        ),
+        None,
+    )
 
 
 def subject_of(tracker: Tracker, line: Optional[Line] = None) -> str:
@@ -58,7 +65,6 @@ def market_of(tracker: Tracker, subject: str, line: Optional[Line] = None) -> st
         if kind == "line":
             return phonenumbers.region_code_for_number(phonenumbers.parse(value)) or "unknown"
         if kind == "contract":
-
             contract = bss().contract(value)
             if contract is not None and contract.market:
                 return contract.market
@@ -74,10 +80,16 @@ def record(tracker: Tracker, outcome: str, topic: Optional[str] = None, line: Op
     try:
         subject = subject_of(tracker, line)
         row = ConversationOutcome(
-            conversation_id=tracker.sender_id, session_start=session_start(tracker), outcome=outcome,
-            channel=tracker.get_latest_input_channel() or "unknown", language=language_of(tracker),
-            market=market_of(tracker, subject, line), subject=subject, topic=topic,
-            recorded_at=now())
+            conversation_id=tracker.sender_id,
+            session_start=session_start(tracker),
+            outcome=outcome,
+            channel=tracker.get_latest_input_channel() or "unknown",
+            language=language_of(tracker),
+            market=market_of(tracker, subject, line),
+            subject=subject,
+            topic=topic,
+            recorded_at=now(),
+        )
         with session() as s, s.begin():
             s.add(row)
     except Exception:  # noqa: BLE001
@@ -86,8 +98,10 @@ def record(tracker: Tracker, outcome: str, topic: Optional[str] = None, line: Op
 
 def waits_for_answer(events: Iterable[EventType]) -> bool:
     """Did the journey end its turn on a question (an amount, a yes) rather than an answer?"""
-    return any(e.get("event") == "slot" and e.get("name") in ("awaiting_answer", "awaiting_confirmation")
-               and e.get("value") for e in events or [])
+    return any(
+        e.get("event") == "slot" and e.get("name") in ("awaiting_answer", "awaiting_confirmation") and e.get("value")
+        for e in events or []
+    )
 
 
 def served(tracker: Tracker, action, line: Line, events: Iterable[EventType]) -> None:

@@ -6,6 +6,7 @@ in a chat, so nothing in the event is believed: the session is read again from t
 belong to this very conversation and carry the same reference. Card data never reaches the assistant (the
 gateway keeps only brand and last four digits, and this action does not use them).
 """
+
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -15,13 +16,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients import BackendError, BackendUnavailable
-from clients.payments import PaymentsClient, major_units
+from actions.backends import bss
 from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.identity import phone, sessions
-from actions.backends import bss
 from actions.identity.verified import channel_identity
+from clients import BackendError, BackendUnavailable
+from clients.payments import PaymentsClient, major_units
 from common import clock
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,9 @@ TOPUP_PREFIX = "topup:"
 
 
 def entity(tracker: Tracker, name: str) -> Optional[str]:
-    value = next((e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
-                  if e.get("entity") == name), None)
+    value = next(
+        (e.get("value") for e in (tracker.latest_message or {}).get("entities") or [] if e.get("entity") == name), None
+    )
     return None if value is None else str(value)
 
 
@@ -64,10 +66,15 @@ class ActionPaymentReceived(Action):
 
         reference = (session.get("client_reference_id") or "").strip()
         claimed = entity(tracker, REFERENCE)
-        problems = [problem for problem, bad in (
-            ("not paid", session.get("payment_status") != "paid"),
-            ("another conversation's", (session.get("metadata") or {}).get("conversation_id") != tracker.sender_id),
-            ("another reference", claimed is not None and claimed.strip() != reference)) if bad]
+        problems = [
+            problem
+            for problem, bad in (
+                ("not paid", session.get("payment_status") != "paid"),
+                ("another conversation's", (session.get("metadata") or {}).get("conversation_id") != tracker.sender_id),
+                ("another reference", claimed is not None and claimed.strip() != reference),
+            )
+            if bad
+        ]
         if problems:
             logger.warning("%s: session %s is %s: nothing said", self.name(), checkout_id, ", ".join(problems))
             return []
@@ -76,7 +83,7 @@ class ActionPaymentReceived(Action):
         paid = major_units(session.get("amount_total") or 0, currency)
         amount = money(paid, currency, language)  # what the card paid, in the gateway's words
         if reference.lower().startswith(TOPUP_PREFIX):
-            self.topped_up(dispatcher, tracker, language, reference[len(TOPUP_PREFIX):].strip(), currency, amount)
+            self.topped_up(dispatcher, tracker, language, reference[len(TOPUP_PREFIX) :].strip(), currency, amount)
         elif reference:
             self.bill_paid(dispatcher, tracker, language, reference, amount)
         else:
@@ -91,18 +98,38 @@ class ActionPaymentReceived(Action):
             logger.warning("action_payment_received: bill %s unreadable: %s", bill_id, error)
             bill = None
         if bill is None or bill.state not in ("settled", "partiallyPaid"):  # unknown to us, or not applied yet
-            say(dispatcher, tracker, "card_payment_bill_received", language, bill=bill.bill_no if bill else bill_id,
-                amount=amount)
+            say(
+                dispatcher,
+                tracker,
+                "card_payment_bill_received",
+                language,
+                bill=bill.bill_no if bill else bill_id,
+                amount=amount,
+            )
         elif bill.settled:
-            say(dispatcher, tracker, "card_payment_bill_paid", language, bill=bill.bill_no,
-                amount=money(bill.amount, bill.currency, language))
+            say(
+                dispatcher,
+                tracker,
+                "card_payment_bill_paid",
+                language,
+                bill=bill.bill_no,
+                amount=money(bill.amount, bill.currency, language),
+            )
         else:
-            say(dispatcher, tracker, "card_payment_bill_partly_paid", language, bill=bill.bill_no, amount=amount,
-                left=money(bill.remaining, bill.currency, language))
+            say(
+                dispatcher,
+                tracker,
+                "card_payment_bill_partly_paid",
+                language,
+                bill=bill.bill_no,
+                amount=amount,
+                left=money(bill.remaining, bill.currency, language),
+            )
 
     @staticmethod
-    def topped_up(dispatcher: CollectingDispatcher, tracker: Tracker, language: str, msisdn: str, currency: str,
-                  amount: str) -> None:
+    def topped_up(
+        dispatcher: CollectingDispatcher, tracker: Tracker, language: str, msisdn: str, currency: str, amount: str
+    ) -> None:
         try:
             number = phone.masked(msisdn)
         except Exception:  # noqa: BLE001 - not a number we can show: confirm the payment alone
@@ -113,12 +140,22 @@ class ActionPaymentReceived(Action):
             identity = sessions.current(tracker.sender_id, touch=False) or channel_identity(tracker)
             if identity is not None and identity.subject == f"line:{msisdn}":  # the line's own holder
                 now = clock.now()
-                balance = sum(b.amount for b in bss().buckets(msisdn) if b.bucket_type == "main" and b.status == "active"
-                              and (b.expires_at is None or b.expires_at > now))
+                balance = sum(
+                    b.amount
+                    for b in bss().buckets(msisdn)
+                    if b.bucket_type == "main" and b.status == "active" and (b.expires_at is None or b.expires_at > now)
+                )
         except (BackendUnavailable, BackendError) as error:
             logger.warning("action_payment_received: balance of the topped-up line unreadable: %s", error)
         if balance is None:
             say(dispatcher, tracker, "card_payment_topup_done", language, amount=amount, number=number)
         else:
-            say(dispatcher, tracker, "card_payment_topup_done_balance", language, amount=amount, number=number,
-                balance=money(balance, currency, language))
+            say(
+                dispatcher,
+                tracker,
+                "card_payment_topup_done_balance",
+                language,
+                amount=amount,
+                number=number,
+                balance=money(balance, currency, language),
+            )

@@ -8,40 +8,35 @@ or times out, the customer gets the reference and the ticket stays pending; `flu
 action server, the worker `python -m actions.zendesk_tickets --watch`, `--flush` by hand, or tests) sends it
 later, first asking Zendesk whether an earlier attempt did create it.
 """
+
 import argparse
 import logging
 import re
 import sys
 import threading
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Optional, Sequence
 
 import phonenumbers
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
-from actions import business_hours, outcomes
-from common import config
-from clients import BackendError, BackendUnavailable
-from clients.bss import Line
+from actions import business_hours
 from actions.backends import zendesk
-from clients.zendesk import ZendeskClient
 from actions.customer_history import history_note
+from actions.dialogue.account import AccountAction
 from actions.i18n import language_of, say
-from common.i18n import render
 from actions.identity import sessions
 from actions.identity.phone import display
 from actions.identity.verified import channel_identity
-from actions.dialogue.account import AccountAction
-from actions.dialogue.steps import end_journey
+from clients import BackendError, BackendUnavailable
+from clients.bss import Line
+from clients.zendesk import ZendeskClient
+from common import config
+from common.i18n import render
 from common.state import care
 from privacy.redaction import redact_text
-
-from actions.customer_request import ISSUE_SLOT, described_issue, intent_of, is_complaint, recent_question, topic_of, user_turns
 
 logger = logging.getLogger(__name__)
 # One attempt holds its ticket this long (longer than the HTTP timeouts), so two never run at once.
@@ -49,6 +44,7 @@ CLAIM_SECONDS = int(2 * config.HTTP_READ_TIMEOUT + config.HTTP_CONNECT_TIMEOUT +
 
 
 # --- who the ticket is for ---------------------------------------------------------------------------
+
 
 @dataclass
 class Customer:
@@ -105,8 +101,9 @@ def customer_of(tracker: Tracker) -> Customer:
     if market is None and subject and subject.startswith("line:"):
         market = phonenumbers.region_code_for_number(phonenumbers.parse(subject[5:]))
     market = market or config.LANGUAGE_REGIONS.get(language) or config.CARE_DEFAULT_MARKET
-    return Customer(subject, line, segment, market, language, tracker.get_latest_input_channel() or "unknown",
-                    tracker.sender_id)
+    return Customer(
+        subject, line, segment, market, language, tracker.get_latest_input_channel() or "unknown", tracker.sender_id
+    )
 
 
 def priority_for(segment: str) -> str:
@@ -126,12 +123,21 @@ def tag(text: str) -> str:
 
 
 def tags_for(customer: Customer, purpose: str, topic: str, extra: Sequence[str] = ()) -> List[str]:
-    found = ["chatbot", purpose, f"channel_{customer.channel}", f"lang_{customer.language}",
-             f"market_{customer.market}", f"segment_{customer.segment}", f"topic_{topic}", *extra]
+    found = [
+        "chatbot",
+        purpose,
+        f"channel_{customer.channel}",
+        f"lang_{customer.language}",
+        f"market_{customer.market}",
+        f"segment_{customer.segment}",
+        f"topic_{topic}",
+        *extra,
+    ]
     return list(dict.fromkeys(tag(t) for t in found))
 
 
 # --- what the agent reads ------------------------------------------------------------------------------
+
 
 def transcript(tracker: Tracker, limit: Optional[int] = None) -> List[str]:
     """The conversation as lines "[09:14] Customer: ...", one-time codes and card numbers removed."""
@@ -151,18 +157,25 @@ def transcript(tracker: Tracker, limit: Optional[int] = None) -> List[str]:
         at = event.get("timestamp")
         clock = datetime.fromtimestamp(at, timezone.utc).strftime("[%H:%M] ") if at else ""
         lines.append(f"{clock}{who}: {text}")
-    return lines[-(limit or config.TICKET_TRANSCRIPT_MESSAGES):]
+    return lines[-(limit or config.TICKET_TRANSCRIPT_MESSAGES) :]
 
 
-def internal_note(reference: str, tracker: Tracker, customer: Customer, purpose: str, topic: str,
-                  issue: Optional[str], extra: Sequence[str] = ()) -> str:
+def internal_note(
+    reference: str,
+    tracker: Tracker,
+    customer: Customer,
+    purpose: str,
+    topic: str,
+    issue: Optional[str],
+    extra: Sequence[str] = (),
+) -> str:
     header = [
         f"Opened by the virtual assistant ({customer.channel}, {customer.language}). Reference {reference}.",
         f"Purpose: {purpose} · Topic: {topic} · Segment: {customer.segment} · Market: {customer.market}",
         f"Customer: {customer.describe()}",
     ]
     if issue:
-        header.append(f"Customer's words: \"{redact_text(issue, answering_code=True)}\"")
+        header.append(f'Customer\'s words: "{redact_text(issue, answering_code=True)}"')
     header.extend(extra)
     header.append("The customer was told the answer comes on this same channel.")
     header.extend(history_note(customer.subject, tracker.sender_id))
@@ -188,15 +201,26 @@ class Submitted:
     new: bool  # False: the same request was already saved a moment ago
 
 
-def open_ticket(tracker: Tracker, customer: Customer, purpose: str, topic: str, issue: Optional[str] = None,
-                ticket_type: Optional[str] = None, extra_tags: Sequence[str] = (), note_lines: Sequence[str] = (),
-                subject: Optional[str] = None) -> Submitted:
+def open_ticket(
+    tracker: Tracker,
+    customer: Customer,
+    purpose: str,
+    topic: str,
+    issue: Optional[str] = None,
+    ticket_type: Optional[str] = None,
+    extra_tags: Sequence[str] = (),
+    note_lines: Sequence[str] = (),
+    subject: Optional[str] = None,
+) -> Submitted:
     """Saves the ticket in the outbox, then tries Zendesk once; never raises for Zendesk's sake."""
+
     def build(reference: str) -> Dict[str, Any]:
         fields = {
             "subject": subject or subject_for(purpose, topic, issue, customer),
-            "comment": {"body": internal_note(reference, tracker, customer, purpose, topic, issue, note_lines),
-                        "public": False},
+            "comment": {
+                "body": internal_note(reference, tracker, customer, purpose, topic, issue, note_lines),
+                "public": False,
+            },
             "external_id": reference,
             "requester": customer.requester(),
             "tags": tags_for(customer, purpose, topic, extra_tags),
@@ -218,6 +242,7 @@ def open_ticket(tracker: Tracker, customer: Customer, purpose: str, topic: str, 
 
 
 # --- sending, and sending again ------------------------------------------------------------------------
+
 
 def retry_delay(attempts: int) -> float:
     return min(max(config.TICKET_RETRY_SECONDS, 1) * 2 ** max(attempts - 1, 0), 1800)
@@ -305,11 +330,17 @@ def stop_retrier() -> None:
 
 # --- the dialogue ----------------------------------------------------------------------------------------
 
-def tell_submitted(dispatcher: CollectingDispatcher, tracker: Tracker, submitted: Submitted, created_key: str,
-                   queued_key: str) -> None:
+
+def tell_submitted(
+    dispatcher: CollectingDispatcher, tracker: Tracker, submitted: Submitted, created_key: str, queued_key: str
+) -> None:
     if not submitted.new:
-        say(dispatcher, tracker, "ticket_already_open",
-            reference=f"{submitted.number} · {submitted.reference}" if submitted.number else submitted.reference)
+        say(
+            dispatcher,
+            tracker,
+            "ticket_already_open",
+            reference=f"{submitted.number} · {submitted.reference}" if submitted.number else submitted.reference,
+        )
     elif submitted.number:
         say(dispatcher, tracker, created_key, number=submitted.number)
     else:
@@ -320,9 +351,13 @@ def after_hours_note(tracker: Tracker, market: str) -> Optional[str]:
     if business_hours.is_open(market):
         return None
     language = language_of(tracker)
-    return render("ticket_after_hours", language, hours=business_hours.hours_text(market, language),
-                  country=business_hours.country_name(market, language),
-                  next_opening=business_hours.opening_text(market, language))["text"]
+    return render(
+        "ticket_after_hours",
+        language,
+        hours=business_hours.hours_text(market, language),
+        country=business_hours.country_name(market, language),
+        next_opening=business_hours.opening_text(market, language),
+    )["text"]
 
 
 def in_action_server() -> bool:

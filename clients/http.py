@@ -1,4 +1,5 @@
 """requests sessions for the operator's systems: timeouts always, retries only where safe."""
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -14,8 +15,20 @@ def session(retry_methods=("GET", "HEAD")) -> requests.Session:
     """
     s = requests.Session()
     # An empty allowed_methods means "any method" to urllib3: no retry methods means no retries at all.
-    retry = Retry(total=0, raise_on_status=False) if not retry_methods else Retry(total=2, connect=2, read=1, backoff_factor=0.3, status_forcelist=(502, 503, 504),
-                  allowed_methods=frozenset(retry_methods), raise_on_status=False, respect_retry_after_header=True)
+    retry = (
+        Retry(total=0, raise_on_status=False)
+        if not retry_methods
+        else Retry(
+            total=2,
+            connect=2,
+            read=1,
+            backoff_factor=0.3,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset(retry_methods),
+            raise_on_status=False,
+            respect_retry_after_header=True,
+        )
+    )
     adapter = HTTPAdapter(max_retries=retry)
     s.mount("http://", adapter)
     s.mount("https://", adapter)

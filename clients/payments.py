@@ -2,6 +2,7 @@
 
 Card numbers never pass through the assistant: it only creates a session and sends its URL.
 """
+
 import hashlib
 import hmac
 import json
@@ -10,10 +11,9 @@ from typing import Any, Dict, Optional
 
 import requests
 
-from common import config
 from clients import http
 from clients.errors import BackendError, BackendUnavailable
-from common import clock
+from common import clock, config
 
 # ISO 4217 minor units of the currencies we sell in (XOF has none, GTQ has cents)
 MINOR_UNITS = {"XOF": 0, "GTQ": 2, "USD": 2}
@@ -49,9 +49,13 @@ class PaymentsClient:
 
     def _call(self, method: str, path: str, **kwargs) -> Dict[str, Any]:
         try:
-            reply = self._http.request(method, f"{self.base_url}{path}", timeout=http.timeout(),
-                                       headers={"Authorization": f"Bearer {self.secret_key}", **kwargs.pop("headers", {})},
-                                       **kwargs)
+            reply = self._http.request(
+                method,
+                f"{self.base_url}{path}",
+                timeout=http.timeout(),
+                headers={"Authorization": f"Bearer {self.secret_key}", **kwargs.pop("headers", {})},
+                **kwargs,
+            )
         except requests.RequestException as error:
             raise BackendUnavailable(f"payments {path}: {type(error).__name__}") from None
         if reply.status_code >= 500 or reply.status_code == 429:
@@ -59,19 +63,38 @@ class PaymentsClient:
         body = reply.json()
         if reply.status_code >= 400:
             error = body.get("error", {})
-            raise BackendError(error.get("code") or error.get("type", "payment_error"), error.get("message", ""), reply.status_code)
+            raise BackendError(
+                error.get("code") or error.get("type", "payment_error"), error.get("message", ""), reply.status_code
+            )
         return body
 
-    def create_checkout(self, *, amount: float, currency: str, reference: str, conversation_id: str,
-                        success_url: str, cancel_url: str, idempotency_key: str, locale: str = None) -> Checkout:
+    def create_checkout(
+        self,
+        *,
+        amount: float,
+        currency: str,
+        reference: str,
+        conversation_id: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        locale: str = None,
+    ) -> Checkout:
         """A hosted payment page for `amount`; the same idempotency key always answers the same session."""
-        form = {"amount": to_minor_units(amount, currency), "currency": currency.lower(), "client_reference_id": reference,
-                "metadata[conversation_id]": conversation_id, "success_url": success_url, "cancel_url": cancel_url,
-                "mode": "payment"}
+        form = {
+            "amount": to_minor_units(amount, currency),
+            "currency": currency.lower(),
+            "client_reference_id": reference,
+            "metadata[conversation_id]": conversation_id,
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "mode": "payment",
+        }
         if locale:
             form["locale"] = locale
-        return self._checkout(self._call("POST", "/v1/checkout/sessions", data=form,
-                                         headers={"Idempotency-Key": idempotency_key}))
+        return self._checkout(
+            self._call("POST", "/v1/checkout/sessions", data=form, headers={"Idempotency-Key": idempotency_key})
+        )
 
     def checkout(self, session_id: str) -> Checkout:
         return self._checkout(self.checkout_session(session_id))
@@ -82,12 +105,18 @@ class PaymentsClient:
 
     @staticmethod
     def _checkout(body: Dict[str, Any]) -> Checkout:
-        return Checkout(id=body["id"], url=body.get("url"), status=body.get("status", ""),
-                        payment_status=body.get("payment_status", ""), expires_at=int(body.get("expires_at") or 0))
+        return Checkout(
+            id=body["id"],
+            url=body.get("url"),
+            status=body.get("status", ""),
+            payment_status=body.get("payment_status", ""),
+            expires_at=int(body.get("expires_at") or 0),
+        )
 
 
-def verify_webhook(raw_body: bytes, signature_header: str, secret: str = None, tolerance: int = None,
-                   now: float = None) -> Dict[str, Any]:
+def verify_webhook(
+    raw_body: bytes, signature_header: str, secret: str = None, tolerance: int = None, now: float = None
+) -> Dict[str, Any]:
     """The event of a webhook signed `t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
 
     Checks every v1 signature in constant time and refuses stale timestamps (replays).

@@ -1,9 +1,10 @@
 """The SMS gateway: Kannel's smsbox `GET /cgi-bin/sendsms`."""
+
 import requests
 
-from common import config
 from clients import http
 from clients.errors import BackendError, BackendUnavailable
+from common import config
 
 
 class SMSClient:
@@ -17,8 +18,15 @@ class SMSClient:
 
     def send(self, to: str, text: str) -> None:
         """Hands one SMS to the gateway. 202 means accepted for delivery, not delivered."""
-        params = {"username": self.username, "password": self.password, "from": self.sender, "to": to,
-                  "text": text, "charset": "UTF-8", "coding": "0"}
+        params = {
+            "username": self.username,
+            "password": self.password,
+            "from": self.sender,
+            "to": to,
+            "text": text,
+            "charset": "UTF-8",
+            "coding": "0",
+        }
         try:
             reply = self._http.get(self.url, params=params, timeout=http.timeout())
         except requests.RequestException as error:

@@ -1,15 +1,15 @@
 """Zendesk Support and Help Center through zenpy (tickets, article search)."""
+
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+import requests
 from zenpy import Zenpy
 from zenpy.lib.api_objects import Comment, Ticket, User
 from zenpy.lib.exception import APIException, RatelimitBudgetExceeded, ZenpyException
 
-import requests
-
-from common import config
 from clients.errors import BackendError, BackendUnavailable
+from common import config
 
 # Zendesk's own locale codes for our languages
 LOCALES = {"fr": "fr", "es": "es", "en": "en-us"}
@@ -36,7 +36,7 @@ def sent_to(session: requests.Session, base_url: str, zenpy_base: str) -> reques
     def request(method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         if not url.startswith(zenpy_base):
             return send(method, url, *args, **kwargs)
-        response = send(method, base_url + url[len(zenpy_base):], *args, **kwargs)
+        response = send(method, base_url + url[len(zenpy_base) :], *args, **kwargs)
         response.url = response.request.url = url  # zenpy reads its answers by the URL it asked
         return response
 
@@ -56,16 +56,40 @@ class ZendeskClient:
         session = sent_to(self.new_session(), self.url, f"https://{config.ZENDESK_SUBDOMAIN}.zendesk.com")
         session.headers.update(headers or {})
         # Fail fast on rate limits: the caller keeps the ticket in its outbox and retries later.
-        return Zenpy(subdomain=config.ZENDESK_SUBDOMAIN, email=config.ZENDESK_EMAIL, token=config.ZENDESK_TOKEN,
-                     timeout=config.HTTP_READ_TIMEOUT, ratelimit_budget=1, session=session)
+        return Zenpy(
+            subdomain=config.ZENDESK_SUBDOMAIN,
+            email=config.ZENDESK_EMAIL,
+            token=config.ZENDESK_TOKEN,
+            timeout=config.HTTP_READ_TIMEOUT,
+            ratelimit_budget=1,
+            session=session,
+        )
 
-    def create_ticket(self, *, subject: str, body: str, external_id: str, requester_name: str = None,
-                      requester_phone: str = None, tags: Sequence[str] = (), priority: str = "normal") -> int:
+    def create_ticket(
+        self,
+        *,
+        subject: str,
+        body: str,
+        external_id: str,
+        requester_name: str = None,
+        requester_phone: str = None,
+        tags: Sequence[str] = (),
+        priority: str = "normal",
+    ) -> int:
         """Creates the ticket with `body` as a private note; answers its number."""
-        requester = {"name": requester_name or requester_phone or "Customer", "phone": requester_phone} if (
-            requester_name or requester_phone) else None
-        ticket = {"subject": subject, "comment": {"body": body, "public": False}, "external_id": external_id,
-                  "tags": list(tags), "priority": priority, "requester": requester}
+        requester = (
+            {"name": requester_name or requester_phone or "Customer", "phone": requester_phone}
+            if (requester_name or requester_phone)
+            else None
+        )
+        ticket = {
+            "subject": subject,
+            "comment": {"body": body, "public": False},
+            "external_id": external_id,
+            "tags": list(tags),
+            "priority": priority,
+            "requester": requester,
+        }
         return self.submit_ticket({k: v for k, v in ticket.items() if v is not None})
 
     def submit_ticket(self, ticket: Dict[str, Any], idempotency_key: Optional[str] = None) -> int:
@@ -88,9 +112,17 @@ class ZendeskClient:
     def search_articles(self, query: str, language: str, limit: int = 3) -> List[Article]:
         locale = LOCALES.get(language, "en-us")
         results = self._guard(lambda: list(self._zenpy.help_center.articles.search(query=query, locale=locale))[:limit])
-        return [Article(id=a.id, title=a.title, snippet=getattr(a, "snippet", "") or "", url=a.html_url,
-                        body=getattr(a, "body", "") or "", labels=tuple(getattr(a, "label_names", None) or ()))
-                for a in results]
+        return [
+            Article(
+                id=a.id,
+                title=a.title,
+                snippet=getattr(a, "snippet", "") or "",
+                url=a.html_url,
+                body=getattr(a, "body", "") or "",
+                labels=tuple(getattr(a, "label_names", None) or ()),
+            )
+            for a in results
+        ]
 
     @staticmethod
     def _guard(call):

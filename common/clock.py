@@ -9,6 +9,7 @@ scripts comes from here, so a test sets the time of all of them instead of waiti
 
 Production sets nothing and reads the system clock.
 """
+
 import os
 import time
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Every setting of the action server is read here, from the environment, and nowhere else."""
+
 import os
 from pathlib import Path
 
@@ -74,6 +75,7 @@ ZENDESK_EMAIL = _env("ZENDESK_EMAIL", "bot@operator.example")
 ZENDESK_TOKEN = _env("ZENDESK_TOKEN", "sandbox-zendesk-token")
 # Empty for the real https://<subdomain>.zendesk.com; a URL sends zenpy there instead (the sandbox).
 ZENDESK_URL = _env("ZENDESK_URL", SANDBOX_URL) if os.environ.get("ZENDESK_URL") != "" else ""
+
 
 # --- Self-service money moves -------------------------------------------------------------------
 def _per_market(text: str) -> dict:
@@ -175,11 +177,19 @@ VIP_SUBJECTS = frozenset(s.strip() for s in _env("VIP_SUBJECTS", "").split(",") 
 TICKET_PRIORITIES = _pairs(_env("TICKET_PRIORITIES", "vip:high,postpaid:normal,home:normal,prepaid:normal,unknown:low"))
 # Zendesk agent group per segment and language ("segment:language=group id"; * matches any): the most
 # specific wins; no match leaves the group to Zendesk's own routing.
-ZENDESK_GROUPS = {k: int(v) for k, v in _pairs(_env(
-    "ZENDESK_GROUPS", "prepaid:fr=360010101,prepaid:es=360010102,prepaid:en=360010103,"
-                      "postpaid:fr=360010201,postpaid:es=360010202,postpaid:en=360010203,"
-                      "home:fr=360010301,home:es=360010302,home:en=360010303,vip:*=360010400,"
-                      "*:fr=360010501,*:es=360010502,*:en=360010503"), link="=").items()}
+ZENDESK_GROUPS = {
+    k: int(v)
+    for k, v in _pairs(
+        _env(
+            "ZENDESK_GROUPS",
+            "prepaid:fr=360010101,prepaid:es=360010102,prepaid:en=360010103,"
+            "postpaid:fr=360010201,postpaid:es=360010202,postpaid:en=360010203,"
+            "home:fr=360010301,home:es=360010302,home:en=360010303,vip:*=360010400,"
+            "*:fr=360010501,*:es=360010502,*:en=360010503",
+        ),
+        link="=",
+    ).items()
+}
 # When agents answer, per market, in the market's own time: "BJ:Mon-Fri 08:00-18:00,Sat 09:00-13:00;GT:...".
 BUSINESS_HOURS = _env("BUSINESS_HOURS", "BJ:Mon-Fri 08:00-18:00,Sat 09:00-13:00;GT:Mon-Fri 08:00-20:00,Sat 08:00-14:00")
 MARKET_TIME_ZONES = _pairs(_env("MARKET_TIME_ZONES", "BJ:Africa/Porto-Novo;GT:America/Guatemala"), separator=";")

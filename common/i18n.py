@@ -6,6 +6,7 @@ ticket number) live in common/messages/<journey or topic>.yml, one entry per mes
 texts, so `rasa data validate` sees no response that no story uses. tests/test_messages.py fails if a
 language or a placeholder is missing.
 """
+
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List

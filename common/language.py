@@ -6,35 +6,43 @@ Longer messages go to langid (its model ships inside the PyPI package), restrict
 three languages, backed by a small lexicon of words that only one of them uses; the lexicon
 alone decides greetings such as "hola" or "bjr" that langid gets wrong.
 """
+
 import re
-from common.text import without_accents
 from typing import Dict, Optional
+
+from common.text import without_accents
 
 SUPPORTED = ("fr", "es", "en")
 
 # Words typical of one language only. Words shared by two of them (no, si, ok, menu, plan,
 # internet, me, la, de, que, mes, con, a) are left out on purpose.
 LEXICON: Dict[str, set] = {
-    "fr": set("""bonjour bjr bonsoir bsr salut slt coucou cc merci mrc mci svp stp sil vous plait
+    "fr": set(
+        """bonjour bjr bonsoir bsr salut slt coucou cc merci mrc mci svp stp sil vous plait
         oui ouais ouai voila daccord dacc je j jai veux voudrais voulais suis mon ma mes moi nous
         vous est cest quoi comment pourquoi combien quand avec pour pas rien aussi encore deja
         credit solde forfait recharger recharge rechargement aidez aide aurevoir revoir bien tres
         beaucoup bcp francais anglais espagnol parler parle peux pouvez sont mais trop reseau
         appel appels facture factures agence boutique rendez vous voulez faire dois jusqu tonton
-        bonne journee soiree ya na kessia merciii""".split()),
-    "es": set("""hola holi ola buenas buenos buen dia dias tardes noches gracias grasias porfa
+        bonne journee soiree ya na kessia merciii""".split()
+    ),
+    "es": set(
+        """hola holi ola buenas buenos buen dia dias tardes noches gracias grasias porfa
         xfa porfavor favor quiero quisiera tengo tiene mi mis cuanto cuanta cuantos como esta
         estoy necesito ayuda ayudame adios chao chau hasta luego claro dale vale bueno saldo
         recarga recargar paquete paquetigo megas llamadas factura facturas tienda cita hablar
         habla espanol ingles frances puedo puede quiero usted vos tu pues ahorita nada tambien
         ya nel simon sale listo donde porque para pero muy yo soy mande pisto chip celu cel
-        prestamo presta queja reclamo""".split()),
-    "en": set("""hello hi hey hiya thanks thank thx thanx ty yes yeah yep yup please pls plz my i
+        prestamo presta queja reclamo""".split()
+    ),
+    "en": set(
+        """hello hi hey hiya thanks thank thx thanx ty yes yeah yep yup please pls plz my i
         im want wanna need how what whats where when why is are the this that you your can could
         would will do does dont didnt balance help bye goodbye morning evening afternoon good
         great awesome english french spanish speak talk credit airtime bundle recharge topup top
         up buy check show lend borrow bill bills store shop book appointment agent person human
-        abeg sorry ok okay fine with and of for have has got left much many""".split()),
+        abeg sorry ok okay fine with and of for have has got left much many""".split()
+    ),
 }
 # "ok", "okay", "credit", "recharge" and "agent" also read as French: drop them from the English list.
 LEXICON["en"] -= {"ok", "okay", "credit", "recharge", "agent", "fine", "bundle"}

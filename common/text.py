@@ -1,10 +1,11 @@
 """Text helpers that the channels, the NLU components and the actions share: one of each."""
+
 import unicodedata
 from typing import List
 
 
 def without_accents(text: str) -> str:
-    """"Crédito" -> "Credito": customers often type without accents, and catalogues are not consistent."""
+    """ "Crédito" -> "Credito": customers often type without accents, and catalogues are not consistent."""
     return "".join(c for c in unicodedata.normalize("NFKD", text or "") if not unicodedata.combining(c))
 
 

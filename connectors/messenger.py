@@ -20,6 +20,7 @@ Outbound (POST {META_GRAPH_URL}/me/messages?access_token=<page token>):
   MESSENGER_MESSAGE_TAG (ACCOUNT_UPDATE by default: what a payment confirmation or an outage notice is;
   Meta forbids promotions and surveys under a tag, so an NPS survey after 24 hours must not go this way).
 """
+
 import asyncio
 import logging
 import re
@@ -27,9 +28,21 @@ from typing import Any, Dict, List, Optional
 
 from common import config
 from common.text import split_text
-from connectors.graph_api import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
-                             conversation_language, location_message, numbered_options, payload_of, sent_time,
-                             shorten, window_open, with_links)
+from connectors.graph_api import (
+    Inbound,
+    MetaOutput,
+    MetaWebhookInput,
+    button_id,
+    choices_and_links,
+    conversation_language,
+    location_message,
+    numbered_options,
+    payload_of,
+    sent_time,
+    shorten,
+    window_open,
+    with_links,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +59,11 @@ class MessengerInput(MetaWebhookInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "MessengerInput":
         given = credentials or {}
-        return cls(verify_token=given.get("verify_token") or config.MESSENGER_VERIFY_TOKEN,
-                   app_secret=given.get("app_secret") or config.MESSENGER_APP_SECRET,
-                   page_token=given.get("page_token") or config.MESSENGER_PAGE_TOKEN)
+        return cls(
+            verify_token=given.get("verify_token") or config.MESSENGER_VERIFY_TOKEN,
+            app_secret=given.get("app_secret") or config.MESSENGER_APP_SECRET,
+            page_token=given.get("page_token") or config.MESSENGER_PAGE_TOKEN,
+        )
 
     def __init__(self, verify_token: str, app_secret: str, page_token: str, graph_url: Optional[str] = None) -> None:
         super().__init__(verify_token, app_secret)
@@ -93,9 +108,18 @@ class MessengerInput(MetaWebhookInput):
             return None
         milliseconds = event.get("timestamp")
         moment = sent_time(milliseconds / 1000 if isinstance(milliseconds, (int, float)) else None)
-        return Inbound(message_id=str(message_id), sender_id=sender, text=str(text), sent_at=moment,
-                       metadata={"channel": NAME, "message_id": str(message_id), "page_id": page_id,
-                                 "timestamp": int(moment.timestamp())})
+        return Inbound(
+            message_id=str(message_id),
+            sender_id=sender,
+            text=str(text),
+            sent_at=moment,
+            metadata={
+                "channel": NAME,
+                "message_id": str(message_id),
+                "page_id": page_id,
+                "timestamp": int(moment.timestamp()),
+            },
+        )
 
 
 class MessengerOutput(MetaOutput):
@@ -117,8 +141,9 @@ class MessengerOutput(MetaOutput):
         for piece in split_text(text, TEXT_LIMIT):
             await self._send(recipient_id, {"text": piece})
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         choices, links = choices_and_links(buttons)
         text = with_links(text or "", links)
         if not choices:
@@ -128,9 +153,16 @@ class MessengerOutput(MetaOutput):
         if len(choices) > QUICK_REPLIES_MAX:
             await self.send_text_message(recipient_id, numbered_options(text, choices, language))
             return
-        quick_replies = await asyncio.to_thread(lambda: [
-            {"content_type": "text", "title": shorten(title, QUICK_REPLY_TITLE_LIMIT),
-             "payload": button_id(payload, QUICK_REPLY_PAYLOAD_LIMIT)} for title, payload in choices])
+        quick_replies = await asyncio.to_thread(
+            lambda: [
+                {
+                    "content_type": "text",
+                    "title": shorten(title, QUICK_REPLY_TITLE_LIMIT),
+                    "payload": button_id(payload, QUICK_REPLY_PAYLOAD_LIMIT),
+                }
+                for title, payload in choices
+            ]
+        )
         *before, last = split_text(text, TEXT_LIMIT) or [numbered_options("", choices, language)]
         for piece in before:
             await self._send(recipient_id, {"text": piece})

@@ -19,18 +19,18 @@ which re-checks the session with the gateway before telling the customer anythin
   request-response channel (rest) cannot, so it is collected and stays in the tracker (the conversation's
   history, readable through Rasa's HTTP API or by an agent) rather than reaching the customer's screen.
 """
+
 import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from common import config
 from clients import payments
+from common import config
 from common.state import claims
 from connectors.external_events import tell_conversation, webhook_answer
 
@@ -42,7 +42,13 @@ SIGNATURE_HEADER = "Sandbox-Signature"
 SOURCE = "payments"  # the claims of this webhook's events (common/state/claims.py)
 # The entities the external event carries (action_payment_received reads them from latest_message; they
 # need not be domain entities: Rasa keeps them on the event, and the action re-checks everything anyway).
-CHECKOUT_ID, REFERENCE, AMOUNT, CURRENCY = "payment_checkout_id", "payment_reference", "payment_amount", "payment_currency"
+CHECKOUT_ID, REFERENCE, AMOUNT, CURRENCY = (
+    "payment_checkout_id",
+    "payment_reference",
+    "payment_amount",
+    "payment_currency",
+)
+
 
 def _claim(event_id: str, conversation_id: str) -> str:
     return claims.claim(SOURCE, event_id, conversation_id, config.PAYMENTS_WEBHOOK_STALE_CLAIM_SECONDS)
@@ -50,9 +56,11 @@ def _claim(event_id: str, conversation_id: str) -> str:
 
 def event_entities(checkout: Dict[str, Any]) -> List[Dict[str, Any]]:
     currency = str(checkout.get("currency") or "").upper()
-    entities = [{"entity": CHECKOUT_ID, "value": checkout["id"]},
-                {"entity": REFERENCE, "value": checkout.get("client_reference_id") or ""},
-                {"entity": CURRENCY, "value": currency}]
+    entities = [
+        {"entity": CHECKOUT_ID, "value": checkout["id"]},
+        {"entity": REFERENCE, "value": checkout.get("client_reference_id") or ""},
+        {"entity": CURRENCY, "value": currency},
+    ]
     if checkout.get("amount_total") is not None and currency:
         entities.append({"entity": AMOUNT, "value": payments.major_units(checkout["amount_total"], currency)})
     return entities

@@ -9,6 +9,7 @@ identities are kept per conversation id (actions/identity/sessions.py), so here 
 `rest:<sender>` and the channel always `rest`: a REST client reaches only REST conversations, and can never
 pass for WhatsApp, whose channel proves the customer's number (actions/dialogue/account.py channel_identity).
 """
+
 from typing import Optional, Text
 
 from rasa.core.channels import rest

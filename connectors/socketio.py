@@ -14,6 +14,7 @@ browser could name any conversation, a WhatsApp customer's phone number among th
   room of that name (Rasa's SocketIOOutput emits to the room named by the conversation id), which the
   browser's socket joins.
 """
+
 import json
 import logging
 import re
@@ -63,7 +64,8 @@ class SocketIOInput(socketio.SocketIOInput):
             if isinstance(metadata, str):
                 metadata = json.loads(metadata)
             output = socketio.SocketIOOutput(sio, self.bot_message_evt)
-            await on_new_message(UserMessage(data.get("message", ""), output, sender_id,
-                                             input_channel=self.name(), metadata=metadata))
+            await on_new_message(
+                UserMessage(data.get("message", ""), output, sender_id, input_channel=self.name(), metadata=metadata)
+            )
 
         return webhook

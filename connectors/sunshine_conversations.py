@@ -1,5 +1,6 @@
 """The Sunshine Conversations v2 API as the bot uses it: post a message into a conversation, pass control of
 it to another switchboard integration (HTTP Basic with the app's API key)."""
+
 import asyncio
 import logging
 from typing import Any, Dict, Tuple
@@ -44,16 +45,20 @@ class SunshineConversations:
 
     async def post_message(self, conversation_id: str, content: Dict[str, Any]) -> bool:
         # A message is not idempotent: no retry when the answer is lost (it may have been posted).
-        status, found = await self._post(self.url(conversation_id, "messages"),
-                                         {"author": {"type": "business"}, "content": content}, False)
+        status, found = await self._post(
+            self.url(conversation_id, "messages"), {"author": {"type": "business"}, "content": content}, False
+        )
         if status != 201:
             logger.error("sunco: message to conversation %s refused: %s %s", conversation_id, status, found)
         return status == 201
 
     async def pass_control(self, conversation_id: str, integration: str, metadata: Dict[str, str]) -> bool:
         # passControl to the integration already in control changes nothing: safe to retry.
-        status, found = await self._post(self.url(conversation_id, "passControl"),
-                                         {"switchboardIntegration": integration, "metadata": metadata}, True)
+        status, found = await self._post(
+            self.url(conversation_id, "passControl"),
+            {"switchboardIntegration": integration, "metadata": metadata},
+            True,
+        )
         if status != 200:
             logger.error("sunco: passControl of conversation %s refused: %s %s", conversation_id, status, found)
         return status == 200

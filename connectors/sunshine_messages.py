@@ -2,6 +2,7 @@
 and SunCo conversation ids, who the switchboard says is answering, what a customer's message means to Rasa, and
 the reply actions and flat passControl metadata we send. No I/O: the channel (connectors/zendesk_messaging.py)
 and the API client (connectors/sunshine_conversations.py) use these."""
+
 import json
 import re
 from datetime import datetime
@@ -19,12 +20,13 @@ NUMBER_TYPED = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 
 # --- who is who ---------------------------------------------------------------------------------------
 
+
 def sender_id_for(conversation_id: str) -> str:
     return SENDER_PREFIX + conversation_id
 
 
 def conversation_of(sender_id: str) -> Optional[str]:
-    return sender_id[len(SENDER_PREFIX):] if sender_id and sender_id.startswith(SENDER_PREFIX) else None
+    return sender_id[len(SENDER_PREFIX) :] if sender_id and sender_id.startswith(SENDER_PREFIX) else None
 
 
 def controller(active: Optional[Dict[str, Any]]) -> Optional[str]:
@@ -52,6 +54,7 @@ def language_hint(locale: Any) -> Optional[str]:
 
 
 # --- what the customer sent ---------------------------------------------------------------------------
+
 
 def location_payload(coordinates: Dict[str, Any]) -> Optional[str]:
     try:
@@ -82,13 +85,24 @@ def picked_choice(text: str, choices: List[Tuple[str, str]]) -> Optional[str]:
     return next((payload for title, payload in choices if " ".join(title.split()).casefold() == typed), None)
 
 
-def user_metadata(conversation: Dict[str, Any], user_id: Optional[str], user: Dict[str, Any],
-                  source: Dict[str, Any], message_id: Optional[str]) -> Dict[str, Any]:
+def user_metadata(
+    conversation: Dict[str, Any],
+    user_id: Optional[str],
+    user: Dict[str, Any],
+    source: Dict[str, Any],
+    message_id: Optional[str],
+) -> Dict[str, Any]:
     profile = user.get("profile") or {}
-    about = {"conversation_id": conversation.get("id"), "user_id": user_id or user.get("id"),
-             "external_id": user.get("externalId"), "zendesk_id": user.get("zendeskId"),
-             "authenticated": user.get("authenticated"), "source": source.get("type"), "message_id": message_id,
-             "profile": {k: profile.get(k) for k in ("givenName", "surname", "email", "locale") if profile.get(k)}}
+    about = {
+        "conversation_id": conversation.get("id"),
+        "user_id": user_id or user.get("id"),
+        "external_id": user.get("externalId"),
+        "zendesk_id": user.get("zendeskId"),
+        "authenticated": user.get("authenticated"),
+        "source": source.get("type"),
+        "message_id": message_id,
+        "profile": {k: profile.get(k) for k in ("givenName", "surname", "email", "locale") if profile.get(k)},
+    }
     metadata: Dict[str, Any] = {"zendesk": {k: v for k, v in about.items() if v not in (None, {}, "")}}
     if profile.get("locale"):
         metadata["locale"] = profile["locale"]  # what actions/language.py reads at session start
@@ -97,9 +111,10 @@ def user_metadata(conversation: Dict[str, Any], user_id: Optional[str], user: Di
 
 # --- what we send -------------------------------------------------------------------------------------
 
+
 def short_title(title: Any) -> str:
     title = " ".join(str(title or "").split())
-    return title if len(title) <= REPLY_TITLE_LIMIT else title[:REPLY_TITLE_LIMIT - 1].rstrip() + "…"
+    return title if len(title) <= REPLY_TITLE_LIMIT else title[: REPLY_TITLE_LIMIT - 1].rstrip() + "…"
 
 
 def button_action(button: Dict[str, Any]) -> Dict[str, Any]:
@@ -125,8 +140,11 @@ def flat_metadata(handoff: Dict[str, Any]) -> Dict[str, str]:
             flat[key] = redact_cards(str(value))
 
     walk("", handoff)
-    tags = ["chatbot"] + [re.sub(r"[^a-z0-9_]+", "_", f"{name}_{flat[name]}".lower()).strip("_")
-                          for name in ("topic", "segment", "language") if flat.get(name)]
+    tags = ["chatbot"] + [
+        re.sub(r"[^a-z0-9_]+", "_", f"{name}_{flat[name]}".lower()).strip("_")
+        for name in ("topic", "segment", "language")
+        if flat.get(name)
+    ]
     flat.setdefault("dataCapture.systemField.tags", ",".join(tags))  # unless the action chose its own
 
     def size() -> int:

@@ -22,6 +22,7 @@ Outbound (POST {META_GRAPH_URL}/{phone_number_id}/messages, Bearer access token)
 - more than 24 hours after the customer's last message, only an approved template can be sent: every
   message then goes as WHATSAPP_TEMPLATE_NAME with the text as its single body parameter.
 """
+
 import asyncio
 import logging
 import re
@@ -30,9 +31,21 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from common import config
 from common.i18n import render
 from common.text import split_text
-from connectors.graph_api import (Inbound, MetaOutput, MetaWebhookInput, button_id, choices_and_links,
-                             conversation_language, location_message, numbered_options, payload_of, sent_time,
-                             shorten, window_open, with_links)
+from connectors.graph_api import (
+    Inbound,
+    MetaOutput,
+    MetaWebhookInput,
+    button_id,
+    choices_and_links,
+    conversation_language,
+    location_message,
+    numbered_options,
+    payload_of,
+    sent_time,
+    shorten,
+    window_open,
+    with_links,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +71,21 @@ class WhatsAppInput(MetaWebhookInput):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[str, Any]]) -> "WhatsAppInput":
         given = credentials or {}
-        return cls(verify_token=given.get("verify_token") or config.WHATSAPP_VERIFY_TOKEN,
-                   app_secret=given.get("app_secret") or config.WHATSAPP_APP_SECRET,
-                   access_token=given.get("access_token") or config.WHATSAPP_ACCESS_TOKEN,
-                   phone_number_id=str(given.get("phone_number_id") or config.WHATSAPP_PHONE_NUMBER_ID))
+        return cls(
+            verify_token=given.get("verify_token") or config.WHATSAPP_VERIFY_TOKEN,
+            app_secret=given.get("app_secret") or config.WHATSAPP_APP_SECRET,
+            access_token=given.get("access_token") or config.WHATSAPP_ACCESS_TOKEN,
+            phone_number_id=str(given.get("phone_number_id") or config.WHATSAPP_PHONE_NUMBER_ID),
+        )
 
-    def __init__(self, verify_token: str, app_secret: str, access_token: str, phone_number_id: str,
-                 graph_url: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        verify_token: str,
+        app_secret: str,
+        access_token: str,
+        phone_number_id: str,
+        graph_url: Optional[str] = None,
+    ) -> None:
         super().__init__(verify_token, app_secret)
         self.access_token, self.phone_number_id, self.graph_url = access_token, phone_number_id, graph_url
 
@@ -111,9 +132,19 @@ class WhatsAppInput(MetaWebhookInput):
             logger.info("whatsapp: %s message %s not understood, ignored", kind, message_id)
             return None
         moment = sent_time(message.get("timestamp"))
-        return Inbound(message_id=str(message_id), sender_id=sender, text=str(text), sent_at=moment,
-                       metadata={"channel": NAME, "message_id": str(message_id), "profile_name": names.get(sender),
-                                 "timestamp": int(moment.timestamp()), "phone_number_id": number_id})
+        return Inbound(
+            message_id=str(message_id),
+            sender_id=sender,
+            text=str(text),
+            sent_at=moment,
+            metadata={
+                "channel": NAME,
+                "message_id": str(message_id),
+                "profile_name": names.get(sender),
+                "timestamp": int(moment.timestamp()),
+                "phone_number_id": number_id,
+            },
+        )
 
 
 def row_text(title: str) -> Dict[str, str]:
@@ -122,8 +153,8 @@ def row_text(title: str) -> Dict[str, str]:
     if len(title) <= ROW_TITLE_LIMIT:
         return {"title": title}
     space = title.rfind(" ", 0, ROW_TITLE_LIMIT)
-    head = title[:space] if space >= ROW_TITLE_LIMIT // 2 else title[:ROW_TITLE_LIMIT - 1]
-    return {"title": head.rstrip() + "…", "description": shorten(title[len(head):].strip(), ROW_DESCRIPTION_LIMIT)}
+    head = title[:space] if space >= ROW_TITLE_LIMIT // 2 else title[: ROW_TITLE_LIMIT - 1]
+    return {"title": head.rstrip() + "…", "description": shorten(title[len(head) :].strip(), ROW_DESCRIPTION_LIMIT)}
 
 
 def interactive_message(text: str, choices: Sequence[Tuple[str, str]], language: str) -> Optional[Dict[str, Any]]:
@@ -134,13 +165,23 @@ def interactive_message(text: str, choices: Sequence[Tuple[str, str]], language:
     body = {"text": text.strip() or label}
     titles = [shorten(title, BUTTON_TITLE_LIMIT) for title, _ in choices]
     if len(choices) <= BUTTONS_MAX and len(set(titles)) == len(titles):
-        return {"type": "button", "body": body, "action": {"buttons": [
-            {"type": "reply", "reply": {"id": button_id(payload, BUTTON_ID_LIMIT), "title": title}}
-            for title, (_, payload) in zip(titles, choices)]}}
+        return {
+            "type": "button",
+            "body": body,
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": button_id(payload, BUTTON_ID_LIMIT), "title": title}}
+                    for title, (_, payload) in zip(titles, choices)
+                ]
+            },
+        }
     if len(choices) <= ROWS_MAX:
         rows = [{"id": button_id(payload, ROW_ID_LIMIT), **row_text(title)} for title, payload in choices]
-        return {"type": "list", "body": body,
-                "action": {"button": shorten(label, LIST_BUTTON_LIMIT), "sections": [{"rows": rows}]}}
+        return {
+            "type": "list",
+            "body": body,
+            "action": {"button": shorten(label, LIST_BUTTON_LIMIT), "sections": [{"rows": rows}]},
+        }
     return None
 
 
@@ -172,8 +213,9 @@ class WhatsAppOutput(MetaOutput):
 
     async def _send(self, wa_id: str, message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, **message}
-        return await self._post(f"{self.phone_number_id}/messages", payload,
-                                headers={"Authorization": f"Bearer {self.access_token}"})
+        return await self._post(
+            f"{self.phone_number_id}/messages", payload, headers={"Authorization": f"Bearer {self.access_token}"}
+        )
 
     async def _language(self, wa_id: str, text: str) -> str:
         return await asyncio.to_thread(conversation_language, text, *memory_subjects(wa_id))
@@ -187,8 +229,9 @@ class WhatsAppOutput(MetaOutput):
         for piece in split_text(text, TEXT_LIMIT):
             await self._send(recipient_id, {"type": "text", "text": {"body": piece, "preview_url": "http" in piece}})
 
-    async def send_text_with_buttons(self, recipient_id: str, text: str, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         choices, links = choices_and_links(buttons)
         text = with_links(text or "", links)
         if not choices:
@@ -205,6 +248,16 @@ class WhatsAppOutput(MetaOutput):
     async def send_template(self, recipient_id: str, text: str) -> None:
         """Outside the 24-hour window: the approved template, our text as its body parameter."""
         language = template_language(await self._language(recipient_id, text), config.WHATSAPP_TEMPLATE_LANGUAGE)
-        await self._send(recipient_id, {"type": "template", "template": {
-            "name": config.WHATSAPP_TEMPLATE_NAME, "language": {"code": language},
-            "components": [{"type": "body", "parameters": [{"type": "text", "text": template_parameter(text)}]}]}})
+        await self._send(
+            recipient_id,
+            {
+                "type": "template",
+                "template": {
+                    "name": config.WHATSAPP_TEMPLATE_NAME,
+                    "language": {"code": language},
+                    "components": [
+                        {"type": "body", "parameters": [{"type": "text", "text": template_parameter(text)}]}
+                    ],
+                },
+            },
+        )

@@ -37,6 +37,7 @@ with HTTP Basic (API key id / secret) and `author.type: business`:
 The pieces: connectors/sunshine_messages.py reads and writes SunCo messages and metadata;
 connectors/sunshine_conversations.py is the API client.
 """
+
 import asyncio
 import hmac
 import json
@@ -48,14 +49,24 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from common import config
+from common import clock, config
 from common.i18n import render
 from common.state import channel_state, claims, remembered_language
+from common.text import split_text
 from connectors.external_events import tell_conversation, webhook_answer
 from connectors.sunshine_conversations import SunshineConversations
-from connectors.sunshine_messages import (button_action, controller, conversation_of, event_time, flat_metadata,
-                                          language_hint, message_text, picked_choice, sender_id_for, user_metadata)
-from common.text import split_text
+from connectors.sunshine_messages import (
+    button_action,
+    controller,
+    conversation_of,
+    event_time,
+    flat_metadata,
+    language_hint,
+    message_text,
+    picked_choice,
+    sender_id_for,
+    user_metadata,
+)
 
 logger = logging.getLogger(__name__)
 # injected when an agent hands the conversation back (action_handoff_ended)
@@ -117,8 +128,9 @@ class ZendeskMessagingOutput(OutputChannel):
         if conversation_id:
             await self._send_text(conversation_id, text)
 
-    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]],
-                                     **kwargs: Any) -> None:
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
         conversation_id = await self._conversation(recipient_id)
         if not conversation_id:
             return
@@ -130,8 +142,9 @@ class ZendeskMessagingOutput(OutputChannel):
         language = await asyncio.to_thread(conversation_language, conversation_id)
         lines = [render("sunco_pick_a_number", language)["text"]]
         lines += [f"{n}. {' '.join(str(b.get('title') or '').split())}" for n, b in enumerate(buttons, start=1)]
-        choices = [(" ".join(str(b.get("title") or "").split()), str(b.get("payload") or b.get("url") or ""))
-                   for b in buttons]
+        choices = [
+            (" ".join(str(b.get("title") or "").split()), str(b.get("payload") or b.get("url") or "")) for b in buttons
+        ]
         await asyncio.to_thread(channel_state.offer_choices, conversation_id, choices)
         await self._send_text(conversation_id, f"{text}\n\n" + "\n".join(lines) if text else "\n".join(lines))
 
@@ -155,8 +168,9 @@ class ZendeskMessagingOutput(OutputChannel):
         language = language_hint(handoff.get("language"))
         metadata = flat_metadata(handoff)
         if await self.client.pass_control(conversation_id, config.SUNCO_AGENT_INTEGRATION, metadata):
-            await asyncio.to_thread(channel_state.set_owner, conversation_id, channel_state.AGENT, None, "handoff",
-                                    language)
+            await asyncio.to_thread(
+                channel_state.set_owner, conversation_id, channel_state.AGENT, None, "handoff", language
+            )
             logger.info("sunco: conversation %s passed to %s", conversation_id, config.SUNCO_AGENT_INTEGRATION)
             return True
         language = await asyncio.to_thread(conversation_language, conversation_id, language)
@@ -275,9 +289,14 @@ class ZendeskMessagingInput(InputChannel):
         if choices:  # a numbered list answers the very next message only
             await asyncio.to_thread(channel_state.offer_choices, conversation_id, [])
             text = picked_choice(text, choices) or text
-        user_message = UserMessage(text, ZendeskMessagingOutput(), sender_id, input_channel=self.name(),
-                                   message_id=message_id or key,
-                                   metadata=user_metadata(conversation, user_id, user, source, message_id))
+        user_message = UserMessage(
+            text,
+            ZendeskMessagingOutput(),
+            sender_id,
+            input_channel=self.name(),
+            message_id=message_id or key,
+            metadata=user_metadata(conversation, user_id, user, source, message_id),
+        )
         try:
             await on_new_message(user_message)
         except Exception:  # noqa: BLE001 - SunCo delivers again; the claim must not stop that
@@ -300,21 +319,24 @@ class ZendeskMessagingInput(InputChannel):
             logger.exception("sunco: conversation %s: could not tell Rasa the handoff ended", conversation_id)
             return False
 
-    async def control_changed(self, event: Dict[str, Any], conversation_id: str, conversation: Dict[str, Any],
-                              payload: Dict[str, Any]) -> str:
+    async def control_changed(
+        self, event: Dict[str, Any], conversation_id: str, conversation: Dict[str, Any], payload: Dict[str, Any]
+    ) -> str:
         if event.get("type") == "switchboard:releaseControl":
-            now = channel_state.BOT  # nobody in control: the next message goes to the default responder, the bot
+            owner = channel_state.BOT  # nobody in control: the next message goes to the default responder, the bot
         else:
-            now = controller(conversation.get("activeSwitchboardIntegration"))
-            if now is None:
+            owner = controller(conversation.get("activeSwitchboardIntegration"))
+            if owner is None:
                 return "ignored"
         reason = payload.get("reason") or event.get("type")
-        before, changed = await asyncio.to_thread(channel_state.set_owner, conversation_id, now,
-                                                  event_time(event) or now(), reason)
-        if changed and before == channel_state.AGENT and now == channel_state.BOT and config.SUNCO_SAY_BACK:
+        before, changed = await asyncio.to_thread(
+            channel_state.set_owner, conversation_id, owner, event_time(event) or clock.now(), reason
+        )
+        if changed and before == channel_state.AGENT and owner == channel_state.BOT and config.SUNCO_SAY_BACK:
             if not await self.handoff_ended(conversation_id):
                 language = await asyncio.to_thread(conversation_language, conversation_id)
-                await ZendeskMessagingOutput().send_text_message(sender_id_for(conversation_id),
-                                                                 render("sunco_bot_back", language)["text"])
-        logger.info("sunco: conversation %s now answered by the %s (%s)", conversation_id, now, reason)
-        return f"{now} in control"
+                await ZendeskMessagingOutput().send_text_message(
+                    sender_id_for(conversation_id), render("sunco_bot_back", language)["text"]
+                )
+        logger.info("sunco: conversation %s now answered by the %s (%s)", conversation_id, owner, reason)
+        return f"{owner} in control"

@@ -1,5 +1,6 @@
 """Finds and masks what must never be stored in clear: card-like numbers always, one-time codes
 in a message that answers the code question. Used by the tracker store, transcripts and logs."""
+
 import re
 from typing import Any, Dict
 
@@ -26,7 +27,9 @@ PHONE_PREFIX = re.compile(r"^(\+|00)")
 
 def _card_like(match: "re.Match") -> bool:
     digits = re.sub(r"\D", "", match.group(0))
-    if PHONE_PREFIX.match(match.group(0)) or PHONE_PREFIX.match(match.string[max(0, match.start() - 1):match.start()]):
+    if PHONE_PREFIX.match(match.group(0)) or PHONE_PREFIX.match(
+        match.string[max(0, match.start() - 1) : match.start()]
+    ):
         return False  # 13-15 digits after + or 00 are a phone number, which Luhn passes one time in ten
     return luhn_valid(digits)
 

@@ -5,6 +5,7 @@ The conversation in memory is untouched (the form needs the code once); what rea
 is redacted: card-like numbers in every user message, and every code-like number in a message
 sent while the assistant was asking for the SMS code.
 """
+
 import copy
 from collections import deque
 

@@ -1,4 +1,5 @@
 """python -m sandbox [--host 127.0.0.1] [--port 5080]"""
+
 import argparse
 
 from sandbox.app import create_app

@@ -1,4 +1,5 @@
 """The sandbox application: one Flask app, one blueprint per operator system."""
+
 from datetime import datetime
 
 from flask import Flask, jsonify, request
@@ -9,8 +10,16 @@ from sandbox.errors import TMFError
 
 
 def create_app(db_url: str = None) -> Flask:
-    from sandbox import bss, faults, fixtures, meta, payments, sms, zendesk  # noqa: F401  (declare tables)
-    from sandbox import sunco  # noqa: F401  (Sunshine Conversations; declares its tables)
+    from sandbox import (  # noqa: F401  (declare tables)
+        bss,
+        faults,
+        fixtures,
+        meta,
+        payments,
+        sms,
+        sunco,  # noqa: F401  (Sunshine Conversations; declares its tables)
+        zendesk,
+    )
 
     app = Flask(__name__)
     app.json.sort_keys = False

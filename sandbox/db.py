@@ -1,4 +1,5 @@
 """The sandbox's state: SQLite through SQLAlchemy. Each system module declares its tables on Base."""
+
 import os
 import threading
 from contextlib import contextmanager
@@ -16,10 +17,16 @@ _Session = None
 def init(url: str = None):
     """Opens (and creates) the database; SANDBOX_DB_URL or var/sandbox.db by default."""
     global _engine, _Session
-    url = url or os.environ.get("SANDBOX_DB_URL") or f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'sandbox.db'}"
+    url = (
+        url
+        or os.environ.get("SANDBOX_DB_URL")
+        or f"sqlite:///{Path(__file__).resolve().parent.parent / 'var' / 'sandbox.db'}"
+    )
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    _engine = create_engine(url, future=True, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {})
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    _engine = create_engine(
+        url, future=True, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {}
+    )
     _Session = sessionmaker(_engine, future=True, expire_on_commit=False)
     Base.metadata.create_all(_engine)
     return _engine

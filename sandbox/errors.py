@@ -1,4 +1,5 @@
 """TM Forum Error objects (TMF630): every error body has code, reason, message, status, @type."""
+
 from flask import jsonify
 
 
@@ -8,6 +9,11 @@ class TMFError(Exception):
         self.status, self.code, self.reason, self.message = status, code, reason, message or reason
 
     def response(self):
-        body = {"code": self.code, "reason": self.reason, "message": self.message,
-                "status": str(self.status), "@type": "Error"}
+        body = {
+            "code": self.code,
+            "reason": self.reason,
+            "message": self.message,
+            "status": str(self.status),
+            "@type": "Error",
+        }
         return jsonify(body), self.status

@@ -4,6 +4,7 @@ POST /_sandbox/faults {"service": "zendesk", "status": 429, "count": 2, "retry_a
 makes the next `count` requests to that service fail; DELETE /_sandbox/faults clears them.
 Each system's blueprint calls `raise_if_faulty(service)` first thing in every request.
 """
+
 import threading
 
 from flask import Blueprint, jsonify, request
@@ -42,8 +43,11 @@ def add_fault():
     if body.get("service") not in SERVICES:
         return jsonify(error=f"service must be one of {sorted(SERVICES)}"), 400
     with _lock:
-        _pending[body["service"]] = {"status": int(body.get("status", 503)), "count": int(body.get("count", 1)),
-                                     "retry_after": body.get("retry_after")}
+        _pending[body["service"]] = {
+            "status": int(body.get("status", 503)),
+            "count": int(body.get("count", 1)),
+            "retry_after": body.get("retry_after"),
+        }
     return jsonify(status="ok"), 201
 
 

@@ -5,6 +5,7 @@ platform's limits, with every accepted message recorded for tests (`GET /_sandbo
 - Messenger Send API: `POST /graph[/<version>]/me/messages?access_token=<page token>`.
 Errors are Graph errors `{"error": {"message", "type", "code", "error_data"?, "fbtrace_id"}}`.
 """
+
 import os
 import re
 import secrets
@@ -38,9 +39,15 @@ class MetaOutbox(db.Base):
     sent_at = Column(DateTime, nullable=False)
 
     def as_json(self) -> Dict[str, Any]:
-        return {"id": self.message_id, "channel": self.channel, "from": self.sender, "to": self.to,
-                "type": self.type, "message": self.message,
-                "sent_at": self.sent_at.isoformat(timespec="seconds") + "Z"}
+        return {
+            "id": self.message_id,
+            "channel": self.channel,
+            "from": self.sender,
+            "to": self.to,
+            "type": self.type,
+            "message": self.message,
+            "sent_at": self.sent_at.isoformat(timespec="seconds") + "Z",
+        }
 
 
 class GraphError(Exception):
@@ -51,8 +58,11 @@ class GraphError(Exception):
     def response(self):
         error: Dict[str, Any] = {"message": self.message, "type": "OAuthException", "code": self.code}
         if self.details:
-            error["error_data"] = ({"messaging_product": "whatsapp", "details": self.details} if self.whatsapp
-                                   else {"details": self.details})
+            error["error_data"] = (
+                {"messaging_product": "whatsapp", "details": self.details}
+                if self.whatsapp
+                else {"details": self.details}
+            )
         error["fbtrace_id"] = secrets.token_urlsafe(12)
         return jsonify(error=error), self.status
 
@@ -61,8 +71,9 @@ def fault_response(fault):
     """Graph's answers when throttling (code 4, or 130429 on WhatsApp) or down (code 2, transient)."""
     whatsapp = not request.path.rstrip("/").endswith("/me/messages")
     if fault.status == 429:
-        code, message = ((130429, "(#130429) Rate limit hit") if whatsapp
-                         else (4, "(#4) Application request limit reached"))
+        code, message = (
+            (130429, "(#130429) Rate limit hit") if whatsapp else (4, "(#4) Application request limit reached")
+        )
     else:
         code, message = 2, "An unexpected error has occurred. Please retry your request later."
     reply, status = GraphError(fault.status, code, message, whatsapp=whatsapp).response()
@@ -106,6 +117,7 @@ def _body() -> Dict[str, Any]:
 
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------------------------
+
 
 def check_interactive(interactive: Dict[str, Any]) -> str:
     kind, action = interactive.get("type"), interactive.get("action") or {}
@@ -157,9 +169,13 @@ def check_template(template: Dict[str, Any]) -> str:
                 text = parameter.get("text")
                 _length(text, 1, 1024, "Template parameter text")
                 if re.search(r"[\n\t]| {5,}", text):
-                    raise GraphError(400, 132018, "(#132018) There was an issue with the parameters in your template.",
-                                     "Param text cannot have new-line/tab characters or more than 4 consecutive "
-                                     "spaces", whatsapp=True)
+                    raise GraphError(
+                        400,
+                        132018,
+                        "(#132018) There was an issue with the parameters in your template.",
+                        "Param text cannot have new-line/tab characters or more than 4 consecutive spaces",
+                        whatsapp=True,
+                    )
     return "template"
 
 
@@ -183,8 +199,17 @@ def check_whatsapp(body: Dict[str, Any]) -> str:
 
 def _record(channel: str, sender: str, to: str, kind: str, message: Dict[str, Any], message_id: str) -> None:
     with db.transaction() as session:
-        session.add(MetaOutbox(message_id=message_id, channel=channel, sender=sender, to=to, type=kind,
-                               message=message, sent_at=clock.utc_naive()))
+        session.add(
+            MetaOutbox(
+                message_id=message_id,
+                channel=channel,
+                sender=sender,
+                to=to,
+                type=kind,
+                message=message,
+                sent_at=clock.utc_naive(),
+            )
+        )
 
 
 @blueprint.post("/graph/<phone_number_id>/messages")
@@ -195,18 +220,26 @@ def whatsapp_messages(phone_number_id: str, version: Optional[str] = None):
     if not secrets.compare_digest(_bearer().encode(), WHATSAPP_ACCESS_TOKEN.encode()):
         raise GraphError(401, 190, "Invalid OAuth access token - Cannot parse access token")
     if phone_number_id != WHATSAPP_PHONE_NUMBER_ID:
-        raise GraphError(400, 100, f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, "
-                                   "cannot be loaded due to missing permissions, or does not support this operation")
+        raise GraphError(
+            400,
+            100,
+            f"Unsupported post request. Object with ID '{phone_number_id}' does not exist, "
+            "cannot be loaded due to missing permissions, or does not support this operation",
+        )
     body = _body()
     kind = check_whatsapp(body)
     wa_id = str(body["to"]).lstrip("+")
     message_id = "wamid." + secrets.token_urlsafe(30)
     _record("whatsapp", phone_number_id, wa_id, kind, body, message_id)
-    return jsonify(messaging_product="whatsapp", contacts=[{"input": str(body["to"]), "wa_id": wa_id}],
-                   messages=[{"id": message_id}])
+    return jsonify(
+        messaging_product="whatsapp",
+        contacts=[{"input": str(body["to"]), "wa_id": wa_id}],
+        messages=[{"id": message_id}],
+    )
 
 
 # --- Messenger Send API ---------------------------------------------------------------------------------
+
 
 def check_messenger(body: Dict[str, Any]) -> str:
     if not str((body.get("recipient") or {}).get("id") or ""):
@@ -252,6 +285,7 @@ def messenger_messages(version: Optional[str] = None):
 
 
 # --- for tests ----------------------------------------------------------------------------------------
+
 
 @blueprint.get("/_sandbox/meta/messages")
 def recorded_messages():

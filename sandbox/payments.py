@@ -11,6 +11,7 @@
   `Sandbox-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, from a background thread,
   retried with exponential backoff until a 2xx; every delivery is listed at `GET /_sandbox/webhooks`.
 """
+
 import hashlib
 import hmac
 import json
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 
 
 # --- state -------------------------------------------------------------------------------------------
+
 
 class CheckoutSession(db.Base):
     __tablename__ = "payment_checkout_sessions"
@@ -126,8 +128,14 @@ def major_units(amount: int, currency: str) -> Decimal:
     return Decimal(amount).scaleb(-get_currency_precision(currency.upper()))
 
 
-def stripe_error(status: int, message: str, error_type: str = "invalid_request_error", code: str = None,
-                 param: str = None, headers: dict = None):
+def stripe_error(
+    status: int,
+    message: str,
+    error_type: str = "invalid_request_error",
+    code: str = None,
+    param: str = None,
+    headers: dict = None,
+):
     error = {"message": message, "type": error_type}
     if code:
         error["code"] = code
@@ -144,9 +152,13 @@ def fault_response(fault):
     """Stripe's JSON errors for the API; a plain error page on the hosted page."""
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
     if request.path.startswith("/pay/"):
-        return Response(f"<!doctype html><meta name=viewport content='width=device-width'><title>{fault.status}</title>"
-                        f"<h1>{fault.status}</h1><p>Payment page temporarily unavailable. Please try again later.</p>",
-                        status=fault.status, mimetype="text/html", headers=headers)
+        return Response(
+            f"<!doctype html><meta name=viewport content='width=device-width'><title>{fault.status}</title>"
+            f"<h1>{fault.status}</h1><p>Payment page temporarily unavailable. Please try again later.</p>",
+            status=fault.status,
+            mimetype="text/html",
+            headers=headers,
+        )
     if fault.status == 429:
         return stripe_error(429, "Too many requests hit the API too quickly.", code="rate_limit", headers=headers)
     if fault.status == 401:
@@ -165,8 +177,11 @@ def api_key_problem():
     elif auth and auth.type == "basic":
         key = auth.username
     if not key:
-        return stripe_error(401, "You did not provide an API key. You need to provide your API key in the "
-                                 "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+        return stripe_error(
+            401,
+            "You did not provide an API key. You need to provide your API key in the "
+            "Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+        )
     if not hmac.compare_digest(key, SECRET_KEY):
         masked = f"{key[:8]}{'*' * (len(key) - 12)}{key[-4:]}" if len(key) > 12 else "*" * len(key)
         return stripe_error(401, f"Invalid API Key provided: {masked}")
@@ -208,6 +223,7 @@ def session_json(checkout: CheckoutSession) -> dict:
 
 
 # --- the API -----------------------------------------------------------------------------------------
+
 
 def _unflatten(form) -> dict:
     """Stripe's form encoding: `metadata[conversation_id]=x&line_items[0][quantity]=1` → nested dicts and lists."""
@@ -260,9 +276,11 @@ def _session_params(params: dict) -> dict:
     if params.get("amount") is not None:
         amount = _integer(params["amount"], "amount")
     elif line_items:
-        amount = sum(_integer((item.get("price_data") or {}).get("unit_amount"), f"line_items[{i}][price_data][unit_amount]")
-                     * _integer(item.get("quantity", 1), f"line_items[{i}][quantity]")
-                     for i, item in enumerate(line_items))
+        amount = sum(
+            _integer((item.get("price_data") or {}).get("unit_amount"), f"line_items[{i}][price_data][unit_amount]")
+            * _integer(item.get("quantity", 1), f"line_items[{i}][quantity]")
+            for i, item in enumerate(line_items)
+        )
     else:
         raise ParamError("Missing required param: amount.", "amount", "parameter_missing")
     if amount < 1:
@@ -270,8 +288,11 @@ def _session_params(params: dict) -> dict:
     if not params.get("success_url"):
         raise ParamError("Missing required param: success_url.", "success_url", "parameter_missing")
     metadata = params.get("metadata") or {}
-    if not isinstance(metadata, dict) or len(metadata) > 50 or any(len(str(k)) > 40 or len(str(v)) > 500
-                                                                  for k, v in metadata.items()):
+    if (
+        not isinstance(metadata, dict)
+        or len(metadata) > 50
+        or any(len(str(k)) > 40 or len(str(v)) > 500 for k, v in metadata.items())
+    ):
         raise ParamError("metadata must be at most 50 keys of up to 40 characters, values up to 500.", "metadata")
     reference = params.get("client_reference_id")
     if reference is not None and len(str(reference)) > 200:
@@ -279,17 +300,30 @@ def _session_params(params: dict) -> dict:
     now = clock.utc_naive()
     expires_at = now + SESSION_TTL
     if params.get("expires_at") is not None:
-        expires_at = datetime.fromtimestamp(_integer(params["expires_at"], "expires_at"), timezone.utc).replace(tzinfo=None)
-        if not now + timedelta(minutes=30) <= expires_at + timedelta(seconds=5) <= now + SESSION_TTL + timedelta(seconds=5):
-            raise ParamError("The `expires_at` timestamp must be between 30 minutes and 24 hours from now.", "expires_at")
+        expires_at = datetime.fromtimestamp(_integer(params["expires_at"], "expires_at"), timezone.utc).replace(
+            tzinfo=None
+        )
+        if (
+            not now + timedelta(minutes=30)
+            <= expires_at + timedelta(seconds=5)
+            <= now + SESSION_TTL + timedelta(seconds=5)
+        ):
+            raise ParamError(
+                "The `expires_at` timestamp must be between 30 minutes and 24 hours from now.", "expires_at"
+            )
     product = (first_price.get("product_data") or {}).get("name")
     return {
-        "amount_total": amount, "currency": currency.lower(), "client_reference_id": reference,
+        "amount_total": amount,
+        "currency": currency.lower(),
+        "client_reference_id": reference,
         "metadata_json": json.dumps({str(k): str(v) for k, v in metadata.items()}, ensure_ascii=False),
-        "description": product or params.get("description"), "customer_email": params.get("customer_email"),
-        "locale": params.get("locale"), "success_url": _url(params["success_url"], "success_url"),
+        "description": product or params.get("description"),
+        "customer_email": params.get("customer_email"),
+        "locale": params.get("locale"),
+        "success_url": _url(params["success_url"], "success_url"),
         "cancel_url": _url(params["cancel_url"], "cancel_url") if params.get("cancel_url") else None,
-        "created": now, "expires_at": expires_at,
+        "created": now,
+        "expires_at": expires_at,
     }
 
 
@@ -308,9 +342,13 @@ def create_session():
         if key:
             earlier = session.get(PaymentIdempotencyKey, key)
             if earlier and earlier.request_hash != request_hash:
-                return stripe_error(400, f"Keys for idempotent requests can only be used with the same parameters they "
-                                         f"were first used with. Try using a key other than '{key}' if you meant to "
-                                         f"execute a different request.", error_type="idempotency_error")
+                return stripe_error(
+                    400,
+                    f"Keys for idempotent requests can only be used with the same parameters they "
+                    f"were first used with. Try using a key other than '{key}' if you meant to "
+                    f"execute a different request.",
+                    error_type="idempotency_error",
+                )
             if earlier:
                 return Response(earlier.body, mimetype="application/json", headers={"Idempotent-Replayed": "true"})
         try:
@@ -328,7 +366,9 @@ def create_session():
 def _find(session, session_id: str):
     checkout = session.get(CheckoutSession, session_id)
     if checkout is None:
-        return None, stripe_error(404, f"No such checkout.session: '{session_id}'", code="resource_missing", param="session")
+        return None, stripe_error(
+            404, f"No such checkout.session: '{session_id}'", code="resource_missing", param="session"
+        )
     refresh_expiry(checkout)
     return checkout, None
 
@@ -355,12 +395,15 @@ def expire_session(session_id):
         if missing:
             return missing
         if checkout.status != "open":
-            return stripe_error(400, 'Only Checkout Sessions with a status in ["open"] can be expired.', param="session")
+            return stripe_error(
+                400, 'Only Checkout Sessions with a status in ["open"] can be expired.', param="session"
+            )
         checkout.status, checkout.expires_at = "expired", clock.utc_naive()
         return jsonify(session_json(checkout))
 
 
 # --- the hosted page ---------------------------------------------------------------------------------
+
 
 def luhn_ok(digits: str) -> bool:
     total = 0
@@ -413,25 +456,50 @@ def page_language(checkout: CheckoutSession) -> str:
 
 def render_page(checkout: CheckoutSession, status: int = 200, errors=None, decline=None, form=None):
     lang = page_language(checkout)
-    amount = format_currency(major_units(checkout.amount_total, checkout.currency), checkout.currency.upper(),
-                             locale=PAGE_LOCALES[lang])
+    amount = format_currency(
+        major_units(checkout.amount_total, checkout.currency), checkout.currency.upper(), locale=PAGE_LOCALES[lang]
+    )
     success_url = (checkout.success_url or "").replace("{CHECKOUT_SESSION_ID}", checkout.id)
-    html = render_template("checkout.html", t=TEXTS[lang], lang=lang, merchant=MERCHANT_NAME, amount=amount,
-                           description=checkout.description, reference=checkout.client_reference_id,
-                           state=checkout.status, brand=(checkout.card_brand or "").title(), last4=checkout.card_last4,
-                           success_url=success_url, cancel_url=checkout.cancel_url, action=f"/pay/{checkout.id}",
-                           errors=errors or {}, decline=decline,
-                           form={"expiry": (form or {}).get("expiry", ""), "name": (form or {}).get("name", "")})
+    html = render_template(
+        "checkout.html",
+        t=TEXTS[lang],
+        lang=lang,
+        merchant=MERCHANT_NAME,
+        amount=amount,
+        description=checkout.description,
+        reference=checkout.client_reference_id,
+        state=checkout.status,
+        brand=(checkout.card_brand or "").title(),
+        last4=checkout.card_last4,
+        success_url=success_url,
+        cancel_url=checkout.cancel_url,
+        action=f"/pay/{checkout.id}",
+        errors=errors or {},
+        decline=decline,
+        form={"expiry": (form or {}).get("expiry", ""), "name": (form or {}).get("name", "")},
+    )
     # Nothing from elsewhere, never cached, never framed: the page holds a card form.
-    return Response(html, status=status, mimetype="text/html", headers={
-        "Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                                   "frame-ancestors 'none'"})
+    return Response(
+        html,
+        status=status,
+        mimetype="text/html",
+        headers={
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "no-referrer",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+            "frame-ancestors 'none'",
+        },
+    )
 
 
 def not_found_page():
-    return Response(f"<!doctype html><meta name=viewport content='width=device-width'><title>404</title>"
-                    f"<h1>{TEXTS['en']['not_found_title']}</h1>", status=404, mimetype="text/html")
+    return Response(
+        f"<!doctype html><meta name=viewport content='width=device-width'><title>404</title>"
+        f"<h1>{TEXTS['en']['not_found_title']}</h1>",
+        status=404,
+        mimetype="text/html",
+    )
 
 
 @blueprint.get("/pay/<session_id>")
@@ -476,8 +544,12 @@ def pay(session_id):
         except TMFError as refusal:
             session.rollback()
             log.info("checkout %s: the BSS refused the payment: %s", checkout.id, refusal.message)
-            return render_page(checkout, status=409, form=form,
-                               decline=texts["declines"]["fulfilment_failed"].format(reason=refusal.message))
+            return render_page(
+                checkout,
+                status=409,
+                form=form,
+                decline=texts["declines"]["fulfilment_failed"].format(reason=refusal.message),
+            )
         checkout.status, checkout.payment_status = "complete", "paid"
         checkout.payment_intent, checkout.paid_at = new_id("pi_"), clock.utc_naive()
         checkout.card_brand, checkout.card_last4 = brand, last4
@@ -488,6 +560,7 @@ def pay(session_id):
 
 
 # --- fulfilment on the operator's side -----------------------------------------------------------------
+
 
 def fulfil(session, checkout: CheckoutSession):
     """Settles the bill (TMF676 payment + TMF678 settled) or tops up the line, inside the payment's transaction,
@@ -502,6 +575,7 @@ def fulfil(session, checkout: CheckoutSession):
 
 # --- webhooks ----------------------------------------------------------------------------------------
 
+
 def sign(payload: bytes, timestamp: int, secret: str = None) -> str:
     """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`."""
     mac = hmac.new((secret or WEBHOOK_SECRET).encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
@@ -510,11 +584,24 @@ def sign(payload: bytes, timestamp: int, secret: str = None) -> str:
 
 def record_webhook(session, event_type: str, checkout: CheckoutSession) -> str:
     now = clock.utc_naive()
-    event = {"id": new_id("evt_"), "object": "event", "api_version": "2024-06-20", "created": unix(now),
-             "livemode": False, "type": event_type, "data": {"object": session_json(checkout)}}
-    delivery = WebhookDelivery(id=new_id("whd_"), event_id=event["id"], event_type=event_type, url=WEBHOOK_URL,
-                               payload=json.dumps(event, ensure_ascii=False, indent=2),
-                               status="pending" if WEBHOOK_URL else "undelivered", created_at=now)
+    event = {
+        "id": new_id("evt_"),
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": unix(now),
+        "livemode": False,
+        "type": event_type,
+        "data": {"object": session_json(checkout)},
+    }
+    delivery = WebhookDelivery(
+        id=new_id("whd_"),
+        event_id=event["id"],
+        event_type=event_type,
+        url=WEBHOOK_URL,
+        payload=json.dumps(event, ensure_ascii=False, indent=2),
+        status="pending" if WEBHOOK_URL else "undelivered",
+        created_at=now,
+    )
     session.add(delivery)
     return delivery.id
 
@@ -534,9 +621,16 @@ def deliver(delivery_id: str):
             url, payload = delivery.url, delivery.payload.encode("utf-8")
         code, problem = None, None
         try:
-            answer = requests.post(url, data=payload, timeout=10, headers={
-                "Content-Type": "application/json; charset=utf-8", "User-Agent": "Sandbox-Payments/1.0",
-                "Sandbox-Signature": sign(payload, int(clock.timestamp()))})
+            answer = requests.post(
+                url,
+                data=payload,
+                timeout=10,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "User-Agent": "Sandbox-Payments/1.0",
+                    "Sandbox-Signature": sign(payload, int(clock.timestamp())),
+                },
+            )
             code = answer.status_code
         except requests.RequestException as error:
             problem = str(error)
@@ -561,7 +655,21 @@ def list_webhooks():
     """Every webhook delivery, oldest first, with the event that was (or was to be) sent."""
     with db.transaction() as session:
         deliveries = session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.created_at, WebhookDelivery.id))
-        return jsonify([{"id": d.id, "event_id": d.event_id, "type": d.event_type, "url": d.url, "status": d.status,
-                         "status_code": d.status_code, "attempts": d.attempts, "last_error": d.last_error,
-                         "created_at": iso(d.created_at), "delivered_at": iso(d.delivered_at),
-                         "event": json.loads(d.payload)} for d in deliveries])
+        return jsonify(
+            [
+                {
+                    "id": d.id,
+                    "event_id": d.event_id,
+                    "type": d.event_type,
+                    "url": d.url,
+                    "status": d.status,
+                    "status_code": d.status_code,
+                    "attempts": d.attempts,
+                    "last_error": d.last_error,
+                    "created_at": iso(d.created_at),
+                    "delivered_at": iso(d.delivered_at),
+                    "event": json.loads(d.payload),
+                }
+                for d in deliveries
+            ]
+        )

@@ -6,6 +6,7 @@ calls the URL back from a background thread like a real SMSC would: 8 (delivered
 1 (delivered to phone), each only if its bit is in the mask, with Kannel's escapes (%d, %A, %p...)
 substituted.
 """
+
 import logging
 import os
 import secrets
@@ -63,8 +64,9 @@ def e164(number: str) -> str:
 
 def kannel_reply(status: int, body: str) -> Response:
     """smsbox answers text/html with no-cache headers (sendsms_reply_hdrs)."""
-    return Response(body, status=status, headers={"Content-Type": "text/html", "Pragma": "no-cache",
-                                                  "Cache-Control": "no-cache"})
+    return Response(
+        body, status=status, headers={"Content-Type": "text/html", "Pragma": "no-cache", "Cache-Control": "no-cache"}
+    )
 
 
 def fault_response(fault):
@@ -130,10 +132,19 @@ def sendsms():
 
     now = clock.utc_naive()
     with db.transaction() as session:
-        messages = [OutboxSms(message_id=secrets.token_hex(8), to=e164(number), sender=sender, text=text,
-                              coding=max(coding, 0), dlr_mask=dlr_mask if dlr_mask > 0 else None,
-                              dlr_url=dlr_url or None, sent_at=now)
-                    for number in dict.fromkeys(receivers)]
+        messages = [
+            OutboxSms(
+                message_id=secrets.token_hex(8),
+                to=e164(number),
+                sender=sender,
+                text=text,
+                coding=max(coding, 0),
+                dlr_mask=dlr_mask if dlr_mask > 0 else None,
+                dlr_url=dlr_url or None,
+                sent_at=now,
+            )
+            for number in dict.fromkeys(receivers)
+        ]
         session.add_all(messages)
 
     for message in messages:
@@ -145,11 +156,23 @@ def sendsms():
 def _dlr_url(message: OutboxSms, status: int, smsc_reply: str, moment: float) -> str:
     """Kannel's escape codes, URL-encoded as smsbox does."""
     values = {
-        "d": str(status), "A": smsc_reply, "p": message.sender, "P": message.to,
-        "q": message.sender, "Q": message.to, "F": message.message_id, "I": message.message_id,
-        "i": SMSC_ID, "n": SMS_USERNAME, "c": str(message.coding),
-        "T": str(int(moment)), "t": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(moment)),
-        "a": " ".join(message.text.split()), "b": message.text, "k": (message.text.split() or [""])[0], "%": "%",
+        "d": str(status),
+        "A": smsc_reply,
+        "p": message.sender,
+        "P": message.to,
+        "q": message.sender,
+        "Q": message.to,
+        "F": message.message_id,
+        "I": message.message_id,
+        "i": SMSC_ID,
+        "n": SMS_USERNAME,
+        "c": str(message.coding),
+        "T": str(int(moment)),
+        "t": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(moment)),
+        "a": " ".join(message.text.split()),
+        "b": message.text,
+        "k": (message.text.split() or [""])[0],
+        "%": "%",
     }
     out, template, i = [], message.dlr_url, 0
     while i < len(template):
@@ -165,8 +188,10 @@ def _dlr_url(message: OutboxSms, status: int, smsc_reply: str, moment: float) ->
 
 def _send_delivery_reports(message: OutboxSms):
     """Best effort, like an SMSC: a report that cannot be delivered is logged and dropped."""
-    events = [(DLR_DELIVERED_TO_SMSC, "ACK/"),
-              (DLR_DELIVERED_TO_PHONE, f"id:{message.message_id} sub:001 dlvrd:001 stat:DELIVRD err:000")]
+    events = [
+        (DLR_DELIVERED_TO_SMSC, "ACK/"),
+        (DLR_DELIVERED_TO_PHONE, f"id:{message.message_id} sub:001 dlvrd:001 stat:DELIVRD err:000"),
+    ]
     for status, smsc_reply in events:
         if not message.dlr_mask & status:
             continue

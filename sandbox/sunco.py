@@ -12,6 +12,7 @@ Conversations are not created beforehand: any conversation id exists. Limits are
 Widget rather than refuse: a reply title over 40 characters, more than 10 reply actions (400 here, so a
 test notices).
 """
+
 import json
 import os
 import secrets
@@ -32,8 +33,14 @@ METADATA_LIMIT = 4096
 REPLY_TITLE_LIMIT = 40
 MAX_REPLIES = 10
 CONTENT_TYPES = ("text", "image", "file")
-ACTION_TYPES = {"buy": ("text", "uri"), "link": ("text", "uri"), "locationRequest": ("text",),
-                "postback": ("text", "payload"), "reply": ("text", "payload"), "webview": ("text", "uri", "fallback")}
+ACTION_TYPES = {
+    "buy": ("text", "uri"),
+    "link": ("text", "uri"),
+    "locationRequest": ("text",),
+    "postback": ("text", "payload"),
+    "reply": ("text", "payload"),
+    "webview": ("text", "uri", "fallback"),
+}
 OPERATIONS = ("messages", "passControl")
 
 blueprint = Blueprint("sunco", __name__)
@@ -50,8 +57,13 @@ class SuncoMessage(db.Base):
     received = Column(DateTime, nullable=False)
 
     def as_json(self):
-        return {"id": self.id, "conversation": self.conversation_id, "received": iso(self.received),
-                "author": json.loads(self.author), "content": json.loads(self.content)}
+        return {
+            "id": self.id,
+            "conversation": self.conversation_id,
+            "received": iso(self.received),
+            "author": json.loads(self.author),
+            "content": json.loads(self.content),
+        }
 
 
 class SuncoSwitchboardAction(db.Base):
@@ -65,18 +77,22 @@ class SuncoSwitchboardAction(db.Base):
     at = Column(DateTime, nullable=False)
 
     def as_json(self):
-        return {"conversation": self.conversation_id, "action": self.action,
-                "switchboardIntegration": self.switchboard_integration, "metadata": json.loads(self.metadata_json),
-                "at": iso(self.at)}
+        return {
+            "conversation": self.conversation_id,
+            "action": self.action,
+            "switchboardIntegration": self.switchboard_integration,
+            "metadata": json.loads(self.metadata_json),
+            "at": iso(self.at),
+        }
 
 
 class SuncoFault(db.Base):
     """Failures on demand for one operation (in the database, so /_sandbox/reset clears them)."""
+
     __tablename__ = "sunco_faults"
     operation = Column(String(16), primary_key=True)
     status = Column(Integer, nullable=False)
     count = Column(Integer, nullable=False)
-
 
 
 def iso(moment: datetime) -> str:
@@ -175,12 +191,22 @@ def post_message(app_id, conversation_id):
     except Invalid as problem:
         return error(400, "bad_request", str(problem))
     with db.transaction() as session:
-        message = SuncoMessage(id=secrets.token_hex(12), app_id=app_id, conversation_id=conversation_id,
-                               author=json.dumps(body["author"], ensure_ascii=False),
-                               content=json.dumps(body["content"], ensure_ascii=False), received=clock.utc_naive())
+        message = SuncoMessage(
+            id=secrets.token_hex(12),
+            app_id=app_id,
+            conversation_id=conversation_id,
+            author=json.dumps(body["author"], ensure_ascii=False),
+            content=json.dumps(body["content"], ensure_ascii=False),
+            received=clock.utc_naive(),
+        )
         session.add(message)
-    reply = {"id": message.id, "received": iso(message.received), "author": body["author"],
-             "content": body["content"], "source": {"type": "api:conversations"}}
+    reply = {
+        "id": message.id,
+        "received": iso(message.received),
+        "author": body["author"],
+        "content": body["content"],
+        "source": {"type": "api:conversations"},
+    }
     if body.get("metadata"):
         reply["metadata"] = body["metadata"]
     return jsonify(messages=[reply]), 201
@@ -193,17 +219,26 @@ def pass_control(app_id, conversation_id):
         return refused
     body = request.get_json(silent=True)
     try:
-        if not isinstance(body, dict) or not isinstance(body.get("switchboardIntegration"), str) \
-                or not body["switchboardIntegration"]:
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("switchboardIntegration"), str)
+            or not body["switchboardIntegration"]
+        ):
             raise Invalid("should have required property 'switchboardIntegration'")
         check_flat_metadata(body.get("metadata"))
     except Invalid as problem:
         return error(400, "bad_request", str(problem))
     with db.transaction() as session:
-        session.add(SuncoSwitchboardAction(app_id=app_id, conversation_id=conversation_id, action="passControl",
-                                           switchboard_integration=body["switchboardIntegration"],
-                                           metadata_json=json.dumps(body.get("metadata") or {}, ensure_ascii=False),
-                                           at=clock.utc_naive()))
+        session.add(
+            SuncoSwitchboardAction(
+                app_id=app_id,
+                conversation_id=conversation_id,
+                action="passControl",
+                switchboard_integration=body["switchboardIntegration"],
+                metadata_json=json.dumps(body.get("metadata") or {}, ensure_ascii=False),
+                at=clock.utc_naive(),
+            )
+        )
     return jsonify({}), 200
 
 
@@ -233,6 +268,9 @@ def add_fault():
     if body.get("operation") not in OPERATIONS:
         return jsonify(error=f"operation must be one of {list(OPERATIONS)}"), 400
     with db.transaction() as session:
-        session.merge(SuncoFault(operation=body["operation"], status=int(body.get("status", 503)),
-                                 count=int(body.get("count", 1))))
+        session.merge(
+            SuncoFault(
+                operation=body["operation"], status=int(body.get("status", 503)), count=int(body.get("count", 1))
+            )
+        )
     return jsonify(status="ok"), 201

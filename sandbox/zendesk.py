@@ -4,6 +4,7 @@ so zenpy and the assistant's adapter work against it unchanged.
 Tickets need HTTP Basic `{email}/token:{api token}`; Help Center reads are anonymous, as on Zendesk.
 `POST /api/v2/tickets` honours `Idempotency-Key` like Zendesk (`x-idempotency-lookup: miss|hit`).
 """
+
 import hashlib
 import hmac
 import html
@@ -33,6 +34,7 @@ help_center = HelpCenter()
 
 
 # --- state -------------------------------------------------------------------------------------------
+
 
 class ZendeskUser(db.Base):
     __tablename__ = "zendesk_users"
@@ -77,6 +79,7 @@ class TicketComment(db.Base):
 
 class IdempotentTicketRequest(db.Base):
     """Idempotency-Key → the first answer, so a retried create never makes a second ticket."""
+
     __tablename__ = "zendesk_idempotency_keys"
     key = Column(String(255), primary_key=True)
     request_hash = Column(String(64), nullable=False)
@@ -107,8 +110,10 @@ def fault_response(fault):
     """What Zendesk answers when it is rate limiting or down; a 429 always says when to come back."""
     known = {
         401: ("Couldn't authenticate you", None),
-        403: ("Forbidden", "You do not have access to this page. "
-                           "Please contact the account owner of this help desk for further help."),
+        403: (
+            "Forbidden",
+            "You do not have access to this page. Please contact the account owner of this help desk for further help.",
+        ),
         404: ("RecordNotFound", "Not found"),
         409: ("Conflict", "The resource was modified by another request. Retry the request."),
         422: ("RecordInvalid", "Record validation errors"),
@@ -125,8 +130,12 @@ def fault_response(fault):
 
 def authenticated() -> bool:
     auth = request.authorization
-    return bool(auth and auth.type == "basic" and auth.username == f"{ZENDESK_EMAIL}/token"
-                and hmac.compare_digest(auth.password or "", ZENDESK_TOKEN))
+    return bool(
+        auth
+        and auth.type == "basic"
+        and auth.username == f"{ZENDESK_EMAIL}/token"
+        and hmac.compare_digest(auth.password or "", ZENDESK_TOKEN)
+    )
 
 
 def unauthorized():
@@ -148,9 +157,19 @@ def bot_user(session) -> ZendeskUser:
 
 
 def user_json(user: ZendeskUser) -> dict:
-    return {"id": user.id, "url": f"{base_url()}api/v2/users/{user.id}.json", "name": user.name,
-            "email": user.email, "phone": user.phone, "role": user.role, "locale_id": user.locale_id,
-            "active": True, "verified": False, "created_at": iso(user.created_at), "updated_at": iso(user.created_at)}
+    return {
+        "id": user.id,
+        "url": f"{base_url()}api/v2/users/{user.id}.json",
+        "name": user.name,
+        "email": user.email,
+        "phone": user.phone,
+        "role": user.role,
+        "locale_id": user.locale_id,
+        "active": True,
+        "verified": False,
+        "created_at": iso(user.created_at),
+        "updated_at": iso(user.created_at),
+    }
 
 
 def ticket_json(ticket: Ticket, first_comment: TicketComment = None) -> dict:
@@ -194,30 +213,56 @@ def ticket_json(ticket: Ticket, first_comment: TicketComment = None) -> dict:
 
 
 def comment_json(comment: TicketComment) -> dict:
-    return {"id": comment.id, "type": "Comment", "author_id": comment.author_id, "body": comment.body,
-            "html_body": comment.html_body, "plain_body": comment.body, "public": comment.public,
-            "attachments": [], "audit_id": comment.id, "via": {"channel": "api"},
-            "created_at": iso(comment.created_at)}
+    return {
+        "id": comment.id,
+        "type": "Comment",
+        "author_id": comment.author_id,
+        "body": comment.body,
+        "html_body": comment.html_body,
+        "plain_body": comment.body,
+        "public": comment.public,
+        "attachments": [],
+        "audit_id": comment.id,
+        "via": {"channel": "api"},
+        "created_at": iso(comment.created_at),
+    }
 
 
 def audit_json(ticket: Ticket, comment: TicketComment) -> dict:
     """The audit of the creation: the comment plus one Create event per field set."""
-    created = [("subject", ticket.subject), ("status", ticket.status), ("priority", ticket.priority),
-               ("type", ticket.type), ("requester_id", ticket.requester_id), ("group_id", ticket.group_id),
-               ("tags", json.loads(ticket.tags))]
+    created = [
+        ("subject", ticket.subject),
+        ("status", ticket.status),
+        ("priority", ticket.priority),
+        ("type", ticket.type),
+        ("requester_id", ticket.requester_id),
+        ("group_id", ticket.group_id),
+        ("tags", json.loads(ticket.tags)),
+    ]
     events = [{k: v for k, v in comment_json(comment).items() if k not in ("created_at", "via")}]
-    events += [{"id": comment.id * 100 + n, "type": "Create", "field_name": name, "value": value}
-               for n, (name, value) in enumerate(created, start=1) if value not in (None, [])]
-    return {"id": comment.id, "ticket_id": ticket.id, "created_at": iso(comment.created_at),
-            "author_id": comment.author_id,
-            "metadata": {"system": {"client": request.headers.get("User-Agent", ""), "ip_address": request.remote_addr},
-                         "custom": {}},
-            "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}}, "events": events}
+    events += [
+        {"id": comment.id * 100 + n, "type": "Create", "field_name": name, "value": value}
+        for n, (name, value) in enumerate(created, start=1)
+        if value not in (None, [])
+    ]
+    return {
+        "id": comment.id,
+        "ticket_id": ticket.id,
+        "created_at": iso(comment.created_at),
+        "author_id": comment.author_id,
+        "metadata": {
+            "system": {"client": request.headers.get("User-Agent", ""), "ip_address": request.remote_addr},
+            "custom": {},
+        },
+        "via": {"channel": "api", "source": {"from": {}, "to": {}, "rel": None}},
+        "events": events,
+    }
 
 
 def first_comment(session, ticket_id: int):
-    return session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket_id)
-                           .order_by(TicketComment.id)).first()
+    return session.scalars(
+        select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(TicketComment.id)
+    ).first()
 
 
 def page_args(default_per_page=100):
@@ -235,6 +280,7 @@ def page_url(page: int) -> str:
 
 # --- tickets ------------------------------------------------------------------------------------------
 
+
 def _requester(session, spec: dict):
     """Finds the requester by email or phone, or creates them as Zendesk does for an unknown requester."""
     email, phone = (spec.get("email") or "").strip().lower() or None, (spec.get("phone") or "").strip() or None
@@ -247,9 +293,14 @@ def _requester(session, spec: dict):
         return user, None
     name = (spec.get("name") or "").strip() or email or phone
     if not name:
-        return None, {"requester": [{"description": "Requester: Name is too short (minimum is 1 character)",
-                                     "error": "InvalidValue"}]}
-    user = ZendeskUser(name=name, email=email, phone=phone, locale_id=spec.get("locale_id"), created_at=clock.utc_naive())
+        return None, {
+            "requester": [
+                {"description": "Requester: Name is too short (minimum is 1 character)", "error": "InvalidValue"}
+            ]
+        }
+    user = ZendeskUser(
+        name=name, email=email, phone=phone, locale_id=spec.get("locale_id"), created_at=clock.utc_naive()
+    )
     session.add(user)
     session.flush()
     return user, None
@@ -287,19 +338,33 @@ def _create_ticket(session, spec: dict):
     body = comment_spec.get("body") or html.unescape(comment_spec.get("html_body", ""))
     tags = list(dict.fromkeys(str(tag).strip().lower().replace(" ", "_") for tag in spec.get("tags") or []))
     created = clock.utc_naive()
-    ticket = Ticket(external_id=spec.get("external_id"), subject=spec.get("subject"), description=body,
-                    status=spec.get("status") or ("open" if spec.get("assignee_id") else "new"),
-                    priority=spec.get("priority"), type=spec.get("type"), tags=json.dumps(tags),
-                    custom_fields=json.dumps(spec.get("custom_fields") or spec.get("fields") or []),
-                    requester_id=requester.id, submitter_id=agent.id, assignee_id=spec.get("assignee_id"),
-                    group_id=spec.get("group_id"), created_at=created, updated_at=created)
+    ticket = Ticket(
+        external_id=spec.get("external_id"),
+        subject=spec.get("subject"),
+        description=body,
+        status=spec.get("status") or ("open" if spec.get("assignee_id") else "new"),
+        priority=spec.get("priority"),
+        type=spec.get("type"),
+        tags=json.dumps(tags),
+        custom_fields=json.dumps(spec.get("custom_fields") or spec.get("fields") or []),
+        requester_id=requester.id,
+        submitter_id=agent.id,
+        assignee_id=spec.get("assignee_id"),
+        group_id=spec.get("group_id"),
+        created_at=created,
+        updated_at=created,
+    )
     session.add(ticket)
     session.flush()
     comment = TicketComment(
-        ticket_id=ticket.id, author_id=agent.id, body=body, public=bool(comment_spec.get("public", True)),
-        html_body=comment_spec.get("html_body") or
-        '<div class="zd-comment"><p>' + html.escape(body).replace("\n", "<br>") + "</p></div>",
-        created_at=created)
+        ticket_id=ticket.id,
+        author_id=agent.id,
+        body=body,
+        public=bool(comment_spec.get("public", True)),
+        html_body=comment_spec.get("html_body")
+        or '<div class="zd-comment"><p>' + html.escape(body).replace("\n", "<br>") + "</p></div>",
+        created_at=created,
+    )
     session.add(comment)
     session.flush()
     return 201, {"ticket": ticket_json(ticket, comment), "audit": audit_json(ticket, comment)}
@@ -313,7 +378,7 @@ def create_ticket():
         return unauthorized()
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict) or not isinstance(payload.get("ticket"), dict):
-        return error(400, "InvalidParameter", "The request body must be a JSON object with a \"ticket\" object")
+        return error(400, "InvalidParameter", 'The request body must be a JSON object with a "ticket" object')
 
     key = request.headers.get("Idempotency-Key")
     request_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -321,18 +386,28 @@ def create_ticket():
         if key:
             earlier = session.get(IdempotentTicketRequest, key)
             if earlier and earlier.request_hash != request_hash:
-                return error(400, "IdempotentRequestError",
-                             "The request payload does not match the original request sent with this Idempotency-Key")
+                return error(
+                    400,
+                    "IdempotentRequestError",
+                    "The request payload does not match the original request sent with this Idempotency-Key",
+                )
             if earlier:
-                return Response(earlier.body, status=earlier.status, mimetype="application/json",
-                                headers={"x-idempotency-lookup": "hit"})
+                return Response(
+                    earlier.body,
+                    status=earlier.status,
+                    mimetype="application/json",
+                    headers={"x-idempotency-lookup": "hit"},
+                )
         status, body = _create_ticket(session, payload["ticket"])
         if status != 201:
             session.rollback()
             return jsonify(body), status
         if key:
-            session.add(IdempotentTicketRequest(key=key, request_hash=request_hash, status=status,
-                                                body=json.dumps(body, ensure_ascii=False)))
+            session.add(
+                IdempotentTicketRequest(
+                    key=key, request_hash=request_hash, status=status, body=json.dumps(body, ensure_ascii=False)
+                )
+            )
     response = jsonify(body)
     response.status_code = 201
     response.headers["Location"] = body["ticket"]["url"]
@@ -368,10 +443,13 @@ def list_tickets():
         query = query.where(Ticket.external_id == request.args["external_id"])
     with db.transaction() as session:
         tickets = list(session.scalars(query))
-        shown = tickets[(page - 1) * per_page: page * per_page]
-        return jsonify(tickets=[ticket_json(t, first_comment(session, t.id)) for t in shown],
-                       next_page=page_url(page + 1) if page * per_page < len(tickets) else None,
-                       previous_page=page_url(page - 1) if page > 1 else None, count=len(tickets))
+        shown = tickets[(page - 1) * per_page : page * per_page]
+        return jsonify(
+            tickets=[ticket_json(t, first_comment(session, t.id)) for t in shown],
+            next_page=page_url(page + 1) if page * per_page < len(tickets) else None,
+            previous_page=page_url(page - 1) if page > 1 else None,
+            count=len(tickets),
+        )
 
 
 @blueprint.get("/api/v2/tickets/<int:ticket_id>/comments.json")
@@ -383,10 +461,12 @@ def list_comments(ticket_id):
     with db.transaction() as session:
         if session.get(Ticket, ticket_id) is None:
             return error(404, "RecordNotFound", "Not found")
-        comments = session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket_id)
-                                   .order_by(TicketComment.id)).all()
-        return jsonify(comments=[comment_json(c) for c in comments], next_page=None, previous_page=None,
-                       count=len(comments))
+        comments = session.scalars(
+            select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(TicketComment.id)
+        ).all()
+        return jsonify(
+            comments=[comment_json(c) for c in comments], next_page=None, previous_page=None, count=len(comments)
+        )
 
 
 @blueprint.get("/api/v2/users/<int:user_id>.json")
@@ -408,15 +488,21 @@ def all_tickets_for_tests():
     with db.transaction() as session:
         out = []
         for ticket in session.scalars(select(Ticket).order_by(Ticket.id)):
-            comments = session.scalars(select(TicketComment).where(TicketComment.ticket_id == ticket.id)
-                                       .order_by(TicketComment.id)).all()
-            out.append({**ticket_json(ticket, comments[0] if comments else None),
-                        "requester": user_json(session.get(ZendeskUser, ticket.requester_id)),
-                        "comments": [comment_json(c) for c in comments]})
+            comments = session.scalars(
+                select(TicketComment).where(TicketComment.ticket_id == ticket.id).order_by(TicketComment.id)
+            ).all()
+            out.append(
+                {
+                    **ticket_json(ticket, comments[0] if comments else None),
+                    "requester": user_json(session.get(ZendeskUser, ticket.requester_id)),
+                    "comments": [comment_json(c) for c in comments],
+                }
+            )
         return jsonify(out)
 
 
 # --- Help Center --------------------------------------------------------------------------------------
+
 
 def article_json(article) -> dict:
     return {
@@ -475,13 +561,20 @@ def search_articles():
 
     hits = help_center.search(query, locales, section_id=int(section) if section else None, label_names=labels)
     hits = hits[:1000]  # Zendesk stops at 1000 results
-    shown = hits[(page - 1) * per_page: page * per_page]
-    results = [{**article_json(article), "snippet": help_center.snippet(article, matched), "result_type": "article"}
-               for _, article, matched in shown]
-    return jsonify(results=results, count=len(hits), page=page, per_page=per_page,
-                   page_count=max(1, math.ceil(len(hits) / per_page)),
-                   next_page=page_url(page + 1) if page * per_page < len(hits) else None,
-                   previous_page=page_url(page - 1) if page > 1 else None)
+    shown = hits[(page - 1) * per_page : page * per_page]
+    results = [
+        {**article_json(article), "snippet": help_center.snippet(article, matched), "result_type": "article"}
+        for _, article, matched in shown
+    ]
+    return jsonify(
+        results=results,
+        count=len(hits),
+        page=page,
+        per_page=per_page,
+        page_count=max(1, math.ceil(len(hits) / per_page)),
+        next_page=page_url(page + 1) if page * per_page < len(hits) else None,
+        previous_page=page_url(page - 1) if page > 1 else None,
+    )
 
 
 @blueprint.get("/api/v2/help_center/<locale>/articles/<int:article_id>.json")
@@ -511,11 +604,18 @@ def list_articles(locale):
     if page is None:
         return error(400, "InvalidParameter", "page and per_page must be integers")
     articles = help_center.articles.get(locale.lower(), [])
-    shown = articles[(page - 1) * per_page: page * per_page]
-    return jsonify(articles=[article_json(a) for a in shown], count=len(articles), page=page, per_page=per_page,
-                   page_count=max(1, math.ceil(len(articles) / per_page)),
-                   next_page=page_url(page + 1) if page * per_page < len(articles) else None,
-                   previous_page=page_url(page - 1) if page > 1 else None, sort_by="position", sort_order="asc")
+    shown = articles[(page - 1) * per_page : page * per_page]
+    return jsonify(
+        articles=[article_json(a) for a in shown],
+        count=len(articles),
+        page=page,
+        per_page=per_page,
+        page_count=max(1, math.ceil(len(articles) / per_page)),
+        next_page=page_url(page + 1) if page * per_page < len(articles) else None,
+        previous_page=page_url(page - 1) if page > 1 else None,
+        sort_by="position",
+        sort_order="asc",
+    )
 
 
 @blueprint.get("/hc/<locale>/articles/<article_ref>")
@@ -525,9 +625,11 @@ def article_page(locale, article_ref):
     digits = article_ref.split("-", 1)[0]
     article = help_center.get(locale.lower(), int(digits)) if digits.isdigit() else None
     if article is None:
-        return Response("<!doctype html><title>404</title><h1>404</h1><p>Page not found</p>", status=404,
-                        mimetype="text/html")
+        return Response(
+            "<!doctype html><title>404</title><h1>404</h1><p>Page not found</p>", status=404, mimetype="text/html"
+        )
     others = [help_center.get(other, article.id) for other in LOCALES if other != article.locale]
-    related = [a for a in help_center.articles[article.locale] if a.section_id == article.section_id and a.id != article.id]
-    return render_template("help_article.html", article=article, translations=[a for a in others if a],
-                           related=related)
+    related = [
+        a for a in help_center.articles[article.locale] if a.section_id == article.section_id and a.id != article.id
+    ]
+    return render_template("help_article.html", article=article, translations=[a for a in others if a], related=related)

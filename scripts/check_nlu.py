@@ -4,6 +4,7 @@ examples labelled with two intents, near-duplicates, unknown intents or entities
 Usage: python scripts/check_nlu.py [data/nlu]
 Languages come from the folder: data/nlu/<lang>/<topic>.yml.
 """
+
 import re
 import sys
 from collections import Counter, defaultdict
@@ -18,8 +19,10 @@ last_invoices pay_invoice find_store book_appointment report_outage ask_faq crea
 human_handoff give_feedback""".split()
 # Beyond the spec: a card number typed in the chat (certain by components/card_guard.py, so few examples).
 INTENTS += ["share_card_number"]
-ENTITIES = set("""phone_number otp_code amount contract_number document_number pack payment_method
-city language score date""".split())
+ENTITIES = set(
+    """phone_number otp_code amount contract_number document_number pack payment_method
+city language score date""".split()
+)
 MIN_EXAMPLES = {"inform": 60, "share_card_number": 8}
 ANNOTATION = re.compile(r"\[([^\]]+)\](\(([^)]+)\)|\{([^}]+)\})")
 
@@ -65,7 +68,9 @@ def main(root: str = "data/nlu") -> int:
                 ex = line[2:].strip()
                 for m in ANNOTATION.finditer(ex):
                     if re.search(r"\W$", m.group(1)):
-                        problems.append(f"{path}: entity text '{m.group(1)}' ends with punctuation (keep it outside the brackets)")
+                        problems.append(
+                            f"{path}: entity text '{m.group(1)}' ends with punctuation (keep it outside the brackets)"
+                        )
                 for ent in entity_names(ex):
                     if ent not in ENTITIES:
                         problems.append(f"{path}: unknown entity {ent} in '{ex}'")

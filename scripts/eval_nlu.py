@@ -4,6 +4,7 @@ Five-fold cross-validation is too slow on two cores, so the split is fixed (seed
 language and intent). Also scores the hand-written held-out sets in tests/nlu/<lang>.yml, which
 no model ever trains on. Writes results/eval/report.md and report.json (not committed).
 """
+
 import asyncio
 import json
 import random
@@ -116,8 +117,23 @@ def main() -> int:
         shared = load_data(str(ROOT / "data" / "nlu" / "patterns.yml"))
         TrainingData(training_examples=train).merge(shared).persist_nlu(str(tmp / "nlu" / "train.yml"))
         started = time.monotonic()
-        subprocess.run([str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", args.config,
-                        "--nlu", str(tmp / "nlu"), "--out", str(tmp), "--fixed-model-name", "eval"], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "rasa"),
+                "train",
+                "nlu",
+                "--config",
+                args.config,
+                "--nlu",
+                str(tmp / "nlu"),
+                "--out",
+                str(tmp),
+                "--fixed-model-name",
+                "eval",
+            ],
+            check=True,
+            cwd=ROOT,
+        )
         train_seconds = time.monotonic() - started
         sets = {f"split-{lang}": msgs for lang, msgs in test.items()}
         sets.update({f"held-out-{lang}": msgs for lang, msgs in held_out.items()})
@@ -125,15 +141,19 @@ def main() -> int:
         preds = asyncio.run(predict(tmp / "eval.tar.gz", flat))
     report, i = {"train_examples": len(train), "nlu_train_seconds": round(train_seconds)}, 0
     for name, msgs in sets.items():
-        report[name] = score(msgs, preds[i:i + len(msgs)])
+        report[name] = score(msgs, preds[i : i + len(msgs)])
         i += len(msgs)
     (OUT / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    lines = [f"# NLU evaluation\n\nTrained on {len(train)} examples (fixed 80 %) in {train_seconds:.0f} s.\n",
-             "| set | examples | intent macro-F1 | intent accuracy | fallback rate | entity F1 |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        f"# NLU evaluation\n\nTrained on {len(train)} examples (fixed 80 %) in {train_seconds:.0f} s.\n",
+        "| set | examples | intent macro-F1 | intent accuracy | fallback rate | entity F1 |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in sets:
         r = report[name]
-        lines.append(f"| {name} | {r['examples']} | {r['intent_macro_f1']:.3f} | {r['intent_accuracy']:.3f} | {r['fallback_rate']:.3f} | {r['entity_f1']:.3f} |")
+        lines.append(
+            f"| {name} | {r['examples']} | {r['intent_macro_f1']:.3f} | {r['intent_accuracy']:.3f} | {r['fallback_rate']:.3f} | {r['entity_f1']:.3f} |"
+        )
     for name in sets:
         lines.append(f"\n## {name}: weakest intents\n")
         worst = sorted(report[name]["per_intent_f1"].items(), key=lambda kv: kv[1])[:8]
@@ -141,7 +161,7 @@ def main() -> int:
         lines.append(f"\n### {name}: misclassified\n")
         lines += [f"- `{text}`: {gold} → {guess}" for text, gold, guess in report[name]["errors"]]
     (OUT / "report.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[:4 + len(sets)]))
+    print("\n".join(lines[: 4 + len(sets)]))
     print(f"\nfull report: {OUT / 'report.md'}")
     below = [n for n in sets if n.startswith("split-") and report[n]["intent_macro_f1"] < 0.90]
     if below:

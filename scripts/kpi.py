@@ -5,6 +5,7 @@ Default: the last 30 days, today included. Days are calendar days in KPI_TIME_ZO
 Reads Rasa's tracker store (TRACKER_DB_URL: its `events` table) for users and conversations, and the
 assistant's database (ASSISTANT_DB_URL) for outcomes and NPS answers. Definitions: README, "KPIs: definitions".
 """
+
 import argparse
 import json
 import sys
@@ -20,10 +21,9 @@ from sqlalchemy import create_engine, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import config  # noqa: E402
 from actions.outcomes import ABANDONED, OUTCOMES, strongest  # noqa: E402
+from common import clock, config  # noqa: E402
 from common.state.care_kpi import ConversationOutcome, NpsSurvey, session  # noqa: E402
-from common import clock  # noqa: E402
 
 IN_PROGRESS = "in_progress"
 RESOLVED, ESCALATED = ("self_served", "help_centre"), ("ticket", "handoff")
@@ -73,12 +73,16 @@ def _data(row) -> Dict[str, Any]:
 
 def is_customer_message(row, data: Dict[str, Any]) -> bool:
     """A user event the customer sent: not one the system injected (trigger_intent, EXTERNAL_ intents)."""
-    return row.type_name == "user" and not (data.get("metadata") or {}).get("is_external") and \
-        not (row.intent_name or "").startswith("EXTERNAL_") and not (data.get("text") or "").startswith("EXTERNAL: ")
+    return (
+        row.type_name == "user"
+        and not (data.get("metadata") or {}).get("is_external")
+        and not (row.intent_name or "").startswith("EXTERNAL_")
+        and not (data.get("text") or "").startswith("EXTERNAL: ")
+    )
 
 
 def tracker_engine(url: str):
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
         raise SystemExit(f"no tracker store at {url}: no conversation yet, or set TRACKER_DB_URL")
     return create_engine(url, future=True)
 
@@ -86,8 +90,13 @@ def tracker_engine(url: str):
 def customer_messages(engine, start: float, end: float) -> List[tuple]:
     """(sender_id, timestamp) of every customer message in [start, end)."""
     with engine.connect() as c:
-        rows = c.execute(text("SELECT sender_id, type_name, timestamp, intent_name, data FROM events "
-                              "WHERE type_name = 'user' AND timestamp >= :a AND timestamp < :b"), {"a": start, "b": end})
+        rows = c.execute(
+            text(
+                "SELECT sender_id, type_name, timestamp, intent_name, data FROM events "
+                "WHERE type_name = 'user' AND timestamp >= :a AND timestamp < :b"
+            ),
+            {"a": start, "b": end},
+        )
         return [(r.sender_id, r.timestamp) for r in rows if is_customer_message(r, _data(r))]
 
 
@@ -96,8 +105,13 @@ def conversations(engine, senders: Iterable[str]) -> Dict[str, List[Conversation
     found: Dict[str, List[Conversation]] = defaultdict(list)
     with engine.connect() as c:
         for sender in sorted(set(senders)):
-            rows = c.execute(text("SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
-                                  "FROM events WHERE sender_id = :s ORDER BY id"), {"s": sender})
+            rows = c.execute(
+                text(
+                    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+                    "FROM events WHERE sender_id = :s ORDER BY id"
+                ),
+                {"s": sender},
+            )
             for row in rows:
                 if row.type_name == "action" and row.action_name == "action_session_start":
                     continue  # the next session's opening, logged just before its SessionStarted
@@ -120,10 +134,16 @@ def attach_outcomes(found: Dict[str, List[Conversation]]) -> None:
     """Each recorded outcome to the session of its sender that started at (or last before) its session_start."""
     with session() as s:
         for sender, sessions in found.items():
-            for row in s.execute(select(ConversationOutcome).where(ConversationOutcome.conversation_id == sender)
-                                 .order_by(ConversationOutcome.id)).scalars():
-                moment = row.session_start if row.session_start is not None else row.recorded_at.replace(
-                    tzinfo=row.recorded_at.tzinfo or timezone.utc).timestamp()
+            for row in s.execute(
+                select(ConversationOutcome)
+                .where(ConversationOutcome.conversation_id == sender)
+                .order_by(ConversationOutcome.id)
+            ).scalars():
+                moment = (
+                    row.session_start
+                    if row.session_start is not None
+                    else row.recorded_at.replace(tzinfo=row.recorded_at.tzinfo or timezone.utc).timestamp()
+                )
                 candidates = [c for c in sessions if c.start <= moment + MATCH_SLACK_SECONDS]
                 if candidates:
                     candidates[-1].outcomes.append(row)
@@ -153,12 +173,23 @@ def rates(items: List[str]) -> Dict[str, Any]:
 def nps(scores: List[int]) -> Dict[str, Any]:
     promoters = sum(1 for s in scores if s >= 9)
     detractors = sum(1 for s in scores if s <= 6)
-    return {"responses": len(scores), "promoters": promoters, "passives": len(scores) - promoters - detractors,
-            "detractors": detractors, "nps": 100 * (promoters - detractors) / len(scores) if scores else None}
+    return {
+        "responses": len(scores),
+        "promoters": promoters,
+        "passives": len(scores) - promoters - detractors,
+        "detractors": detractors,
+        "nps": 100 * (promoters - detractors) / len(scores) if scores else None,
+    }
 
 
-def compute(first: date, last: date, tracker_url: str = None, time_zone: str = None, by: Optional[str] = None,
-            now: Optional[datetime] = None) -> Dict[str, Any]:
+def compute(
+    first: date,
+    last: date,
+    tracker_url: str = None,
+    time_zone: str = None,
+    by: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Dict[str, Any]:
     """Every figure for the days first..last (inclusive), as a dict (what --json prints)."""
     zone = pytz.timezone(time_zone or config.KPI_TIME_ZONE)
     moment = (now or clock.now()).timestamp()
@@ -185,8 +216,12 @@ def compute(first: date, last: date, tracker_url: str = None, time_zone: str = N
 
     found = conversations(engine, {sender for sender, _ in in_period})
     attach_outcomes(found)
-    period = [c for sessions in found.values() for c in sessions
-              if c.first_message is not None and start <= c.first_message < end]
+    period = [
+        c
+        for sessions in found.values()
+        for c in sessions
+        if c.first_message is not None and start <= c.first_message < end
+    ]
     answers = nps_answers(datetime.fromtimestamp(start, timezone.utc), datetime.fromtimestamp(end, timezone.utc))
 
     report = {
@@ -194,7 +229,8 @@ def compute(first: date, last: date, tracker_url: str = None, time_zone: str = N
         "active_users": {
             "daily": {d: len(users) for d, users in daily.items()},
             "daily_average": sum(len(u) for u in daily.values()) / len(days),
-            "monthly": len(trailing), "monthly_window": {"from": mau_first.isoformat(), "to": last.isoformat()},
+            "monthly": len(trailing),
+            "monthly_window": {"from": mau_first.isoformat(), "to": last.isoformat()},
             "by_calendar_month": {m: len(users) for m, users in sorted(months.items())},
         },
         **rates([c.outcome(moment) for c in period]),
@@ -207,9 +243,13 @@ def compute(first: date, last: date, tracker_url: str = None, time_zone: str = N
         scores: Dict[str, List[int]] = defaultdict(list)
         for a in answers:
             scores[getattr(a, by) or "unknown"].append(a.score)
-        report["by"] = {"dimension": by, "groups": {
-            key: {**rates(groups.get(key, [])), "nps": nps(scores.get(key, []))}
-            for key in sorted(set(groups) | set(scores))}}
+        report["by"] = {
+            "dimension": by,
+            "groups": {
+                key: {**rates(groups.get(key, [])), "nps": nps(scores.get(key, []))}
+                for key in sorted(set(groups) | set(scores))
+            },
+        }
     return report
 
 
@@ -219,31 +259,44 @@ def percent(value: Optional[float]) -> str:
 
 def printable(report: Dict[str, Any]) -> str:
     users, p, score = report["active_users"], report["period"], report["nps"]
-    lines = [f"KPIs from {p['from']} to {p['to']} ({p['time_zone']} days)", "",
-             "Daily active users (senders with at least one message that day):"]
+    lines = [
+        f"KPIs from {p['from']} to {p['to']} ({p['time_zone']} days)",
+        "",
+        "Daily active users (senders with at least one message that day):",
+    ]
     lines += [f"  {day}  {count}" for day, count in users["daily"].items()]
-    lines += [f"  average {users['daily_average']:.2f}",
-              f"Monthly active users ({users['monthly_window']['from']} to {users['monthly_window']['to']}): "
-              f"{users['monthly']}"]
+    lines += [
+        f"  average {users['daily_average']:.2f}",
+        f"Monthly active users ({users['monthly_window']['from']} to {users['monthly_window']['to']}): "
+        f"{users['monthly']}",
+    ]
     lines += [f"  calendar month {m} (days in the period): {n}" for m, n in users["by_calendar_month"].items()]
     lines += ["", f"Conversations started: {report['conversations']}"]
     lines += [f"  {name:<12} {count}" for name, count in report["outcomes"].items()]
-    lines += [f"Deflection rate (self-served + help centre, over conversations with a known outcome): "
-              f"{percent(report['deflection_rate'])}",
-              f"Containment rate (no ticket or handoff, over ended conversations, abandoned included): "
-              f"{percent(report['containment_rate'])}", "",
-              f"NPS: {'n/a' if score['nps'] is None else format(score['nps'], '+.1f')} over {score['responses']} "
-              f"responses ({score['promoters']} promoters, {score['passives']} passives, "
-              f"{score['detractors']} detractors)"]
+    lines += [
+        f"Deflection rate (self-served + help centre, over conversations with a known outcome): "
+        f"{percent(report['deflection_rate'])}",
+        f"Containment rate (no ticket or handoff, over ended conversations, abandoned included): "
+        f"{percent(report['containment_rate'])}",
+        "",
+        f"NPS: {'n/a' if score['nps'] is None else format(score['nps'], '+.1f')} over {score['responses']} "
+        f"responses ({score['promoters']} promoters, {score['passives']} passives, "
+        f"{score['detractors']} detractors)",
+    ]
     if "by" in report:
-        lines += ["", f"By {report['by']['dimension']}:",
-                  f"  {'':<10} {'conv.':>6} {'self':>5} {'help':>5} {'ticket':>6} {'handoff':>7} {'aband.':>6} "
-                  f"{'deflection':>10} {'NPS':>7} {'resp.':>5}"]
+        lines += [
+            "",
+            f"By {report['by']['dimension']}:",
+            f"  {'':<10} {'conv.':>6} {'self':>5} {'help':>5} {'ticket':>6} {'handoff':>7} {'aband.':>6} "
+            f"{'deflection':>10} {'NPS':>7} {'resp.':>5}",
+        ]
         for key, g in report["by"]["groups"].items():
             o, n = g["outcomes"], g["nps"]
-            lines.append(f"  {key:<10} {g['conversations']:>6} {o['self_served']:>5} {o['help_centre']:>5} "
-                         f"{o['ticket']:>6} {o['handoff']:>7} {o['abandoned']:>6} {percent(g['deflection_rate']):>10} "
-                         f"{'n/a' if n['nps'] is None else format(n['nps'], '+.1f'):>7} {n['responses']:>5}")
+            lines.append(
+                f"  {key:<10} {g['conversations']:>6} {o['self_served']:>5} {o['help_centre']:>5} "
+                f"{o['ticket']:>6} {o['handoff']:>7} {o['abandoned']:>6} {percent(g['deflection_rate']):>10} "
+                f"{'n/a' if n['nps'] is None else format(n['nps'], '+.1f'):>7} {n['responses']:>5}"
+            )
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """The instants tests run at. Every test runs with the project's clock frozen (tests/conftest.py `clock`):
 at DEFAULT_INSTANT unless it says otherwise, and the date-sensitive suites at each instant of SPREAD too.
 A failing test names its instant: in its id (`[Sat 2026-12-05 15:00Z]`) or in the report's "clock" section."""
+
 import time
 from datetime import datetime, timedelta, timezone
 from typing import List

@@ -1,10 +1,11 @@
 """Shared fixtures: the real domain, trackers built from events, a temporary assistant database."""
+
 import os
-from contextlib import contextmanager
 import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -116,6 +117,7 @@ def make_tracker(events: List[dict], slots: Optional[Dict[str, Any]] = None, sen
 
 # --- the operator sandbox, as a real HTTP server ------------------------------------------------
 
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,8 +130,13 @@ def running_sandbox(folder: Path, **extra_env: str):
     port = free_port()
     env = {**os.environ, "SANDBOX_DB_URL": f"sqlite:///{folder / 'sandbox.db'}", "PYTHONPATH": str(ROOT), **extra_env}
     with (folder / "sandbox.log").open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], cwd=ROOT, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sandbox", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -155,8 +162,9 @@ def sandbox_url(tmp_path_factory):
 @pytest.fixture
 def sandbox(sandbox_url, instant):
     """The sandbox's base URL, its clock frozen at the test's instant, every fixture seeded around it."""
-    requests.post(f"{sandbox_url}/_sandbox/clock", json={"at": instant.isoformat(), "frozen": True},
-                  timeout=10).raise_for_status()
+    requests.post(
+        f"{sandbox_url}/_sandbox/clock", json={"at": instant.isoformat(), "frozen": True}, timeout=10
+    ).raise_for_status()
     requests.post(f"{sandbox_url}/_sandbox/reset", timeout=10).raise_for_status()
     return sandbox_url
 

@@ -4,6 +4,7 @@ functions count as much as the ones at the top.
 
 channel (connectors/) → Rasa → actions/ → clients/ → operator systems (sandbox/ here);
 common/ (settings, clock, messages, the assistant's SQL state, text helpers) is below all of them."""
+
 import ast
 from pathlib import Path
 from typing import Dict, Iterator, List, Set, Tuple
@@ -106,8 +107,13 @@ def test_no_import_cycle():
 
 @pytest.mark.parametrize("package", sorted(ALLOWED))
 def test_each_layer_imports_only_the_layers_below_it(package):
-    leaks = sorted(f"{name} imports {target}" for name, path in MODULES.items() if name.split(".")[0] == package
-                   for target in dependencies(name, path) if target.split(".")[0] not in ALLOWED[package])
+    leaks = sorted(
+        f"{name} imports {target}"
+        for name, path in MODULES.items()
+        if name.split(".")[0] == package
+        for target in dependencies(name, path)
+        if target.split(".")[0] not in ALLOWED[package]
+    )
     assert leaks == []
 
 
@@ -126,15 +132,23 @@ def test_nothing_private_is_used_outside_its_module():
                     if alias.name.startswith("_"):
                         found.append(f"{name}: from {module} import {alias.name}")
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
-                    and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 found.append(f"{name}: {node.value.id}.{node.attr}")
     assert found == []
 
 
 def test_no_module_is_longer_than_a_newcomer_reads_in_one_go():
-    long = sorted(f"{name}: {len(path.read_text().splitlines())} lines" for name, path in MODULES.items()
-                  if not name.startswith("sandbox") and len(path.read_text().splitlines()) > MAX_LINES)
+    long = sorted(
+        f"{name}: {len(path.read_text().splitlines())} lines"
+        for name, path in MODULES.items()
+        if not name.startswith("sandbox") and len(path.read_text().splitlines()) > MAX_LINES
+    )
     assert long == []
 
 
@@ -146,6 +160,7 @@ def test_no_work_at_import_time_in_package_inits():
             continue
         for node in ast.parse(path.read_text()).body:
             if not isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign)) and not (
-                    isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+                isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            ):
                 busy.append(f"{name}: line {node.lineno}")
     assert busy == []

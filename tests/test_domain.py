@@ -1,4 +1,5 @@
 """Every customer-facing text exists in fr, es and en; every action and response is wired."""
+
 import re
 
 import pytest

@@ -1,5 +1,6 @@
 """The README's table "Journeys: one name in every layer" is true: every file it lists exists
 (NLU files in each language: `<lang>` stands for fr, es and en)."""
+
 import re
 from pathlib import Path
 
@@ -22,8 +23,9 @@ def journey_table():
     for row in body:
         journey, *cells = [c.strip() for c in row.strip("|").split("|")]
         paths = [p for cell in cells for p in re.findall(r"`([^`]+)`", cell)]
-        table[journey.strip("`")] = [p.replace("<lang>", lang) for p in paths
-                                     for lang in (LANGUAGES if "<lang>" in p else ("",))]
+        table[journey.strip("`")] = [
+            p.replace("<lang>", lang) for p in paths for lang in (LANGUAGES if "<lang>" in p else ("",))
+        ]
     return table
 
 

@@ -40,6 +40,7 @@ By hand:
     GT: B1 help_centre, B2 abandoned -> 2, deflection 1/1 = 100 %; NPS 9 -> +100
     unknown: C1 handoff, E1 in progress -> 2, deflection 0/1 = 0 %; NPS 9, 7 -> +50
 """
+
 import asyncio
 import json
 import os
@@ -53,8 +54,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 
 from actions import outcomes
-from common import config
 from actions.identity import sessions
+from common import config
 from common.state.care_kpi import NpsSurvey, session
 from privacy.tracker_store import RedactingSQLTrackerStore
 from scripts import kpi
@@ -72,17 +73,28 @@ def at(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> flo
 
 def conversation(start: float, language: str, channel: str, messages, external: bool = False):
     """The events Rasa logs for one session: its start, the language slot, then each message and a reply."""
-    events = [ActionExecuted("action_session_start", timestamp=start), SessionStarted(timestamp=start),
-              SlotSet("language", language, timestamp=start), ActionExecuted("action_listen", timestamp=start)]
+    events = [
+        ActionExecuted("action_session_start", timestamp=start),
+        SessionStarted(timestamp=start),
+        SlotSet("language", language, timestamp=start),
+        ActionExecuted("action_listen", timestamp=start),
+    ]
     for moment in messages:
         if external:
             user = UserUttered.create_external("EXTERNAL_payment_received", input_channel=channel)
             user.timestamp = moment
         else:
-            user = UserUttered("a message", intent={"name": "check_balance", "confidence": 0.9},
-                               input_channel=channel, timestamp=moment)
-        events += [user, BotUttered("a reply", timestamp=moment + 1),
-                   ActionExecuted("action_listen", timestamp=moment + 1)]
+            user = UserUttered(
+                "a message",
+                intent={"name": "check_balance", "confidence": 0.9},
+                input_channel=channel,
+                timestamp=moment,
+            )
+        events += [
+            user,
+            BotUttered("a reply", timestamp=moment + 1),
+            ActionExecuted("action_listen", timestamp=moment + 1),
+        ]
     return events
 
 
@@ -90,16 +102,33 @@ def record(sender: str, events, *recorded: str) -> None:
     """What the action server does: record() with the tracker of that session."""
     dicts = [e.as_dict() for e in events]
     language = next(e.value for e in events if isinstance(e, SlotSet) and e.key == "language")
-    tracker = Tracker(sender_id=sender, slots={"language": language}, latest_message={}, events=dicts,
-                      paused=False, followup_action=None, active_loop={}, latest_action_name=None)
+    tracker = Tracker(
+        sender_id=sender,
+        slots={"language": language},
+        latest_message={},
+        events=dicts,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name=None,
+    )
     for outcome in recorded:
         outcomes.record(tracker, outcome, topic="test")
 
 
 def answer(subject: str, score, answered: datetime, channel: str, language: str, market: str) -> NpsSurvey:
-    return NpsSurvey(subject=subject, conversation_id=subject, source="asked", stage="done", asked_at=answered,
-                     score=score, answered_at=answered if score is not None else None, channel=channel,
-                     language=language, market=market)
+    return NpsSurvey(
+        subject=subject,
+        conversation_id=subject,
+        source="asked",
+        stage="done",
+        asked_at=answered,
+        score=score,
+        answered_at=answered if score is not None else None,
+        channel=channel,
+        language=language,
+        market=market,
+    )
 
 
 @pytest.fixture
@@ -119,8 +148,16 @@ def recorded(tmp_path, monkeypatch):
     h1 = conversation(at(2, 10, 14), "en", "rest", [at(2, 10, 14, 0, 5)])
     i1 = conversation(at(1, 20, 14), "en", "rest", [at(1, 20, 14, 0, 5)])
     store = RedactingSQLTrackerStore(dialect="sqlite", db=str(path))
-    for sender, events in {"alice": a1 + a2, "+50255500002": b1 + b2, "carol": c1 + c2, "dave": d1, "erin": e1,
-                           "gina": g1, "hank": h1, "ivan": i1}.items():
+    for sender, events in {
+        "alice": a1 + a2,
+        "+50255500002": b1 + b2,
+        "carol": c1 + c2,
+        "dave": d1,
+        "erin": e1,
+        "gina": g1,
+        "hank": h1,
+        "ivan": i1,
+    }.items():
         asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
     record("alice", a1, "self_served")
     sessions.verify("alice", "line:+2290197000001", "otp")  # identified in A2: its line's market
@@ -129,15 +166,17 @@ def recorded(tmp_path, monkeypatch):
     record("carol", c1, "handoff")
     record("dave", d1, "self_served")
     with session() as s, s.begin():
-        s.add_all([
-            answer("sender:alice", 10, datetime(2025, 3, 1, 9, 5), "rest", "fr", "BJ"),
-            answer("sender:+50255500002", 9, datetime(2025, 3, 1, 20, 10), "whatsapp", "es", "GT"),
-            answer("sender:carol", 9, datetime(2025, 3, 2, 12, 30), "socketio", "en", "unknown"),
-            answer("sender:dave", 6, datetime(2025, 3, 2, 8, 0), "socketio", "fr", "BJ"),
-            answer("sender:erin", 7, datetime(2025, 3, 3, 23, 5), "rest", "en", "unknown"),
-            answer("sender:hank", 10, datetime(2025, 2, 27, 10, 0), "rest", "en", "unknown"),
-            answer("sender:ivan", None, datetime(2025, 3, 2, 10, 0), "rest", "en", "unknown"),
-        ])
+        s.add_all(
+            [
+                answer("sender:alice", 10, datetime(2025, 3, 1, 9, 5), "rest", "fr", "BJ"),
+                answer("sender:+50255500002", 9, datetime(2025, 3, 1, 20, 10), "whatsapp", "es", "GT"),
+                answer("sender:carol", 9, datetime(2025, 3, 2, 12, 30), "socketio", "en", "unknown"),
+                answer("sender:dave", 6, datetime(2025, 3, 2, 8, 0), "socketio", "fr", "BJ"),
+                answer("sender:erin", 7, datetime(2025, 3, 3, 23, 5), "rest", "en", "unknown"),
+                answer("sender:hank", 10, datetime(2025, 2, 27, 10, 0), "rest", "en", "unknown"),
+                answer("sender:ivan", None, datetime(2025, 3, 2, 10, 0), "rest", "en", "unknown"),
+            ]
+        )
     return path
 
 
@@ -149,8 +188,14 @@ def test_figures_match_the_hand_count(recorded):
     assert users["monthly"] == 6 and users["monthly_window"] == {"from": "2025-02-02", "to": "2025-03-03"}
     assert users["by_calendar_month"] == {"2025-03": 5}
     assert report["conversations"] == 6
-    assert report["outcomes"] == {"self_served": 1, "help_centre": 1, "ticket": 1, "handoff": 1, "abandoned": 1,
-                                  "in_progress": 1}
+    assert report["outcomes"] == {
+        "self_served": 1,
+        "help_centre": 1,
+        "ticket": 1,
+        "handoff": 1,
+        "abandoned": 1,
+        "in_progress": 1,
+    }
     assert report["deflection_rate"] == pytest.approx(0.5)
     assert report["containment_rate"] == pytest.approx(0.6)
     assert report["nps"] == {"responses": 5, "promoters": 3, "passives": 1, "detractors": 1, "nps": 40.0}
@@ -159,14 +204,20 @@ def test_figures_match_the_hand_count(recorded):
 def test_split_by_market(recorded):
     groups = kpi.compute(date(2025, 3, 1), date(2025, 3, 3), by="market", now=NOW)["by"]["groups"]
     assert {k: (g["conversations"], g["deflection_rate"], g["nps"]["nps"]) for k, g in groups.items()} == {
-        "BJ": (2, 0.5, 0.0), "GT": (2, 1.0, 100.0), "unknown": (2, 0.0, 50.0)}
+        "BJ": (2, 0.5, 0.0),
+        "GT": (2, 1.0, 100.0),
+        "unknown": (2, 0.0, 50.0),
+    }
     assert groups["GT"]["outcomes"]["abandoned"] == 1 and groups["unknown"]["outcomes"]["in_progress"] == 1
 
 
 def test_split_by_channel(recorded):
     groups = kpi.compute(date(2025, 3, 1), date(2025, 3, 3), by="channel", now=NOW)["by"]["groups"]
     assert {k: (g["conversations"], g["deflection_rate"]) for k, g in groups.items()} == {
-        "rest": (3, 0.5), "whatsapp": (2, 1.0), "socketio": (1, 0.0)}
+        "rest": (3, 0.5),
+        "whatsapp": (2, 1.0),
+        "socketio": (1, 0.0),
+    }
 
 
 def test_days_follow_the_chosen_time_zone(recorded):
@@ -178,8 +229,14 @@ def test_days_follow_the_chosen_time_zone(recorded):
 def test_make_kpi_prints_the_figures(recorded, tmp_path):
     """The script as `make kpi FROM=2025-03-01 TO=2025-03-03` runs it (now is long after: E1 is abandoned)."""
     env = {**os.environ, "TRACKER_DB_URL": f"sqlite:///{recorded}", "ASSISTANT_DB_URL": config.ASSISTANT_DB_URL}
-    done = subprocess.run([sys.executable, "scripts/kpi.py", "--from", "2025-03-01", "--to", "2025-03-03"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "scripts/kpi.py", "--from", "2025-03-01", "--to", "2025-03-03"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "2025-03-01  3" in out and "average 2.33" in out
@@ -188,8 +245,14 @@ def test_make_kpi_prints_the_figures(recorded, tmp_path):
     assert "Deflection rate (self-served + help centre, over conversations with a known outcome): 50.0 %" in out
     assert "abandoned included): 66.7 %" in out  # 1 - 2/6
     assert "NPS: +40.0 over 5 responses (3 promoters, 1 passives, 1 detractors)" in out
-    done = subprocess.run([sys.executable, "scripts/kpi.py", "--from", "2025-03-01", "--to", "2025-03-03", "--json"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "scripts/kpi.py", "--from", "2025-03-01", "--to", "2025-03-03", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert json.loads(done.stdout)["nps"]["nps"] == 40.0
 
 

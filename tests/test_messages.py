@@ -1,4 +1,5 @@
 """Every message an action composes exists in fr, es and en, with the same placeholders."""
+
 import re
 
 import pytest

@@ -2,6 +2,7 @@
 
 Usage: python webchat/server.py [--port 8080] [--socket-url http://localhost:5005]
 """
+
 import argparse
 import json
 from functools import partial

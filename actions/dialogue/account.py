@@ -5,8 +5,8 @@ A journey subclasses AccountAction and implements `serve(dispatcher, tracker, do
 `run` refuses to serve anyone whose conversation has not proved, server-side and recently, that
 it holds the line or contract (identity.sessions). Slots never decide who the customer is.
 """
+
 import logging
-import re
 from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Text, Type
 
@@ -15,25 +15,34 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from common import config
-from clients import BackendError, BackendUnavailable
-from clients.bss import Line
-from actions.i18n import say
 from actions import outcomes
+from actions.i18n import say
 from actions.identity import sessions, verified
 from actions.outage_notice import outage_notice
+from clients import BackendError, BackendUnavailable
+from clients.bss import Line
 
 logger = logging.getLogger(__name__)
 # intent -> the action that serves it, so identification can resume the journey it interrupted
 JOURNEYS: Dict[str, Type["AccountAction"]] = {}
 # What identify_form fills: cleared before each new identification, so nothing stale is reused.
-IDENTIFICATION_SLOTS = ("phone_number", "phone_display", "otp_code", "contract_number", "document_number", "identify_status")
+IDENTIFICATION_SLOTS = (
+    "phone_number",
+    "phone_display",
+    "otp_code",
+    "contract_number",
+    "document_number",
+    "identify_status",
+)
 
 
 def start_identification(journey: Optional[str]) -> List[EventType]:
     """Asks who the customer is from scratch, remembering which journey to resume afterwards."""
     return [SlotSet(s, None) for s in IDENTIFICATION_SLOTS] + [
-        SlotSet("identified", False), SlotSet("pending_journey", journey), FollowupAction("identify_form")]
+        SlotSet("identified", False),
+        SlotSet("pending_journey", journey),
+        FollowupAction("identify_form"),
+    ]
 
 
 class AccountAction(Action, ABC):
@@ -86,12 +95,16 @@ class AccountAction(Action, ABC):
     def line_of(identity: sessions.Identity) -> Optional[Line]:
         return verified.line_of(identity)
 
-    def on_business_error(self, dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError) -> List[EventType]:
+    def on_business_error(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError
+    ) -> List[EventType]:
         say(dispatcher, tracker, "backend_refused")
         return []
 
     @abstractmethod
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         """Answers the customer for their verified `line`."""
 
 

@@ -1,5 +1,6 @@
 """Which offered option a typed answer names: its position ("the second one", "n° 2", "2") or its title,
 whatever the accents, case and spacing."""
+
 import re
 import unicodedata
 from typing import Optional, Sequence
@@ -44,6 +45,9 @@ def match_option(options: Sequence[Sequence[str]], text: str) -> Optional[str]:
     exact = [value for value, *names in options if any(normalised(n) == typed for n in names)]
     if len(exact) == 1:
         return exact[0]
-    inside = [value for value, *names in options
-              if any(len(typed) >= 3 and (typed in normalised(n) or normalised(n) in typed) for n in names)]
+    inside = [
+        value
+        for value, *names in options
+        if any(len(typed) >= 3 and (typed in normalised(n) or normalised(n) in typed) for n in names)
+    ]
     return inside[0] if len(set(inside)) == 1 else None

@@ -6,6 +6,7 @@ which parameters) is stored server-side with a fresh id, the customer sees a sum
 and runs its executor with the operation's id as the operator's Idempotency-Key: a repeated "yes",
 a channel redelivery or a retry after a timeout can never move the money twice.
 """
+
 import logging
 import uuid
 from datetime import timedelta
@@ -18,15 +19,15 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import case, select, update
 
 from actions import outcomes
+from actions.dialogue.account import AccountAction, serve_pending
+from actions.dialogue.steps import DRAFT_SLOT, ActionContinueJourney, end_journey
+from actions.i18n import language_of, say
+from actions.journeys.give_feedback import maybe_ask_nps
 from clients import BackendError, BackendUnavailable
 from clients.bss import Line
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.dialogue.steps import DRAFT_SLOT, ActionContinueJourney, end_journey
-from actions.dialogue.account import AccountAction, serve_pending
-from actions.journeys.give_feedback import maybe_ask_nps
-from common.state.db import PendingOperation, session
 from common.clock import aware, now
+from common.i18n import render
+from common.state.db import PendingOperation, session
 
 logger = logging.getLogger(__name__)
 # How long a proposal may wait for its "yes".
@@ -42,56 +43,97 @@ def executor(kind: str) -> Callable[[Executor], Executor]:
     def register(function: Executor) -> Executor:
         EXECUTORS[kind] = function
         return function
+
     return register
 
 
-def propose(dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, journey: str, kind: str,
-            params: Dict[str, Any], summary_key: str, draft: Dict[str, Any],
-            alternatives: List[Dict[str, str]] = (), **values: Any) -> List[EventType]:
+def propose(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    line: Line,
+    journey: str,
+    kind: str,
+    params: Dict[str, Any],
+    summary_key: str,
+    draft: Dict[str, Any],
+    alternatives: List[Dict[str, str]] = (),
+    **values: Any,
+) -> List[EventType]:
     """Stores the operation, shows its summary with Yes / No (and alternatives), and waits for the answer."""
     moment = now()
     with session() as s, s.begin():
         # Only the newest proposal of a conversation can be confirmed.
-        s.execute(update(PendingOperation).where(PendingOperation.conversation_id == tracker.sender_id,
-                                                 PendingOperation.status == "proposed").values(status="superseded",
-                                                                                               updated_at=moment))
-        s.add(PendingOperation(id=str(uuid.uuid4()), conversation_id=tracker.sender_id, subject=line.subject,
-                               journey=journey, kind=kind, params=params, status="proposed", created_at=moment,
-                               updated_at=moment))
+        s.execute(
+            update(PendingOperation)
+            .where(PendingOperation.conversation_id == tracker.sender_id, PendingOperation.status == "proposed")
+            .values(status="superseded", updated_at=moment)
+        )
+        s.add(
+            PendingOperation(
+                id=str(uuid.uuid4()),
+                conversation_id=tracker.sender_id,
+                subject=line.subject,
+                journey=journey,
+                kind=kind,
+                params=params,
+                status="proposed",
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
     language = language_of(tracker)
     message = render(summary_key, language, **values)
     confirm = render("confirm_buttons", language)
     message["buttons"] = confirm["buttons"][:1] + list(alternatives) + confirm["buttons"][1:]
     message["text"] = f"{message['text']}\n{confirm['text']}"
     dispatcher.utter_message(**message)
-    return [SlotSet(DRAFT_SLOT, {**draft, "asking": None, "options": []}), SlotSet("pending_journey", journey),
-            SlotSet("awaiting_answer", True), SlotSet("awaiting_confirmation", True)]
+    return [
+        SlotSet(DRAFT_SLOT, {**draft, "asking": None, "options": []}),
+        SlotSet("pending_journey", journey),
+        SlotSet("awaiting_answer", True),
+        SlotSet("awaiting_confirmation", True),
+    ]
 
 
 def latest(conversation_id: str) -> Optional[PendingOperation]:
     # Two operations may carry the same instant (a coarse or frozen clock): the one still open is the newer,
     # since a proposal is only made once the earlier ones are done or superseded.
     with session() as s:
-        return s.execute(select(PendingOperation).where(PendingOperation.conversation_id == conversation_id)
-                         .order_by(PendingOperation.created_at.desc(),
-                                   case((PendingOperation.status == "proposed", 0), (PendingOperation.status == "executing", 1),
-                                        else_=2))
-                         .limit(1)).scalars().first()
+        return (
+            s.execute(
+                select(PendingOperation)
+                .where(PendingOperation.conversation_id == conversation_id)
+                .order_by(
+                    PendingOperation.created_at.desc(),
+                    case(
+                        (PendingOperation.status == "proposed", 0), (PendingOperation.status == "executing", 1), else_=2
+                    ),
+                )
+                .limit(1)
+            )
+            .scalars()
+            .first()
+        )
 
 
 def _claim(operation_id: str) -> bool:
     """proposed -> executing, for one caller only (two "yes" at once: the second finds it taken)."""
     with session() as s, s.begin():
-        claimed = s.execute(update(PendingOperation).where(PendingOperation.id == operation_id,
-                                                           PendingOperation.status == "proposed")
-                            .values(status="executing", updated_at=now()))
+        claimed = s.execute(
+            update(PendingOperation)
+            .where(PendingOperation.id == operation_id, PendingOperation.status == "proposed")
+            .values(status="executing", updated_at=now())
+        )
         return claimed.rowcount == 1
 
 
 def _finish(operation_id: str, status: str, result: Optional[Dict[str, Any]] = None) -> None:
     with session() as s, s.begin():
-        s.execute(update(PendingOperation).where(PendingOperation.id == operation_id)
-                  .values(status=status, result=result, updated_at=now()))
+        s.execute(
+            update(PendingOperation)
+            .where(PendingOperation.id == operation_id)
+            .values(status=status, result=result, updated_at=now())
+        )
 
 
 def explain_refusal(dispatcher: CollectingDispatcher, tracker: Tracker, error: BackendError, line: Line) -> None:
@@ -118,7 +160,9 @@ class ActionConfirmOperation(AccountAction):
     def name(self) -> Text:
         return "action_confirm_operation"
 
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         operation = latest(tracker.sender_id)
         if operation is None or operation.status in ("cancelled", "superseded", "failed"):
             say(dispatcher, tracker, "nothing_to_confirm")
@@ -173,15 +217,17 @@ class ActionCancelOperation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         with session() as s, s.begin():
-            s.execute(update(PendingOperation).where(PendingOperation.conversation_id == tracker.sender_id,
-                                                     PendingOperation.status == "proposed")
-                      .values(status="cancelled", updated_at=now()))
+            s.execute(
+                update(PendingOperation)
+                .where(PendingOperation.conversation_id == tracker.sender_id, PendingOperation.status == "proposed")
+                .values(status="cancelled", updated_at=now())
+            )
         say(dispatcher, tracker, "operation_cancelled")
         return end_journey()
 
 
 class ActionYes(Action):
-    """"Yes": confirms the money move waiting for it, else answers the journey's question, else asks what next."""
+    """ "Yes": confirms the money move waiting for it, else answers the journey's question, else asks what next."""
 
     def name(self) -> Text:
         return "action_yes"
@@ -191,8 +237,12 @@ class ActionYes(Action):
             return await ActionConfirmOperation().run(dispatcher, tracker, domain)
         pending = tracker.get_slot("pending_journey") if tracker.get_slot("awaiting_answer") else None
         operation = latest(tracker.sender_id)
-        if pending in (None, "give_feedback") and operation is not None and operation.status == "done" and \
-                now() - aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES):
+        if (
+            pending in (None, "give_feedback")
+            and operation is not None
+            and operation.status == "done"
+            and now() - aware(operation.updated_at) < timedelta(minutes=REPEAT_MINUTES)
+        ):
             # the same "yes" again (the customer, or the channel redelivering): it was done, once
             # (a yes is no answer to the 0-10 survey that may follow a money move)
             say(dispatcher, tracker, "operation_already_done")
@@ -204,15 +254,18 @@ class ActionYes(Action):
 
 
 class ActionNo(Action):
-    """"No": drops the pending money move or journey (nothing moves), else asks what next."""
+    """ "No": drops the pending money move or journey (nothing moves), else asks what next."""
 
     def name(self) -> Text:
         return "action_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         journey = serve_pending(tracker.get_slot("pending_journey"))
-        if tracker.get_slot("awaiting_answer") and not tracker.get_slot("awaiting_confirmation") and \
-                getattr(journey, "answers_no", False):
+        if (
+            tracker.get_slot("awaiting_answer")
+            and not tracker.get_slot("awaiting_confirmation")
+            and getattr(journey, "answers_no", False)
+        ):
             # the journey asked a question "no" answers ("did this article help?")
             return await ActionContinueJourney().run(dispatcher, tracker, domain)
         if tracker.get_slot("awaiting_confirmation") or tracker.get_slot("awaiting_answer"):

@@ -3,6 +3,7 @@ the questions asked on the way, the other journey slots, and the end of a journe
 
 An answer typed to a journey's question (`inform`) goes back to it through ActionContinueJourney.
 """
+
 import json
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
@@ -12,12 +13,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients.bss import Line
-from actions.i18n import language_of, say
-from common.i18n import render
 from actions.dialogue.account import AccountAction, serve_pending
 from actions.dialogue.choices import match_option
+from actions.i18n import language_of, say
+from clients.bss import Line
 from common import clock
+from common.i18n import render
 
 # The customer's choices so far live in the `journey_draft` slot: {"journey", "values", "asking",
 # "options", "at"}. They only say what to propose next: the operator checks every value again,
@@ -29,8 +30,12 @@ STEP_SLOTS = (DRAFT_SLOT, "pending_journey", "awaiting_answer", "awaiting_confir
 
 
 def end_journey() -> List[EventType]:
-    return [SlotSet(DRAFT_SLOT, None), SlotSet("pending_journey", None), SlotSet("awaiting_answer", False),
-            SlotSet("awaiting_confirmation", False)]
+    return [
+        SlotSet(DRAFT_SLOT, None),
+        SlotSet("pending_journey", None),
+        SlotSet("awaiting_answer", False),
+        SlotSet("awaiting_confirmation", False),
+    ]
 
 
 class StepJourney(AccountAction, ABC):
@@ -55,8 +60,11 @@ class StepJourney(AccountAction, ABC):
             # Resuming after identification: the last message was a code, not an answer.
             return previous or fresh
         message = tracker.latest_message or {}
-        found = {e["entity"]: e.get("value") for e in message.get("entities", [])
-                 if e.get("entity") in self.collects and e.get("value") not in (None, "")}
+        found = {
+            e["entity"]: e.get("value")
+            for e in message.get("entities", [])
+            if e.get("entity") in self.collects and e.get("value") not in (None, "")
+        }
         if (message.get("intent") or {}).get("name") == self.intent and not found:
             return {**fresh, "values": self.read(tracker, {}, None)}
         values = dict(previous.get("values", {}))
@@ -73,21 +81,32 @@ class StepJourney(AccountAction, ABC):
         """Values this journey reads from the message text itself (an amount typed alone...)."""
         return {}
 
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         return await self.advance(dispatcher, tracker, line, self.draft(tracker))
 
     @abstractmethod
-    async def advance(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line,
-                      draft: Dict[str, Any]) -> List[EventType]:
+    async def advance(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any]
+    ) -> List[EventType]:
         """Asks for the next missing choice, or acts on the complete draft."""
 
     def button(self, entity: str, value: Any, title: str) -> Dict[str, str]:
         """A button that answers this journey's question whatever NLU would make of its title."""
         return {"title": title, "payload": f"/{self.intent}{json.dumps({entity: value}, ensure_ascii=False)}"}
 
-    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker, draft: Dict[str, Any], entity: str,
-            message_key: str, options: Sequence[Tuple[str, str]] = (), extra_buttons: Sequence[Dict[str, str]] = (),
-            **values: Any) -> List[EventType]:
+    def ask(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        draft: Dict[str, Any],
+        entity: str,
+        message_key: str,
+        options: Sequence[Tuple[str, str]] = (),
+        extra_buttons: Sequence[Dict[str, str]] = (),
+        **values: Any,
+    ) -> List[EventType]:
         """Asks for `entity`, offering `options` (value, title) as buttons; a typed title or number also answers."""
         message = render(message_key, language_of(tracker), **values)
         buttons = [self.button(entity, value, title) for value, title in options] + list(extra_buttons)
@@ -95,8 +114,12 @@ class StepJourney(AccountAction, ABC):
             message["buttons"] = buttons + message.get("buttons", [])
         dispatcher.utter_message(**message)
         draft = {**draft, "asking": entity, "options": [[value, title] for value, title in options]}
-        return [SlotSet(DRAFT_SLOT, draft), SlotSet("pending_journey", self.intent), SlotSet("awaiting_answer", True),
-                SlotSet("awaiting_confirmation", False)]
+        return [
+            SlotSet(DRAFT_SLOT, draft),
+            SlotSet("pending_journey", self.intent),
+            SlotSet("awaiting_answer", True),
+            SlotSet("awaiting_confirmation", False),
+        ]
 
 
 class ActionContinueJourney(Action):

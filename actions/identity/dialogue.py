@@ -4,6 +4,7 @@ identify_form asks the slots; ValidateIdentifyForm checks every answer server-si
 itself never becomes a slot value: the form only ever records "verified" (and the tracker store
 redacts the message that carried it).
 """
+
 import hmac
 import logging
 import re
@@ -15,18 +16,16 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from common import config
-from clients import BackendError, BackendUnavailable
-from clients.sms import SMSClient
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.identity import otp, phone, sessions
-from actions.dialogue.account import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.backends import bss, sms
+from actions.dialogue.account import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.dialogue.account import JOURNEYS, start_identification
+from actions.i18n import language_of, say
+from actions.identity import otp, phone, sessions
 from actions.outage_notice import notice_for_current_line
+from clients import BackendError, BackendUnavailable
+from common import clock, config
+from common.i18n import render
 from common.state import remember_language, remembered_language
-from common import clock
 
 logger = logging.getLogger(__name__)
 CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
@@ -76,9 +75,12 @@ def identified(tracker: Tracker, subject: str, method: str) -> Dict[str, Any]:
 
 def language_shown(tracker: Tracker) -> bool:
     """Whether the customer's messages in this conversation said which language (detected or asked for)."""
-    return any(e.get("entity") in ("conversation_language", "language")
-               for event in tracker.events if event.get("event") == "user"
-               for e in (event.get("parse_data") or {}).get("entities") or [])
+    return any(
+        e.get("entity") in ("conversation_language", "language")
+        for event in tracker.events
+        if event.get("event") == "user"
+        for e in (event.get("parse_data") or {}).get("entities") or []
+    )
 
 
 class ValidateIdentifyForm(FormValidationAction):
@@ -88,9 +90,15 @@ class ValidateIdentifyForm(FormValidationAction):
     @staticmethod
     def questions(tracker: Tracker) -> List[Text]:
         """What to ask, in order: the mobile path, or the home path once a contract was given."""
-        return ["contract_number", "document_number"] if tracker.get_slot("contract_number") else ["phone_number", "otp_code"]
+        return (
+            ["contract_number", "document_number"]
+            if tracker.get_slot("contract_number")
+            else ["phone_number", "otp_code"]
+        )
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher, tracker: Tracker, domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         # Every slot this form may set must be listed, or rasa_sdk drops it from the answer.
         return self.questions(tracker) + ["phone_display", "identified", "identify_status"]
 
@@ -112,13 +120,15 @@ class ValidateIdentifyForm(FormValidationAction):
             return {"phone_number": text}
         return {}
 
-    async def validate_phone_number(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_phone_number(
+        self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         readings = phone.candidates(str(value), phone.regions_for_language(language_of(tracker)))
         if not readings:
             say(dispatcher, tracker, "phone_invalid")
             return {"phone_number": None}
         try:
-            line = next((l for l in (bss().line(n) for n in readings) if l is not None), None)
+            line = next((found for found in (bss().line(n) for n in readings) if found is not None), None)
         except BackendUnavailable:
             say(dispatcher, tracker, "backend_unavailable")
             return {"phone_number": None, "identify_status": "failed"}
@@ -160,7 +170,9 @@ class ValidateIdentifyForm(FormValidationAction):
         contract = CONTRACT.search(tracker.latest_message.get("text") or "")
         return {"contract_number": f"{contract.group(1).upper()}-{contract.group(2)}"} if contract else {}
 
-    async def validate_contract_number(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_contract_number(
+        self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         until = otp.locked_until(f"home:{value}") or otp.locked_until(f"home-conversation:{tracker.sender_id}")
         if until:
             say(dispatcher, tracker, "home_locked", minutes=minutes(int((until - clock.now()).total_seconds())))
@@ -189,8 +201,12 @@ class ValidateIdentifyForm(FormValidationAction):
         if contract is not None and any(matches):
             otp.clear_failures(f"home:{contract_number}")
             return {"document_number": "verified", **identified(tracker, f"contract:{contract.product_id}", "home")}
-        left = min(otp.record_failure(f"home:{contract_number}", config.HOME_MAX_FAILURES, config.HOME_LOCK_MINUTES),
-                   otp.record_failure(f"home-conversation:{tracker.sender_id}", config.HOME_MAX_FAILURES, config.HOME_LOCK_MINUTES))
+        left = min(
+            otp.record_failure(f"home:{contract_number}", config.HOME_MAX_FAILURES, config.HOME_LOCK_MINUTES),
+            otp.record_failure(
+                f"home-conversation:{tracker.sender_id}", config.HOME_MAX_FAILURES, config.HOME_LOCK_MINUTES
+            ),
+        )
         if left == 0:
             say(dispatcher, tracker, "home_locked", minutes=config.HOME_LOCK_MINUTES)
             return {"document_number": None, "contract_number": None, "identify_status": "locked"}
@@ -219,7 +235,11 @@ class ActionIdentificationDone(Action):
         return "action_identification_done"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        events: List[EventType] = [SlotSet("pending_journey", None), SlotSet("otp_code", None), SlotSet("document_number", None)]
+        events: List[EventType] = [
+            SlotSet("pending_journey", None),
+            SlotSet("otp_code", None),
+            SlotSet("document_number", None),
+        ]
         if tracker.get_slot("identify_status") != "verified":
             if tracker.get_slot("identify_status") != "locked":
                 say(dispatcher, tracker, "identification_stopped")

@@ -3,6 +3,7 @@
 Codes are stored as an HMAC with a server secret (a leaked table gives nothing away: six digits
 alone would be brute-forced from a plain hash) and compared in constant time.
 """
+
 import hashlib
 import hmac
 import math
@@ -14,8 +15,8 @@ from typing import Optional
 from sqlalchemy import select
 
 from common import config
-from common.state.db import Lockout, OtpChallenge, session
 from common.clock import aware, now
+from common.state.db import Lockout, OtpChallenge, session
 
 
 def _seconds_until(moment: datetime) -> int:
@@ -71,33 +72,49 @@ def may_send(msisdn: str) -> SendDecision:
     if until:
         return SendDecision(False, "locked", _seconds_until(until))
     with session() as s:
-        recent = s.scalars(select(OtpChallenge.sent_at).where(
-            OtpChallenge.msisdn == msisdn, OtpChallenge.sent_at > now() - timedelta(hours=1))).all()
+        recent = s.scalars(
+            select(OtpChallenge.sent_at).where(
+                OtpChallenge.msisdn == msisdn, OtpChallenge.sent_at > now() - timedelta(hours=1)
+            )
+        ).all()
     recent = [aware(t) for t in recent]
     if len(recent) >= config.OTP_MAX_SENDS_PER_HOUR:
         return SendDecision(False, "too_many", _seconds_until(min(recent) + timedelta(hours=1)))
     if recent and max(recent) > now() - timedelta(seconds=config.OTP_RESEND_SECONDS):
-        return SendDecision(False, "too_soon", _seconds_until(max(recent) + timedelta(seconds=config.OTP_RESEND_SECONDS)))
+        return SendDecision(
+            False, "too_soon", _seconds_until(max(recent) + timedelta(seconds=config.OTP_RESEND_SECONDS))
+        )
     return SendDecision(True)
 
 
 def issue(conversation_id: str, msisdn: str, purpose: str = "login") -> str:
     """Creates a code for this conversation and number (earlier open codes stop working); returns it to send."""
-    code = f"{secrets.randbelow(10 ** 6):06d}"
+    code = f"{secrets.randbelow(10**6):06d}"
     with session() as s, s.begin():
-        for old in s.scalars(select(OtpChallenge).where(
-                OtpChallenge.conversation_id == conversation_id, OtpChallenge.closed.is_(False))):
+        for old in s.scalars(
+            select(OtpChallenge).where(OtpChallenge.conversation_id == conversation_id, OtpChallenge.closed.is_(False))
+        ):
             old.closed = True
-        s.add(OtpChallenge(conversation_id=conversation_id, msisdn=msisdn, code_hash=code_hash(msisdn, code),
-                           purpose=purpose, sent_at=now(), expires_at=now() + timedelta(seconds=config.OTP_TTL_SECONDS)))
+        s.add(
+            OtpChallenge(
+                conversation_id=conversation_id,
+                msisdn=msisdn,
+                code_hash=code_hash(msisdn, code),
+                purpose=purpose,
+                sent_at=now(),
+                expires_at=now() + timedelta(seconds=config.OTP_TTL_SECONDS),
+            )
+        )
     return code
 
 
 def open_challenge(conversation_id: str) -> Optional[OtpChallenge]:
     with session() as s:
-        return s.scalars(select(OtpChallenge).where(
-            OtpChallenge.conversation_id == conversation_id, OtpChallenge.closed.is_(False))
-            .order_by(OtpChallenge.id.desc())).first()
+        return s.scalars(
+            select(OtpChallenge)
+            .where(OtpChallenge.conversation_id == conversation_id, OtpChallenge.closed.is_(False))
+            .order_by(OtpChallenge.id.desc())
+        ).first()
 
 
 def check(conversation_id: str, typed: str) -> CheckResult:

@@ -1,4 +1,5 @@
 """Phone numbers as customers type them, to E.164 (phonenumbers)."""
+
 import re
 from typing import List, Optional, Sequence
 
@@ -32,7 +33,7 @@ def candidates(text: str, regions: Sequence[str] = None) -> List[str]:
     if len(re.sub(r"\D", "", raw)) < 7:
         return []
     found: List[str] = []
-    for region in ([None] if raw.startswith("+") else list(regions or config.PHONE_REGIONS)):
+    for region in [None] if raw.startswith("+") else list(regions or config.PHONE_REGIONS):
         try:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:

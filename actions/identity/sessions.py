@@ -4,13 +4,14 @@ The only source of truth is this table, written by the identification actions af
 document was checked. Slots and entities (which anyone can type: /check_balance{"phone_number": ...})
 are never trusted for who the customer is.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional
 
 from common import config
-from common.state.db import ChannelLink, VerifiedIdentity, session
 from common.clock import aware, now
+from common.state.db import ChannelLink, VerifiedIdentity, session
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,15 @@ def verify(conversation_id: str, subject: str, method: str, channel: Optional[st
         s.add(row)
         link = s.get(ChannelLink, (conversation_id, subject))
         if link is None:
-            s.add(ChannelLink(conversation_id=conversation_id, subject=subject, channel=channel or "unknown",
-                              first_linked_at=moment, last_verified_at=moment))
+            s.add(
+                ChannelLink(
+                    conversation_id=conversation_id,
+                    subject=subject,
+                    channel=channel or "unknown",
+                    first_linked_at=moment,
+                    last_verified_at=moment,
+                )
+            )
         else:
             link.last_verified_at = moment
     return Identity(conversation_id, subject, method, moment)

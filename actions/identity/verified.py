@@ -1,4 +1,5 @@
 """Which line or contract a conversation holds, as proved server-side (never from slots)."""
+
 import logging
 import re
 from typing import Optional

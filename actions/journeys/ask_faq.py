@@ -6,6 +6,7 @@ or labels) is answered with its title, a one- or two-sentence gist and its link,
 your question?": yes ends there, no offers a ticket or an agent. On a not-understood message, nothing
 relevant (or the Help Center down) just asks the customer to say it another way.
 """
+
 import html
 import logging
 import re
@@ -18,32 +19,37 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import outcomes
-from common import config
-from clients import BackendError
 from actions.backends import zendesk
-from clients.zendesk import Article
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.dialogue.steps import DRAFT_SLOT, end_journey
 from actions.dialogue.account import JOURNEYS
-from common import clock
+from actions.dialogue.steps import DRAFT_SLOT, end_journey
+from actions.i18n import language_of, say
+from clients import BackendError
+from clients.zendesk import Article
+from common import clock, config
+from common.i18n import render
 
 logger = logging.getLogger(__name__)
 GIST_CHARACTERS = 300
 # Words that say nothing about the topic of a question.
 STOPWORDS = {
-    "fr": set("""le la les un une des du de d l au aux et ou en dans sur sous pour par avec sans ce cet cette ces
+    "fr": set(
+        """le la les un une des du de d l au aux et ou en dans sur sous pour par avec sans ce cet cette ces
                  mon ma mes ton ta tes son sa ses notre votre vos nos leur je tu il elle on nous vous ils elles me te
                  se moi qui que quoi quel quelle quels quelles comment combien pourquoi quand est sont ai as avons avez ont
                  suis etre avoir faire fait peut peux veux voudrais svp stp merci bonjour bonsoir pas ne plus tres
-                 bien mais donc car si y c ca n j qu s t m""".split()),
-    "es": set("""el la los las un una unos unas de del al a en por para con sin y o u que como cual cuales cuanto cuanta cuantos cuantas cuando
+                 bien mais donc car si y c ca n j qu s t m""".split()
+    ),
+    "es": set(
+        """el la los las un una unos unas de del al a en por para con sin y o u que como cual cuales cuanto cuanta cuantos cuantas cuando
                  donde quien porque mi mis tu tus su sus me te se le les lo nos yo usted es son esta estan hay tengo
                  tiene quiero quisiera puedo puede hacer hago hola gracias favor buenas buenos dias no si muy mas
-                 pero ya""".split()),
-    "en": set("""a an the and or of to in on at by for with from about how what when where why which who whom do
+                 pero ya""".split()
+    ),
+    "en": set(
+        """a an the and or of to in on at by for with from about how what when where why which who whom do
                  does did i me my you your we our it is are am be been have has can could would should will please
-                 hi hello thanks thank want like get there this that not no yes if much many""".split()),
+                 hi hello thanks thank want like get there this that not no yes if much many""".split()
+    ),
 }
 BLOCK = re.compile(r"</?(?:p|li|h[1-6]|tr|td|th|table|ul|ol|br|div)\b[^>]*>", re.I)
 TAG = re.compile(r"<[^>]+>")
@@ -56,8 +62,9 @@ def plain(fragment: str) -> str:
 
 def gist(body_html: str, limit: int = GIST_CHARACTERS) -> str:
     """The first one or two sentences of the article's first paragraph, at most `limit` characters."""
-    first = next((text for text in (plain(p) for p in PARAGRAPH.findall(body_html or "")) if text), "") \
-        or plain(body_html)
+    first = next((text for text in (plain(p) for p in PARAGRAPH.findall(body_html or "")) if text), "") or plain(
+        body_html
+    )
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", first) if s]
     out = ""
     for sentence in sentences[:2]:
@@ -65,7 +72,7 @@ def gist(body_html: str, limit: int = GIST_CHARACTERS) -> str:
             break
         out = f"{out} {sentence}".strip()
     if not out and first:  # one sentence longer than the limit: cut at a word
-        out = first[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+        out = first[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return out
 
 
@@ -106,7 +113,9 @@ def relevant(question: str, article: Article, language: str) -> bool:
 
 def best_article(question: str, articles: List[Article], language: str) -> Optional[Article]:
     """The relevant result covering the question best; Zendesk's ranking decides between equals."""
-    scored = [(match(question, a, language), -rank, a) for rank, a in enumerate(articles) if relevant(question, a, language)]
+    scored = [
+        (match(question, a, language), -rank, a) for rank, a in enumerate(articles) if relevant(question, a, language)
+    ]
     return max(scored, key=lambda s: (s[0], s[1]))[2] if scored else None
 
 
@@ -122,8 +131,11 @@ class ActionAskFaq(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = latest_intent(tracker)
-        if tracker.get_slot("pending_journey") == "ask_faq" and tracker.get_slot("awaiting_answer") \
-                and intent in ("affirm", "deny"):
+        if (
+            tracker.get_slot("pending_journey") == "ask_faq"
+            and tracker.get_slot("awaiting_answer")
+            and intent in ("affirm", "deny")
+        ):
             return self.follow_up(dispatcher, tracker, intent == "affirm")
         not_understood = intent == "nlu_fallback"
         question = ((tracker.latest_message or {}).get("text") or "").strip()
@@ -138,14 +150,19 @@ class ActionAskFaq(Action):
         best = best_article(question, articles, language)
         if best is None:
             return self.nothing(dispatcher, tracker, not_understood, "faq_nothing_found")
-        message = render("faq_answer", language, title=best.title, url=best.url,
-                         gist=gist(best.body) or plain(best.snippet))
+        message = render(
+            "faq_answer", language, title=best.title, url=best.url, gist=gist(best.body) or plain(best.snippet)
+        )
         if not_understood:
             message["text"] = render("faq_guess", language)["text"] + "\n" + message["text"]
         dispatcher.utter_message(**message)
         draft: Dict[str, Any] = {"journey": "ask_faq", "values": {"article": best.id}, "at": clock.timestamp()}
-        return [SlotSet(DRAFT_SLOT, draft), SlotSet("pending_journey", "ask_faq"), SlotSet("awaiting_answer", True),
-                SlotSet("awaiting_confirmation", False)]
+        return [
+            SlotSet(DRAFT_SLOT, draft),
+            SlotSet("pending_journey", "ask_faq"),
+            SlotSet("awaiting_answer", True),
+            SlotSet("awaiting_confirmation", False),
+        ]
 
     @staticmethod
     def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, helped: bool) -> List[EventType]:
@@ -158,8 +175,7 @@ class ActionAskFaq(Action):
         return end_journey()
 
     @staticmethod
-    def nothing(dispatcher: CollectingDispatcher, tracker: Tracker, not_understood: bool,
-                key: str) -> List[EventType]:
+    def nothing(dispatcher: CollectingDispatcher, tracker: Tracker, not_understood: bool, key: str) -> List[EventType]:
         if not_understood:  # the customer did not ask the help centre: just ask them to say it again
             say(dispatcher, tracker, "faq_rephrase")
             return []

@@ -6,6 +6,7 @@ morning"). The store's agenda decides between two customers who take the same sl
 ERR_SLOT_TAKEN: the slower one sees the slots still free). An upcoming appointment can be moved or
 cancelled. Confirmed in chat and by SMS, in the store's time zone. No money moves: no yes/no step.
 """
+
 import logging
 import re
 from dataclasses import dataclass
@@ -17,16 +18,16 @@ from babel.dates import format_date, format_time
 from dateparser.date import DateDataParser
 
 from actions import formatting
-from clients import BackendError, BackendUnavailable
-from clients.bss import Appointment, Line, Store, new_idempotency_key
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.identity import dialogue, phone
-from actions.dialogue.steps import StepJourney, end_journey
 from actions.backends import bss
 from actions.dialogue.choices import normalised
+from actions.dialogue.steps import StepJourney, end_journey
+from actions.i18n import language_of, say
+from actions.identity import dialogue, phone
 from actions.journeys.find_store import address, find, known_cities, place_name
+from clients import BackendError, BackendUnavailable
+from clients.bss import Appointment, Line, Store, new_idempotency_key
 from common.clock import now
+from common.i18n import render
 
 logger = logging.getLogger(__name__)
 MAX_STORES, MAX_SLOTS, MAX_TEXT = 5, 8, 60
@@ -34,7 +35,6 @@ MODES = ("reschedule", "cancel", "new")
 YES, NO = {"oui", "yes", "si", "ok", "d'accord", "claro", "yeah"}, {"non", "no", "nope"}
 SLOT = timedelta(minutes=30)
 DESCRIPTION = "Store visit booked with the assistant"
-
 
 
 # --- "demain à 10h", "el lunes a las 3", "tomorrow morning": a moment or a window in the store's zone ------
@@ -46,28 +46,42 @@ class When:
 
 
 AT = r"\b(?:a las|a la|las|vers|around|at|a)\s+"
-CLOCK = re.compile(rf"(?:{AT})?\b(?P<hour>\d{{1,2}})(?:\s*(?:h|:|heures?|hrs?)\s*(?P<minute>\d{{2}})?\b"
-                   rf"|\s*(?P<half>[ap])\.?\s?m\b\.?)|{AT}(?P<bare>\d{{1,2}})\b")
+CLOCK = re.compile(
+    rf"(?:{AT})?\b(?P<hour>\d{{1,2}})(?:\s*(?:h|:|heures?|hrs?)\s*(?P<minute>\d{{2}})?\b"
+    rf"|\s*(?P<half>[ap])\.?\s?m\b\.?)|{AT}(?P<bare>\d{{1,2}})\b"
+)
 AFTERNOON = re.compile(r"^\s*(?:de la (?:tarde|noche)|du soir|de l'apres[- ]?midi|in the (?:afternoon|evening)|pm)\b")
 MORNING = re.compile(r"^\s*(?:de la manana|du matin|in the morning|am)\b")
 NOON = re.compile(r"(?<!apres-)(?<!apres )\b(?:a |at )?(?:midi|mediodia|noon|midday)\b")
-PARTS = ((re.compile(r"\b(?:(?:en|por|de) la manana|esta manana|temprano|matin(?:ee)?|morning)\b"), 8, 12),
-         (re.compile(r"\b(?:(?:(?:en|por|de) la |esta )?tarde|apres[- ]?midi|aprem|afternoon)\b"), 12, 17),
-         (re.compile(r"\b(?:(?:(?:en|por|de) la |esta )?noche|soir(?:ee)?|evening|tonight)\b"), 17, 21))
-RELATIVE = ((re.compile(r"\b(?:apres[- ]?demain|pasado manana|(?:the )?day after tomorrow)\b"), 2),
-            (re.compile(r"\b(?:demain|manana|tomorrow)\b"), 1),
-            (re.compile(r"\b(?:aujourd'?hui|hoy|today)\b"), 0))
+PARTS = (
+    (re.compile(r"\b(?:(?:en|por|de) la manana|esta manana|temprano|matin(?:ee)?|morning)\b"), 8, 12),
+    (re.compile(r"\b(?:(?:(?:en|por|de) la |esta )?tarde|apres[- ]?midi|aprem|afternoon)\b"), 12, 17),
+    (re.compile(r"\b(?:(?:(?:en|por|de) la |esta )?noche|soir(?:ee)?|evening|tonight)\b"), 17, 21),
+)
+RELATIVE = (
+    (re.compile(r"\b(?:apres[- ]?demain|pasado manana|(?:the )?day after tomorrow)\b"), 2),
+    (re.compile(r"\b(?:demain|manana|tomorrow)\b"), 1),
+    (re.compile(r"\b(?:aujourd'?hui|hoy|today)\b"), 0),
+)
 NEXT = re.compile(r"\b(?:next|prochaine?|proxim[oa]|que viene)\b")
-FILLER = re.compile(r"\b(?:l'|le|la|les|el|los|las|the|on|this|ce|cet|cette|este|esta|next|prochaine?|proxim[oa]|que viene"
-                    r"|pour|para|for|a|au|at|de|del|du|en|in|por|vers|around|svp|stp|please|favor|rdv|rendez[- ]vous"
-                    r"|cita|appointment|un|une|una|an|dia|jour|day|ok|oui|si|yes|como|plutot|mejor)\b|[^\w\s/]")
+FILLER = re.compile(
+    r"\b(?:l'|le|la|les|el|los|las|the|on|this|ce|cet|cette|este|esta|next|prochaine?|proxim[oa]|que viene"
+    r"|pour|para|for|a|au|at|de|del|du|en|in|por|vers|around|svp|stp|please|favor|rdv|rendez[- ]vous"
+    r"|cita|appointment|un|une|una|an|dia|jour|day|ok|oui|si|yes|como|plutot|mejor)\b|[^\w\s/]"
+)
 
 
 def calendar_day(rest: str, language: str, zone: str, local_now: datetime):
     """dateparser's reading of the words left ("lundi", "15 mai", "the 15th"): the whole, else one word; in the
     conversation's language first, then in the other two."""
-    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": local_now.replace(tzinfo=None), "TIMEZONE": zone,
-                "TO_TIMEZONE": zone, "RETURN_AS_TIMEZONE_AWARE": True, "RETURN_TIME_AS_PERIOD": True}
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": local_now.replace(tzinfo=None),
+        "TIMEZONE": zone,
+        "TO_TIMEZONE": zone,
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "RETURN_TIME_AS_PERIOD": True,
+    }
     for languages in ([language], [other for other in ("fr", "es", "en") if other != language]):
         parser = DateDataParser(languages=languages, settings=settings)
         for words in [rest] + (rest.split() if " " in rest else []):
@@ -86,11 +100,11 @@ def parse_when(text: str, language: str, zone: str, moment: datetime) -> Optiona
     found = CLOCK.search(rest)
     if found:
         hour, minute, half = int(found["hour"] or found["bare"]), int(found["minute"] or 0), found["half"]
-        after = rest[found.end():]
+        after = rest[found.end() :]
         if half == "p" or AFTERNOON.match(after) or (hour < 7 and half != "a" and not MORNING.match(after)):
             hour += 12 if hour < 12 else 0
         after = AFTERNOON.sub("", MORNING.sub("", after, count=1), count=1)
-        rest = rest[:found.start()] + " " + after
+        rest = rest[: found.start()] + " " + after
         clock = time(hour % 24, minute % 60) if hour < 24 and minute < 60 else None
     elif NOON.search(rest):
         clock, rest = time(12), NOON.sub(" ", rest)
@@ -120,8 +134,10 @@ def parse_when(text: str, language: str, zone: str, moment: datetime) -> Optiona
             opens = tz.localize(datetime.combine(on, clock))
             return opens, opens + SLOT
         first, last = hours or (0, 24)
-        return (tz.localize(datetime.combine(on, time(first))),
-                tz.localize(datetime.combine(on + timedelta(days=last // 24), time(last % 24))))
+        return (
+            tz.localize(datetime.combine(on, time(first))),
+            tz.localize(datetime.combine(on + timedelta(days=last // 24), time(last % 24))),
+        )
 
     def to_come(span: Tuple[datetime, datetime]) -> bool:  # a time must start later, a day or part end later
         return (span[0] if clock is not None else span[1]) > local_now
@@ -148,17 +164,23 @@ def slot_options(slots: Sequence[datetime], zone: str, language: str) -> List[Tu
     """(ISO start, "lun. 14:00" / "Mon 2:00 PM"); with the day of month when a weekday comes twice."""
     locale, tz = formatting.BABEL_LOCALES.get(language, "en"), pytz.timezone(zone)
     local = [s.astimezone(tz) for s in slots]
-    pattern = "EEE d" if len({l.date() for l in local}) > len({l.weekday() for l in local}) else "EEE"
-    return [(s.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-             f"{format_date(l, pattern, locale=locale)} {format_time(l, 'short', locale=locale)}")
-            for s, l in zip(slots, local)]
+    pattern = "EEE d" if len({t.date() for t in local}) > len({t.weekday() for t in local}) else "EEE"
+    return [
+        (
+            s.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            f"{format_date(at, pattern, locale=locale)} {format_time(at, 'short', locale=locale)}",
+        )
+        for s, at in zip(slots, local)
+    ]
 
 
 def moment_of(start: datetime, zone: str, language: str) -> Dict[str, str]:
     """{date, time} of a moment as the customer's language writes them, in the store's zone."""
     local = start.astimezone(pytz.timezone(zone))
-    return {"date": formatting.date(start, zone, language),
-            "time": format_time(local, "short", locale=formatting.BABEL_LOCALES.get(language, "en"))}
+    return {
+        "date": formatting.date(start, zone, language),
+        "time": format_time(local, "short", locale=formatting.BABEL_LOCALES.get(language, "en")),
+    }
 
 
 def parse_slot(value: Any) -> Optional[datetime]:
@@ -170,8 +192,12 @@ def parse_slot(value: Any) -> Optional[datetime]:
 
 
 def party_of(line: Line) -> Dict[str, str]:
-    return {"id": line.party_id or line.msisdn or line.product_id, "role": "customer", "name": line.customer_name,
-            "@referredType": "Individual"}
+    return {
+        "id": line.party_id or line.msisdn or line.product_id,
+        "role": "customer",
+        "name": line.customer_name,
+        "@referredType": "Individual",
+    }
 
 
 def take_option(values: Dict[str, Any]) -> None:
@@ -200,7 +226,11 @@ class ActionBookAppointment(StepJourney):
         text, intent = (message.get("text") or "").strip()[:MAX_TEXT], (message.get("intent") or {}).get("name")
         answering = tracker.get_slot("awaiting_answer") and tracker.get_slot("pending_journey") == self.intent
         if intent == self.intent and not text.startswith("/") and not answering:  # a new request: start from it
-            said = {e["entity"]: e.get("value") for e in message.get("entities") or [] if e.get("entity") in ("city", "date")}
+            said = {
+                e["entity"]: e.get("value")
+                for e in message.get("entities") or []
+                if e.get("entity") in ("city", "date")
+            }
             return {key: said.get(key) for key in set(values) | set(said)}
         if not asking or text.startswith("/") or not re.search(r"[^\W_]", text):
             return {}
@@ -231,10 +261,18 @@ class ActionBookAppointment(StepJourney):
             elif mine:  # the upcoming one first: move it, cancel it, or book another
                 store = bss().store(mine[0].store_id)
                 buttons = [(m, render(f"appointment_button_{m}", language)["text"]) for m in MODES]
-                return self.question(dispatcher, tracker, draft, {**values, "appointment": mine[0].id}, "menu",
-                                     "appointment_existing", buttons, store=mine[0].store_name,
-                                     address=address(store) if store else "",
-                                     **moment_of(mine[0].start, store.time_zone if store else line.time_zone, language))
+                return self.question(
+                    dispatcher,
+                    tracker,
+                    draft,
+                    {**values, "appointment": mine[0].id},
+                    "menu",
+                    "appointment_existing",
+                    buttons,
+                    store=mine[0].store_name,
+                    address=address(store) if store else "",
+                    **moment_of(mine[0].start, store.time_zone if store else line.time_zone, language),
+                )
             else:
                 values["mode"] = mode = "new"
         if mode == "cancel":
@@ -260,19 +298,39 @@ class ActionBookAppointment(StepJourney):
         city = values.get("city") or line.characteristics.get("city")  # the line's own city: only a suggestion
         found = find(city)[:MAX_STORES] if city else []
         if not found and not values.get("city"):
-            return None, self.question(dispatcher, tracker, draft, values, "city", "appointment_ask_city", entity="city")
+            return None, self.question(
+                dispatcher, tracker, draft, values, "city", "appointment_ask_city", entity="city"
+            )
         if not found:
             cities = [(c, c) for c in known_cities(language_of(tracker))]
-            return None, self.question(dispatcher, tracker, draft, {**values, "city": None}, "city",
-                                       "appointment_no_store", cities, entity="city", city=city)
+            return None, self.question(
+                dispatcher,
+                tracker,
+                draft,
+                {**values, "city": None},
+                "city",
+                "appointment_no_store",
+                cities,
+                entity="city",
+                city=city,
+            )
         values["store_city"] = values.get("city")  # a store chosen for another city is dropped when the city changes
         if len(found) == 1 and values.get("city"):
             values["store"] = found[0].id
             return found[0], None
         listing = "\n".join(f"{n}. {s.name}, {address(s)}" for n, s in enumerate(found, 1))
         key = "appointment_pick_store" if values.get("city") else "appointment_suggest_store"
-        return None, self.question(dispatcher, tracker, draft, values, "store", key, [(s.id, s.name) for s in found],
-                                   city=place_name(city, found), stores=listing)
+        return None, self.question(
+            dispatcher,
+            tracker,
+            draft,
+            values,
+            "store",
+            key,
+            [(s.id, s.name) for s in found],
+            city=place_name(city, found),
+            stores=listing,
+        )
 
     def choose_slot(self, dispatcher, tracker, draft, values, line: Line, store: Store, current: Optional[Appointment]):
         language, chosen = language_of(tracker), parse_slot(values.pop("slot", None) or "")
@@ -280,7 +338,9 @@ class ActionBookAppointment(StepJourney):
             free, wished = bss().free_slots(store.id), values.pop("date", None)
             when = parse_when(str(wished), language, store.time_zone, now()) if wished else None
             if wished and when is None:
-                return self.offer(dispatcher, tracker, draft, values, store, current, free, key="appointment_date_unclear")
+                return self.offer(
+                    dispatcher, tracker, draft, values, store, current, free, key="appointment_date_unclear"
+                )
             if when is None or not (when.exact and when.start in free):
                 return self.offer(dispatcher, tracker, draft, values, store, current, free, when)
             chosen = when.start  # the very slot asked for is free: book it
@@ -288,60 +348,103 @@ class ActionBookAppointment(StepJourney):
             if current:
                 appointment = bss().reschedule_appointment(current.id, chosen)
             else:
-                appointment = bss().book_appointment(store.id, chosen, party_of(line), line.msisdn, DESCRIPTION,
-                                                     values.get("key") or new_idempotency_key())
+                appointment = bss().book_appointment(
+                    store.id,
+                    chosen,
+                    party_of(line),
+                    line.msisdn,
+                    DESCRIPTION,
+                    values.get("key") or new_idempotency_key(),
+                )
         except BackendUnavailable:
             raise
         except BackendError as error:
-            appointment = self.own_booking(line, store, chosen) if error.code == "ERR_SLOT_TAKEN" and not current else None
+            appointment = (
+                self.own_booking(line, store, chosen) if error.code == "ERR_SLOT_TAKEN" and not current else None
+            )
             if appointment is None and error.code in ("ERR_SLOT_TAKEN", "ERR_INVALID_SLOT"):
                 key = "appointment_slot_taken" if error.code == "ERR_SLOT_TAKEN" else "appointment_slot_invalid"
-                return self.offer(dispatcher, tracker, draft, values, store, current, bss().free_slots(store.id), key=key)
+                return self.offer(
+                    dispatcher, tracker, draft, values, store, current, bss().free_slots(store.id), key=key
+                )
             if appointment is None and current and error.code in ("ERR_NOT_MODIFIABLE", "ERR_NOT_FOUND"):
                 say(dispatcher, tracker, "appointment_gone")
                 return end_journey()
             if appointment is None:
                 raise
         kind = "rescheduled" if current else "booked"
-        details = dict(moment_of(appointment.start, store.time_zone, language), store=store.name,
-                       address=address(store), reference=appointment.id)
+        details = dict(
+            moment_of(appointment.start, store.time_zone, language),
+            store=store.name,
+            address=address(store),
+            reference=appointment.id,
+        )
         self.confirm(dispatcher, line, language, f"appointment_{kind}", f"appointment_sms_{kind}", details)
         return end_journey()
 
     @staticmethod
     def own_booking(line: Line, store: Store, start: datetime) -> Optional[Appointment]:
-        """"Taken" by this very customer: an earlier attempt that got through (a retry after a timeout)."""
-        return next((a for a in bss().appointments(party_of(line)["id"]) if a.store_id == store.id and a.start == start),
-                    None)
+        """ "Taken" by this very customer: an earlier attempt that got through (a retry after a timeout)."""
+        return next(
+            (a for a in bss().appointments(party_of(line)["id"]) if a.store_id == store.id and a.start == start), None
+        )
 
-    def offer(self, dispatcher, tracker, draft, values, store: Store, current, free, when: Optional[When] = None, key=None):
+    def offer(
+        self, dispatcher, tracker, draft, values, store: Store, current, free, when: Optional[When] = None, key=None
+    ):
         """Shows up to 8 free slots as buttons (or, if there is none, says so)."""
         language = language_of(tracker)
         if not free and current:
-            say(dispatcher, tracker, "appointment_no_slots_keep", store=store.name,
-                **moment_of(current.start, store.time_zone, language))
+            say(
+                dispatcher,
+                tracker,
+                "appointment_no_slots_keep",
+                store=store.name,
+                **moment_of(current.start, store.time_zone, language),
+            )
             return end_journey()
         if not free:
-            return self.question(dispatcher, tracker, draft, {**values, "store": None, "city": None}, "city",
-                                 "appointment_no_slots", entity="city", store=store.name)
+            return self.question(
+                dispatcher,
+                tracker,
+                draft,
+                {**values, "store": None, "city": None},
+                "city",
+                "appointment_no_slots",
+                entity="city",
+                store=store.name,
+            )
         offered, met = nearest(free, when)
         wish = ""
         if when:
             asked = moment_of(when.start, store.time_zone, language)
             wish = f"{asked['date']}, {asked['time']}" if when.exact else asked["date"]
         key = key or ("appointment_pick_slot" if met else "appointment_slot_near")
-        return self.question(dispatcher, tracker, draft, {**values, "key": new_idempotency_key()}, "slot", key,
-                             slot_options(offered, store.time_zone, language), store=store.name, wish=wish)
+        return self.question(
+            dispatcher,
+            tracker,
+            draft,
+            {**values, "key": new_idempotency_key()},
+            "slot",
+            key,
+            slot_options(offered, store.time_zone, language),
+            store=store.name,
+            wish=wish,
+        )
 
     def cancel(self, dispatcher, tracker, draft, values, line: Line, current: Appointment):
         language, store = language_of(tracker), bss().store(current.store_id)
-        details = dict(moment_of(current.start, store.time_zone if store else line.time_zone, language),
-                       store=current.store_name)
+        details = dict(
+            moment_of(current.start, store.time_zone if store else line.time_zone, language), store=current.store_name
+        )
         if values.get("confirm") not in ("yes", "no"):
-            buttons = [("yes", render("appointment_button_yes_cancel", language)["text"]),
-                       ("no", render("appointment_button_keep", language)["text"])]
-            return self.question(dispatcher, tracker, draft, values, "confirm", "appointment_cancel_confirm", buttons,
-                                 **details)
+            buttons = [
+                ("yes", render("appointment_button_yes_cancel", language)["text"]),
+                ("no", render("appointment_button_keep", language)["text"]),
+            ]
+            return self.question(
+                dispatcher, tracker, draft, values, "confirm", "appointment_cancel_confirm", buttons, **details
+            )
         if values["confirm"] == "no":
             say(dispatcher, tracker, "appointment_kept", **details)
             return end_journey()

@@ -1,5 +1,6 @@
 """buy_pack: a pack (data, calls, SMS...) from the catalogue, paid from the main balance or the wallet
 (actions/journeys/catalogue.py)."""
+
 from typing import Text
 
 from actions.journeys.catalogue import Purchase

@@ -1,10 +1,11 @@
 """buy_subscription: an add-on (a recurring service) from the catalogue, except those the line already holds
 (actions/journeys/catalogue.py)."""
+
 from typing import List, Text
 
-from clients.bss import Line, Offering
 from actions.backends import bss
 from actions.journeys.catalogue import Purchase
+from clients.bss import Line, Offering
 
 
 class ActionBuySubscription(Purchase):

@@ -6,6 +6,7 @@ short on funds, a top-up or a loan instead.
 The catalogue is the operator's (TMF620), for the customer's market and payment type; the order is
 placed with the pending operation's id as Idempotency-Key (actions/dialogue/operations.py).
 """
+
 import re
 from abc import abstractmethod
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
@@ -14,15 +15,15 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from clients.bss import Line, Offering
-from actions.formatting import money, quantity
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.dialogue.steps import StepJourney
 from actions.backends import bss
 from actions.dialogue.choices import match_option, normalised
 from actions.dialogue.operations import executor, propose
+from actions.dialogue.steps import StepJourney
+from actions.formatting import money, quantity
+from actions.i18n import language_of, say
 from actions.journeys.top_up import main_balance, wallet_balance
+from clients.bss import Line, Offering
+from common.i18n import render
 
 MAX_CHOICES = 10  # a list message on WhatsApp holds 10 rows
 # Words customers use for a kind of offer, in the three languages -> the catalogue's kind.
@@ -67,8 +68,15 @@ def find_offering(wanted: Any, catalogue: Sequence[Offering]) -> Tuple[Optional[
     size = SIZE.search(text)
     if size:
         amount, unit = float(size.group(1).replace(",", ".")), size.group(2)
-        usage, factor = (("data", 1024) if unit in ("go", "gb", "giga", "gigas") else ("data", 1) if unit in ("mo", "mb", "megas")
-                         else ("voice", 1) if unit.startswith("min") else ("sms", 1))
+        usage, factor = (
+            ("data", 1024)
+            if unit in ("go", "gb", "giga", "gigas")
+            else ("data", 1)
+            if unit in ("mo", "mb", "megas")
+            else ("voice", 1)
+            if unit.startswith("min")
+            else ("sms", 1)
+        )
         sized = [o for o in catalogue if usage in o.allowances and o.allowances[usage].amount == amount * factor]
         if sized:
             return (sized[0], sized) if len(sized) == 1 else (None, sized)
@@ -100,8 +108,9 @@ class Purchase(StepJourney):
         size = SIZE.search(normalised((tracker.latest_message or {}).get("text") or ""))
         return {"pack": size.group(0)} if size else {}  # the entity ("data pack") said less than the text
 
-    async def advance(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line,
-                      draft: Dict[str, Any]) -> List[EventType]:
+    async def advance(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any]
+    ) -> List[EventType]:
         language = language_of(tracker)
         values = draft["values"]
         catalogue = self.catalogue(line)
@@ -114,12 +123,19 @@ class Purchase(StepJourney):
                 say(dispatcher, tracker, "offer_not_found", wanted=str(values.get("pack") or values.get("option")))
             values.pop("option", None), values.pop("pack", None)
             shown = (fitting or catalogue)[:MAX_CHOICES]
-            return self.ask(dispatcher, tracker, draft, "option", self.ask_key,
-                            options=[(o.id, offer_title(o, language)) for o in shown])
+            return self.ask(
+                dispatcher,
+                tracker,
+                draft,
+                "option",
+                self.ask_key,
+                options=[(o.id, offer_title(o, language)) for o in shown],
+            )
         return self.pay(dispatcher, tracker, line, draft, offer)
 
-    def pay(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any],
-            offer: Offering) -> List[EventType]:
+    def pay(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any], offer: Offering
+    ) -> List[EventType]:
         """Chooses what pays (the customer's choice, else the main balance, else the wallet) and proposes."""
         language = language_of(tracker)
         draft["values"]["option"] = offer.id
@@ -127,10 +143,15 @@ class Purchase(StepJourney):
         def amount_text(value: float) -> str:
             return money(value, line.currency, language)
 
-        balances = {"airtime": main_balance(line.msisdn) if line.payment_type == "prepaid" else None,
-                    "wallet": wallet_balance(line.msisdn)}
-        titles = {method: render(f"pay_from_{method}", language, balance=amount_text(balance))["text"]
-                  for method, balance in balances.items() if balance is not None}
+        balances = {
+            "airtime": main_balance(line.msisdn) if line.payment_type == "prepaid" else None,
+            "wallet": wallet_balance(line.msisdn),
+        }
+        titles = {
+            method: render(f"pay_from_{method}", language, balance=amount_text(balance))["text"]
+            for method, balance in balances.items()
+            if balance is not None
+        }
         method = draft["values"].get("payment_method")
         if method not in titles:
             method = next((m for m, b in balances.items() if b is not None and b >= offer.price), None)
@@ -138,24 +159,55 @@ class Purchase(StepJourney):
             say(dispatcher, tracker, "refused_insufficient_funds_for", name=offer.name, price=amount_text(offer.price))
             return []
         alternatives = [self.button("payment_method", m, t) for m, t in titles.items() if m != method]
-        params = {"msisdn": line.msisdn, "offering": offer.id, "payment": method, "name": offer.name,
-                  "price": offer.price, "currency": line.currency, "category": offer.category}
-        return propose(dispatcher, tracker, line, self.intent, "order", params, f"{self.category}_summary", draft,
-                       alternatives=alternatives, name=offer.name, details=offer_details(offer, language),
-                       price=amount_text(offer.price), source=titles[method])
+        params = {
+            "msisdn": line.msisdn,
+            "offering": offer.id,
+            "payment": method,
+            "name": offer.name,
+            "price": offer.price,
+            "currency": line.currency,
+            "category": offer.category,
+        }
+        return propose(
+            dispatcher,
+            tracker,
+            line,
+            self.intent,
+            "order",
+            params,
+            f"{self.category}_summary",
+            draft,
+            alternatives=alternatives,
+            name=offer.name,
+            details=offer_details(offer, language),
+            price=amount_text(offer.price),
+            source=titles[method],
+        )
 
 
 @executor("order")
-def place_order(dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, params: Dict[str, Any],
-                key: str) -> Dict[str, Any]:
+def place_order(
+    dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, params: Dict[str, Any], key: str
+) -> Dict[str, Any]:
     """Buys the pack or add-on and gives the receipt."""
     language = language_of(tracker)
     done = bss().order(params["msisdn"], params["offering"], params["payment"], key)
-    rows = [render(f"{params['category']}_done", language, name=params["name"],
-                   price=money(done.charged or params["price"], params["currency"], language))["text"]]
+    rows = [
+        render(
+            f"{params['category']}_done",
+            language,
+            name=params["name"],
+            price=money(done.charged or params["price"], params["currency"], language),
+        )["text"]
+    ]
     if done.balance_after is not None:
-        rows.append(render(f"balance_after_{done.payment_method or params['payment']}", language,
-                           balance=money(done.balance_after, params["currency"], language))["text"])
+        rows.append(
+            render(
+                f"balance_after_{done.payment_method or params['payment']}",
+                language,
+                balance=money(done.balance_after, params["currency"], language),
+            )["text"]
+        )
     if params["category"] == "pack":
         rows.append(render("pack_see_quota", language)["text"])
     rows.append(render("receipt_reference", language, reference=key[:8].upper())["text"])

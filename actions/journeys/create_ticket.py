@@ -2,42 +2,31 @@
 before already says it) → `action_create_ticket`, which opens the ticket through actions/zendesk_tickets.py
 (never lost, never made twice) and tells the customer its number or reference.
 """
+
 import logging
 import re
-import sys
-import threading
-import unicodedata
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence, Text
+from typing import Any, Dict, List, Text
 
-import phonenumbers
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import business_hours, outcomes
-from common import config
-from clients import BackendError, BackendUnavailable
-from clients.bss import Line
-from actions.backends import zendesk
-from clients.zendesk import ZendeskClient
-from actions.customer_history import history_note
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.identity import sessions
-from actions.identity.phone import display
-from actions.identity.verified import channel_identity
-from actions.dialogue.account import AccountAction
+from actions.customer_request import (
+    ISSUE_SLOT,
+    MAX_ISSUE,
+    described_issue,
+    intent_of,
+    is_complaint,
+    is_payload,
+    topic_of,
+    user_turns,
+)
 from actions.dialogue.steps import end_journey
-from common.state import care
-from privacy.redaction import redact_text
-
-
-from actions.customer_request import (ISSUE_SLOT, MAX_ISSUE, described_issue, intent_of, is_complaint, is_payload,
-                                      topic_of, user_turns)
+from actions.i18n import say
 from actions.zendesk_tickets import after_hours_note, customer_of, open_ticket, tell_submitted
+from common import config
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +46,9 @@ class ValidateTicketForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_ticket_form"
 
-    async def extract_ticket_issue(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                   domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_ticket_issue(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != ISSUE_SLOT:
             issue = described_issue(tracker)  # the message that opened the form may say it already
             return {ISSUE_SLOT: issue} if issue and not tracker.get_slot(ISSUE_SLOT) else {}
@@ -72,8 +62,9 @@ class ValidateTicketForm(FormValidationAction):
             return {}
         return {ISSUE_SLOT: text[:MAX_ISSUE]}
 
-    async def validate_ticket_issue(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_ticket_issue(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         return {ISSUE_SLOT: value}  # any words will do: the agent reads them
 
 
@@ -89,16 +80,28 @@ class ActionCreateTicket(Action):
         if not issue:
             return [FollowupAction("ticket_form")]
         customer = customer_of(tracker)
-        opening = next((e.get("text") or "" for e in reversed(user_turns(tracker)[-4:])
-                        if intent_of(e) == "create_ticket"), "")
+        opening = next(
+            (e.get("text") or "" for e in reversed(user_turns(tracker)[-4:]) if intent_of(e) == "create_ticket"), ""
+        )
         complaint = is_complaint(issue) or is_complaint(opening)
-        if complaint and customer.channel == config.ZENDESK_MESSAGING_CHANNEL and business_hours.is_open(customer.market):
+        if (
+            complaint
+            and customer.channel == config.ZENDESK_MESSAGING_CHANNEL
+            and business_hours.is_open(customer.market)
+        ):
             from actions.journeys.human_handoff import ActionHumanHandoff  # late: human_handoff builds on this module
 
             return await ActionHumanHandoff().run(dispatcher, tracker, domain)
         topic = "complaint" if complaint and topic_of(tracker) == "general" else topic_of(tracker)
-        submitted = open_ticket(tracker, customer, "ticket", topic, issue, ticket_type="incident" if complaint else "question",
-                                extra_tags=["complaint"] if complaint else ())
+        submitted = open_ticket(
+            tracker,
+            customer,
+            "ticket",
+            topic,
+            issue,
+            ticket_type="incident" if complaint else "question",
+            extra_tags=["complaint"] if complaint else (),
+        )
         tell_submitted(dispatcher, tracker, submitted, "ticket_created", "ticket_queued")
         note = after_hours_note(tracker, customer.market)
         if note and submitted.new:

@@ -2,6 +2,7 @@
 
 No identity needed: where the stores are is public. The city comes from store_form (slot `city`).
 """
+
 import re
 import unicodedata
 from datetime import datetime, time
@@ -15,20 +16,19 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients import BackendError, BackendUnavailable
-from clients.bss import Store
+from actions.backends import bss
 from actions.formatting import BABEL_LOCALES
 from actions.i18n import language_of, say
-from common.i18n import render
-from actions.backends import bss
+from clients import BackendError, BackendUnavailable
+from clients.bss import Store
 from common.clock import now
+from common.i18n import render
 
 MAX_STORES = 3
 MAX_CITY_LENGTH = 60
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 # the market whose stores come first in the list of cities, by language
 HOME_MARKET = {"fr": "BJ", "es": "GT"}
-
 
 
 def without_accents(text: str) -> str:
@@ -164,20 +164,29 @@ class ActionAskCity(Action):
 
 
 def city_entity(tracker: Tracker) -> Optional[str]:
-    return next((str(e.get("value")).strip() for e in tracker.latest_message.get("entities") or []
-                 if e.get("entity") == "city" and e.get("value")), None)
+    return next(
+        (
+            str(e.get("value")).strip()
+            for e in tracker.latest_message.get("entities") or []
+            if e.get("entity") == "city" and e.get("value")
+        ),
+        None,
+    )
 
 
 class ValidateStoreForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_store_form"
 
-    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
-                             domain: DomainDict) -> List[Text]:
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
         # a shared location needs no city: the stores nearest to it are the answer
         return [] if shared_location(tracker) else domain_slots
 
-    async def extract_city(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_city(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
         entity = city_entity(tracker)
         if tracker.get_slot("requested_slot") != "city":
             # the question that opened the form may already name the city ("a store in Cotonou")

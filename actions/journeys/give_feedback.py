@@ -4,6 +4,7 @@ Asked after a completed journey or a handoff, at most once per customer in NPS_I
 asked whenever the customer says they want to give feedback. Where the survey stands (waiting for the score,
 for the comment, done) is kept server-side in `nps_survey`, with the answer, channel, language and market.
 """
+
 import json
 import logging
 import re
@@ -16,14 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import or_, select
 
-from common import config
-from actions.i18n import language_of, say
-from common.i18n import render
 from actions.dialogue.account import JOURNEYS
 from actions.dialogue.steps import end_journey
+from actions.i18n import language_of, say
 from actions.outcomes import market_of, subject_of
-from common.state.care_kpi import NpsSurvey, session
+from common import config
 from common.clock import aware, now
+from common.i18n import render
+from common.state.care_kpi import NpsSurvey, session
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)
@@ -31,24 +32,26 @@ INTENT = "give_feedback"
 SCORES = range(0, 11)
 
 
-
-
 def ask_score(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "nps_question") -> List[EventType]:
     """The question with 0-10 buttons (a tap never depends on NLU); a typed number also answers."""
     message = render(key, language_of(tracker))
     message["buttons"] = [{"title": str(n), "payload": f"/{INTENT}{json.dumps({'score': str(n)})}"} for n in SCORES]
     dispatcher.utter_message(**message)
-    return [SlotSet("pending_journey", INTENT), SlotSet("awaiting_answer", True), SlotSet("awaiting_confirmation", False)]
+    return [
+        SlotSet("pending_journey", INTENT),
+        SlotSet("awaiting_answer", True),
+        SlotSet("awaiting_confirmation", False),
+    ]
 
 
 def _open_survey(subject: str, conversation_id: str, source: str) -> None:
     with session() as s, s.begin():
         # a new question replaces any unanswered one of this conversation
-        for old in s.execute(select(NpsSurvey).where(NpsSurvey.conversation_id == conversation_id,
-                                                     NpsSurvey.stage != "done")).scalars():
+        for old in s.execute(
+            select(NpsSurvey).where(NpsSurvey.conversation_id == conversation_id, NpsSurvey.stage != "done")
+        ).scalars():
             old.stage = "done"
-        s.add(NpsSurvey(subject=subject, conversation_id=conversation_id, source=source, stage="score",
-                        asked_at=now()))
+        s.add(NpsSurvey(subject=subject, conversation_id=conversation_id, source=source, stage="score", asked_at=now()))
 
 
 def maybe_ask_nps(dispatcher: CollectingDispatcher, tracker: Tracker, subject: Optional[str] = None) -> List[EventType]:
@@ -58,9 +61,14 @@ def maybe_ask_nps(dispatcher: CollectingDispatcher, tracker: Tracker, subject: O
     sender = f"sender:{tracker.sender_id}"
     try:
         with session() as s:
-            recent = s.execute(select(NpsSurvey.id).where(
-                or_(NpsSurvey.subject == subject, NpsSurvey.subject == sender),
-                NpsSurvey.asked_at >= now() - timedelta(days=config.NPS_INTERVAL_DAYS)).limit(1)).first()
+            recent = s.execute(
+                select(NpsSurvey.id)
+                .where(
+                    or_(NpsSurvey.subject == subject, NpsSurvey.subject == sender),
+                    NpsSurvey.asked_at >= now() - timedelta(days=config.NPS_INTERVAL_DAYS),
+                )
+                .limit(1)
+            ).first()
         if recent is not None:
             return []
         _open_survey(subject, tracker.sender_id, "asked")
@@ -73,8 +81,14 @@ def maybe_ask_nps(dispatcher: CollectingDispatcher, tracker: Tracker, subject: O
 def read_score(tracker: Tracker, typed_allowed: bool) -> Optional[str]:
     """The score as given: the `score` entity (buttons), else a number typed in answer to the question."""
     message = tracker.latest_message or {}
-    entity = next((str(e.get("value")) for e in message.get("entities") or []
-                   if e.get("entity") == "score" and e.get("value") not in (None, "")), None)
+    entity = next(
+        (
+            str(e.get("value"))
+            for e in message.get("entities") or []
+            if e.get("entity") == "score" and e.get("value") not in (None, "")
+        ),
+        None,
+    )
     if entity is not None or not typed_allowed:
         return entity
     found = re.search(r"-?\d+", message.get("text") or "")
@@ -115,8 +129,11 @@ class ActionGiveFeedback(Action):
                 return ask_score(dispatcher, tracker, "nps_score_invalid")
             self.store_score(tracker, survey.id, score)
             say(dispatcher, tracker, "nps_ask_comment")
-            return [SlotSet("pending_journey", INTENT), SlotSet("awaiting_answer", True),
-                    SlotSet("awaiting_confirmation", False)]
+            return [
+                SlotSet("pending_journey", INTENT),
+                SlotSet("awaiting_answer", True),
+                SlotSet("awaiting_confirmation", False),
+            ]
         text = (tracker.latest_message or {}).get("text") or ""
         if waiting_for == "comment":
             if intent == "deny" and words(text) <= 3:  # "no thanks"; a longer "no, ..." is a comment
@@ -147,9 +164,16 @@ class ActionGiveFeedback(Action):
     def current_survey(conversation_id: str) -> Optional[NpsSurvey]:
         """This conversation's survey still waiting for an answer (asked within NPS_ANSWER_HOURS)."""
         with session() as s:
-            survey = s.execute(select(NpsSurvey).where(NpsSurvey.conversation_id == conversation_id,
-                                                       NpsSurvey.stage != "done")
-                               .order_by(NpsSurvey.asked_at.desc(), NpsSurvey.id.desc()).limit(1)).scalars().first()
+            survey = (
+                s.execute(
+                    select(NpsSurvey)
+                    .where(NpsSurvey.conversation_id == conversation_id, NpsSurvey.stage != "done")
+                    .order_by(NpsSurvey.asked_at.desc(), NpsSurvey.id.desc())
+                    .limit(1)
+                )
+                .scalars()
+                .first()
+            )
         if survey is None or aware(survey.asked_at) < now() - timedelta(hours=config.NPS_ANSWER_HOURS):
             return None
         return survey

@@ -8,6 +8,7 @@ channels an agent gets a ticket with the transcript, routed to the segment's and
 answers on the same channel. Out of hours: the opening hours in the market's time, a ticket, a callback
 (only to a verified number), self-service and the other digital channels.
 """
+
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -17,16 +18,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import business_hours, outcomes
-from common import config
-from clients.bss import Line
 from actions.customer_history import channels_summary
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.identity.phone import display
-from actions.dialogue.steps import end_journey
-from actions.journeys.give_feedback import maybe_ask_nps
 from actions.customer_request import ISSUE_SLOT, intent_of, is_complaint, is_payload, topic_of, user_turns
+from actions.dialogue.steps import end_journey
+from actions.i18n import language_of, say
+from actions.identity.phone import display
+from actions.journeys.give_feedback import maybe_ask_nps
 from actions.zendesk_tickets import Customer, customer_of, group_for, open_ticket, tell_submitted
+from clients.bss import Line
+from common import config
+from common.i18n import render
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)
@@ -34,22 +35,29 @@ SUMMARY_CHARACTERS = 600
 
 
 def handoff_topic(tracker: Tracker) -> str:
-    """"complaint" when the customer just complained (action_create_ticket hands those over), else the journey."""
+    """ "complaint" when the customer just complained (action_create_ticket hands those over), else the journey."""
     issue = tracker.get_slot(ISSUE_SLOT) or ""
-    if is_complaint(issue) or any(intent_of(e) == "create_ticket" and is_complaint(e.get("text") or "")
-                                  for e in user_turns(tracker)[-4:]):
+    if is_complaint(issue) or any(
+        intent_of(e) == "create_ticket" and is_complaint(e.get("text") or "") for e in user_turns(tracker)[-4:]
+    ):
         return "complaint"
     return topic_of(tracker)
 
 
 def summary(tracker: Tracker, topic: str, issue: Optional[str] = None) -> str:
     """What the agent reads first: the topic and the customer's last words (codes and cards removed)."""
-    said = [redact_text(e.get("text") or "", answering_code=True).strip() for e in user_turns(tracker)
-            if not is_payload(e.get("text")) and (e.get("text") or "").strip()]
+    said = [
+        redact_text(e.get("text") or "", answering_code=True).strip()
+        for e in user_turns(tracker)
+        if not is_payload(e.get("text")) and (e.get("text") or "").strip()
+    ]
     words = ([issue] if issue else []) + said[-3:]
-    text = f"Topic: {topic}. Customer said: " + " | ".join(f'"{w}"' for w in dict.fromkeys(words)) if words \
+    text = (
+        f"Topic: {topic}. Customer said: " + " | ".join(f'"{w}"' for w in dict.fromkeys(words))
+        if words
         else f"Topic: {topic}."
-    return text if len(text) <= SUMMARY_CHARACTERS else text[:SUMMARY_CHARACTERS - 1] + "…"
+    )
+    return text if len(text) <= SUMMARY_CHARACTERS else text[: SUMMARY_CHARACTERS - 1] + "…"
 
 
 def _metadata(tracker: Tracker, customer: Customer, topic: str, issue: Optional[str]) -> Dict[str, Any]:
@@ -61,8 +69,14 @@ def _metadata(tracker: Tracker, customer: Customer, topic: str, issue: Optional[
         identity = {"kind": "not_identified", "channel_user": customer.sender_id}
     if customer.name:
         identity["name"] = customer.name
-    found: Dict[str, Any] = {"segment": customer.segment, "language": customer.language, "market": customer.market,
-                             "identity": identity, "topic": topic, "summary": summary(tracker, topic, issue)}
+    found: Dict[str, Any] = {
+        "segment": customer.segment,
+        "language": customer.language,
+        "market": customer.market,
+        "identity": identity,
+        "topic": topic,
+        "summary": summary(tracker, topic, issue),
+    }
     elsewhere = channels_summary(customer.subject, tracker.sender_id)
     if elsewhere:  # the agent finds the customer's other conversations from these
         found["other_channels"] = elsewhere
@@ -76,7 +90,7 @@ def _metadata(tracker: Tracker, customer: Customer, topic: str, issue: Optional[
 
 def handoff_metadata(tracker: Tracker, line: Optional[Line] = None, topic: Optional[str] = None) -> Dict[str, Any]:
     """What the agent gets with the conversation: segment, language, identity, topic, summary (flat enough
-    for SunCo's passControl metadata once connectors/zendesk_messaging.py flattens `identity`)."""
+    for SunCo's passControl metadata once connectors/sunshine_messages.py flattens `identity`)."""
     customer = customer_of(tracker)
     if line is not None and customer.line is None:
         customer.line = line
@@ -85,9 +99,11 @@ def handoff_metadata(tracker: Tracker, line: Optional[Line] = None, topic: Optio
 
 def opening_values(customer: Customer) -> Dict[str, str]:
     language = customer.language
-    return {"hours": business_hours.hours_text(customer.market, language),
-            "country": business_hours.country_name(customer.market, language),
-            "next_opening": business_hours.opening_text(customer.market, language)}
+    return {
+        "hours": business_hours.hours_text(customer.market, language),
+        "country": business_hours.country_name(customer.market, language),
+        "next_opening": business_hours.opening_text(customer.market, language),
+    }
 
 
 def _button(key: str, payload: str, language: str) -> Dict[str, str]:
@@ -103,8 +119,14 @@ class ActionHumanHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         customer = customer_of(tracker)
         done = [SlotSet(ISSUE_SLOT, None)] + end_journey()
-        option = next((e.get("value") for e in (tracker.latest_message or {}).get("entities") or []
-                       if e.get("entity") == "option"), None)
+        option = next(
+            (
+                e.get("value")
+                for e in (tracker.latest_message or {}).get("entities") or []
+                if e.get("entity") == "option"
+            ),
+            None,
+        )
         if option == "callback":
             self.callback(dispatcher, tracker, customer)
             return done
@@ -116,9 +138,15 @@ class ActionHumanHandoff(Action):
             say(dispatcher, tracker, "handoff_agent_joining")
             dispatcher.utter_message(json_message={"handoff": _metadata(tracker, customer, topic, issue)})
         else:
-            submitted = open_ticket(tracker, customer, "handoff", topic, issue,
-                                    ticket_type="incident" if topic == "complaint" else "question",
-                                    extra_tags=["complaint"] if topic == "complaint" else ())
+            submitted = open_ticket(
+                tracker,
+                customer,
+                "handoff",
+                topic,
+                issue,
+                ticket_type="incident" if topic == "complaint" else "question",
+                extra_tags=["complaint"] if topic == "complaint" else (),
+            )
             tell_submitted(dispatcher, tracker, submitted, "handoff_ticket_created", "handoff_ticket_queued")
             if not submitted.new:  # the same request again: already counted
                 return done
@@ -129,8 +157,11 @@ class ActionHumanHandoff(Action):
     def closed(dispatcher: CollectingDispatcher, tracker: Tracker, customer: Customer) -> None:
         language = language_of(tracker)
         offer = "handoff_offer_ticket_or_callback" if customer.phone else "handoff_offer_ticket"
-        text = render("handoff_closed", language, **opening_values(customer))["text"] + "\n" + \
-            render(offer, language)["text"]
+        text = (
+            render("handoff_closed", language, **opening_values(customer))["text"]
+            + "\n"
+            + render(offer, language)["text"]
+        )
         buttons = [_button("button_create_ticket", "/create_ticket", language)]
         if customer.phone:
             buttons.append(_button("button_callback", '/human_handoff{"option": "callback"}', language))
@@ -144,15 +175,23 @@ class ActionHumanHandoff(Action):
             say(dispatcher, tracker, "callback_needs_line")
             return
         phone = display(customer.phone)
-        submitted = open_ticket(tracker, customer, "callback", handoff_topic(tracker), ticket_type="task",
-                                extra_tags=["callback"], note_lines=[f"Call back: {phone}"],
-                                subject=f"Call back {phone}")
+        submitted = open_ticket(
+            tracker,
+            customer,
+            "callback",
+            handoff_topic(tracker),
+            ticket_type="task",
+            extra_tags=["callback"],
+            note_lines=[f"Call back: {phone}"],
+            subject=f"Call back {phone}",
+        )
         language = language_of(tracker)
         if business_hours.is_open(customer.market):
             when = render("callback_when_open", language)["text"]
         else:
-            when = render("callback_when_closed", language,
-                          next_opening=business_hours.opening_text(customer.market, language))["text"]
+            when = render(
+                "callback_when_closed", language, next_opening=business_hours.opening_text(customer.market, language)
+            )["text"]
         reference = f"{submitted.number} · {submitted.reference}" if submitted.number else submitted.reference
         say(dispatcher, tracker, "callback_booked", phone=phone, when=when, reference=reference)
         if submitted.new:

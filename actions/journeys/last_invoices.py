@@ -1,5 +1,6 @@
 """The last invoices of a postpaid line or home contract: period, amount, due date, status, PDF (last_invoices).
 Paying one is pay_invoice (actions/journeys/pay_invoice.py)."""
+
 from datetime import datetime
 from typing import List, Text
 
@@ -8,13 +9,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients.bss import Bill, Line
-from actions.formatting import date, money, short_date
-from actions.i18n import language_of, say
-from common.i18n import render
 from actions.backends import bss
 from actions.dialogue.account import AccountAction
+from actions.formatting import date, money, short_date
+from actions.i18n import language_of, say
+from clients.bss import Bill, Line
 from common import clock
+from common.i18n import render
 
 SHOWN = 3  # invoices listed, newest first
 
@@ -33,7 +34,9 @@ class ActionLastInvoices(AccountAction):
     def name(self) -> Text:
         return "action_last_invoices"
 
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         if line.payment_type == "prepaid":
             say(dispatcher, tracker, "invoices_prepaid")
             return []
@@ -56,11 +59,17 @@ class ActionLastInvoices(AccountAction):
             label = text(f"invoice_status_{status}")
             if status != "paid" and 0 < bill.remaining < bill.amount:
                 label = f"{label}, {text('invoice_left', left=money(bill.remaining, bill.currency, language))}"
-            lines.append("• " + text("invoice_item", start=day(bill.period_start or bill.bill_date),
-                                     end=day(bill.period_end or bill.bill_date),
-                                     amount=money(bill.amount, bill.currency, language),
-                                     due=date(bill.due_date, line.time_zone, language) if bill.due_date else "…",
-                                     status=label))
+            lines.append(
+                "• "
+                + text(
+                    "invoice_item",
+                    start=day(bill.period_start or bill.bill_date),
+                    end=day(bill.period_end or bill.bill_date),
+                    amount=money(bill.amount, bill.currency, language),
+                    due=date(bill.due_date, line.time_zone, language) if bill.due_date else "…",
+                    status=label,
+                )
+            )
             if bill.document_url:
                 lines.append("   " + text("invoice_pdf", url=bill.document_url))
         dispatcher.utter_message(text="\n".join(lines))

@@ -1,5 +1,6 @@
 """Paying an invoice of a postpaid line or home contract (pay_invoice): by card on the gateway's hosted page
 or from the mobile money wallet. Listing them: last_invoices (actions/journeys/last_invoices.py)."""
+
 import uuid
 from typing import Any, Dict, List, Text
 
@@ -7,18 +8,23 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from clients.bss import Bill, Line
-from actions.formatting import money, short_date
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.dialogue.steps import DRAFT_SLOT, StepJourney, end_journey
 from actions.backends import bss
 from actions.dialogue.operations import executor, propose
+from actions.dialogue.steps import DRAFT_SLOT, StepJourney, end_journey
+from actions.formatting import money, short_date
+from actions.i18n import language_of, say
 from actions.journeys.top_up import send_checkout_link, wallet_balance
+from clients.bss import Bill, Line
+from common.i18n import render
+
 
 def bill_title(bill: Bill, line: Line, language: str) -> str:
     """'oct. · Q299.00' : short enough for a button."""
-    when = short_date(bill.period_start or bill.bill_date, line.time_zone, language) if (bill.period_start or bill.bill_date) else bill.bill_no
+    when = (
+        short_date(bill.period_start or bill.bill_date, line.time_zone, language)
+        if (bill.period_start or bill.bill_date)
+        else bill.bill_no
+    )
     return f"{when} · {money(bill.remaining, bill.currency or line.currency, language)}"
 
 
@@ -33,8 +39,9 @@ class ActionPayInvoice(StepJourney):
     def name(self) -> Text:
         return "action_pay_invoice"
 
-    async def advance(self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line,
-                      draft: Dict[str, Any]) -> List[EventType]:
+    async def advance(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any]
+    ) -> List[EventType]:
         if line.payment_type == "prepaid":
             say(dispatcher, tracker, "invoices_prepaid")
             return end_journey()
@@ -50,41 +57,86 @@ class ActionPayInvoice(StepJourney):
         if bill is None:
             values.pop("option", None)
             oldest_first = sorted(unpaid, key=lambda b: b.bill_date.timestamp() if b.bill_date else 0)
-            return self.ask(dispatcher, tracker, draft, "option", "pay_ask_bill",
-                            options=[(b.id, bill_title(b, line, language)) for b in oldest_first])
+            return self.ask(
+                dispatcher,
+                tracker,
+                draft,
+                "option",
+                "pay_ask_bill",
+                options=[(b.id, bill_title(b, line, language)) for b in oldest_first],
+            )
         amount = money(bill.remaining, bill.currency or line.currency, language)
         wallet = wallet_balance(line.msisdn) if line.msisdn else None
         if values.get("payment_method") == "wallet" and wallet is not None:
-            params = {"account": line.billing_account, "bill": bill.id, "bill_no": bill.bill_no, "amount": bill.remaining,
-                      "currency": bill.currency or line.currency, "payer": line.msisdn}
+            params = {
+                "account": line.billing_account,
+                "bill": bill.id,
+                "bill_no": bill.bill_no,
+                "amount": bill.remaining,
+                "currency": bill.currency or line.currency,
+                "payer": line.msisdn,
+            }
             other = self.button("payment_method", "card", render("pay_by_card", language)["text"])
-            return propose(dispatcher, tracker, line, self.intent, "bill_wallet", params, "pay_summary_wallet", draft,
-                           alternatives=[other], bill=bill.bill_no, amount=amount,
-                           wallet=money(wallet, line.currency, language))
+            return propose(
+                dispatcher,
+                tracker,
+                line,
+                self.intent,
+                "bill_wallet",
+                params,
+                "pay_summary_wallet",
+                draft,
+                alternatives=[other],
+                bill=bill.bill_no,
+                amount=amount,
+                wallet=money(wallet, line.currency, language),
+            )
         # By card: the hosted page is where the customer confirms; the same bill and amount give the same page.
         key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tracker.sender_id}/{bill.id}/{bill.remaining}"))
-        send_checkout_link(dispatcher, tracker, amount=bill.remaining, currency=bill.currency or line.currency,
-                           reference=bill.id, key=key, time_zone=line.time_zone, message_key="pay_link",
-                           bill=bill.bill_no)
+        send_checkout_link(
+            dispatcher,
+            tracker,
+            amount=bill.remaining,
+            currency=bill.currency or line.currency,
+            reference=bill.id,
+            key=key,
+            time_zone=line.time_zone,
+            message_key="pay_link",
+            bill=bill.bill_no,
+        )
         if wallet is not None and wallet >= bill.remaining:
-            dispatcher.utter_message(buttons=[self.button("payment_method", "wallet", render(
-                "pay_from_wallet", language, balance=money(wallet, line.currency, language))["text"])],
-                text=render("pay_or_wallet", language)["text"])
+            dispatcher.utter_message(
+                buttons=[
+                    self.button(
+                        "payment_method",
+                        "wallet",
+                        render("pay_from_wallet", language, balance=money(wallet, line.currency, language))["text"],
+                    )
+                ],
+                text=render("pay_or_wallet", language)["text"],
+            )
         # The bill stays chosen, so "pay from my wallet" next still means this one.
         return end_journey() + [SlotSet(DRAFT_SLOT, {**draft, "values": {**values, "option": bill.id}, "asking": None})]
 
 
 @executor("bill_wallet")
-def pay_bill_from_wallet(dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, params: Dict[str, Any],
-                         key: str) -> Dict[str, Any]:
+def pay_bill_from_wallet(
+    dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, params: Dict[str, Any], key: str
+) -> Dict[str, Any]:
     language = language_of(tracker)
-    payment = bss().pay_bill_from_wallet(params["account"], params["bill"], params["amount"], params["currency"],
-                                         params["payer"], key)
-    rows = [render("pay_done", language, bill=params["bill_no"],
-                   amount=money(params["amount"], params["currency"], language))["text"]]
+    payment = bss().pay_bill_from_wallet(
+        params["account"], params["bill"], params["amount"], params["currency"], params["payer"], key
+    )
+    rows = [
+        render(
+            "pay_done", language, bill=params["bill_no"], amount=money(params["amount"], params["currency"], language)
+        )["text"]
+    ]
     wallet = wallet_balance(params["payer"])
     if wallet is not None:
-        rows.append(render("balance_after_wallet", language, balance=money(wallet, params["currency"], language))["text"])
+        rows.append(
+            render("balance_after_wallet", language, balance=money(wallet, params["currency"], language))["text"]
+        )
     rows.append(render("receipt_reference", language, reference=payment)["text"])
     dispatcher.utter_message(text="\n".join(rows))
     return {"payment": payment}

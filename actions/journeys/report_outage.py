@@ -2,32 +2,26 @@
 otherwise walks them through basic troubleshooting before a ticket. (The notice an identified customer gets
 unasked is actions/outage_notice.py.)
 """
+
 import logging
 import re
-from datetime import datetime
-from typing import Iterable, List, Optional, Text
+from typing import List, Optional, Text
 
-import pytz
-from babel.dates import format_time
-from babel.lists import format_list
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients import BackendError
-from clients.bss import Incident, Line
-from actions.formatting import BABEL_LOCALES, date
-from actions.i18n import language_of, say
-from common.i18n import render
 from actions.backends import bss
 from actions.dialogue.account import JOURNEYS
+from actions.dialogue.steps import end_journey
+from actions.i18n import say
 from actions.identity.verified import verified_line
 from actions.outage_notice import affecting, tell
-from actions.dialogue.steps import end_journey
 from actions.outcomes import record
-from common.state.care_kpi import first_notice
+from clients import BackendError
 from common.clock import now
+from common.state.care_kpi import first_notice
 
 logger = logging.getLogger(__name__)
 INTENT = "report_outage"
@@ -35,7 +29,7 @@ MAX_CITY_LENGTH = 60
 
 
 class ActionReportOutage(Action):
-    """"My internet doesn't work": a known incident in the area is explained (no ticket needed);
+    """ "My internet doesn't work": a known incident in the area is explained (no ticket needed);
     otherwise basic troubleshooting, then a ticket or an agent. Works without identification."""
 
     answers_no = False
@@ -48,8 +42,11 @@ class ActionReportOutage(Action):
         city = named or (line.characteristics.get("city") if line else None)
         if not city:
             say(dispatcher, tracker, "outage_ask_city")
-            return [SlotSet("pending_journey", INTENT), SlotSet("awaiting_answer", True),
-                    SlotSet("awaiting_confirmation", False)]
+            return [
+                SlotSet("pending_journey", INTENT),
+                SlotSet("awaiting_answer", True),
+                SlotSet("awaiting_confirmation", False),
+            ]
         kind = line.kind if line and not named else None  # an area they named: whatever its incidents are
         try:
             incidents = affecting(bss().incidents(city), kind)
@@ -70,8 +67,11 @@ class ActionReportOutage(Action):
     @staticmethod
     def troubleshoot(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Optional[str]) -> List[EventType]:
         # No outcome recorded: whether the steps worked is unknown (a ticket or handoff records itself).
-        say(dispatcher, tracker, {"mobile": "outage_steps_mobile", "home": "outage_steps_home"}.get(kind or "",
-                                                                                                 "outage_steps_any"))
+        say(
+            dispatcher,
+            tracker,
+            {"mobile": "outage_steps_mobile", "home": "outage_steps_home"}.get(kind or "", "outage_steps_any"),
+        )
         say(dispatcher, tracker, "outage_offer_help")
         return end_journey()
 
@@ -79,12 +79,21 @@ class ActionReportOutage(Action):
     def city_named(tracker: Tracker) -> Optional[str]:
         """A city the message names (entity), or the typed answer when we asked for one."""
         message = tracker.latest_message or {}
-        entity = next((str(e["value"]).strip() for e in message.get("entities") or []
-                       if e.get("entity") == "city" and str(e.get("value") or "").strip()), None)
+        entity = next(
+            (
+                str(e["value"]).strip()
+                for e in message.get("entities") or []
+                if e.get("entity") == "city" and str(e.get("value") or "").strip()
+            ),
+            None,
+        )
         if entity:
             return entity[:MAX_CITY_LENGTH]
-        answering = tracker.get_slot("pending_journey") == INTENT and tracker.get_slot("awaiting_answer") and \
-            (message.get("intent") or {}).get("name") != INTENT
+        answering = (
+            tracker.get_slot("pending_journey") == INTENT
+            and tracker.get_slot("awaiting_answer")
+            and (message.get("intent") or {}).get("name") != INTENT
+        )
         text = (message.get("text") or "").strip()
         if answering and not text.startswith("/") and re.search(r"[^\W\d_]", text) and len(text) <= MAX_CITY_LENGTH:
             return text

@@ -1,5 +1,6 @@
 """Offers (show_offers): the next best offers the operator ranks on the customer's recent usage,
 each buyable in one tap (the tap goes straight to the purchase's confirmation)."""
+
 import json
 from typing import List, Text
 
@@ -8,13 +9,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients.bss import Line
-from actions.formatting import money
-from actions.i18n import language_of, say
-from common.i18n import catalogue, render
 from actions.backends import bss
 from actions.dialogue.account import AccountAction
+from actions.formatting import money
+from actions.i18n import language_of, say
 from actions.journeys.catalogue import offer_details
+from clients.bss import Line
+from common.i18n import catalogue, render
 
 MAX_OFFERS = 3
 # the journey that buys each category of offer
@@ -28,7 +29,9 @@ class ActionShowOffers(AccountAction):
     def name(self) -> Text:
         return "action_show_offers"
 
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         language = language_of(tracker)
         offers = [o for o in bss().recommendations(line.msisdn) if o.category in BUY_INTENT][:MAX_OFFERS]
         if not offers:

@@ -1,6 +1,7 @@
 """The customer's plan (show_plan): a prepaid tariff, or a postpaid or home plan with its monthly price,
 allowances (data, voice, SMS; speeds for home) and renewal date, from the product (TMF637) and its
 catalogue offering (TMF620)."""
+
 from typing import List, Text
 
 from rasa_sdk import Tracker
@@ -8,12 +9,12 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients.bss import Line, Plan
-from actions.formatting import date, money, quantity
-from actions.i18n import language_of
-from common.i18n import render
 from actions.backends import bss
 from actions.dialogue.account import AccountAction
+from actions.formatting import date, money, quantity
+from actions.i18n import language_of
+from clients.bss import Line, Plan
+from common.i18n import render
 
 KINDS = ("data", "voice", "sms")
 
@@ -27,7 +28,9 @@ def allowance_rows(plan: Plan, line: Line, language: str) -> List[str]:
         elif allowance is not None and allowance.unlimited:
             rows.append(render(f"plan_{kind}_unlimited", language)["text"])
         elif allowance is not None:
-            rows.append(render(f"plan_{kind}", language, amount=quantity(allowance.amount, allowance.units, language))["text"])
+            rows.append(
+                render(f"plan_{kind}", language, amount=quantity(allowance.amount, allowance.units, language))["text"]
+            )
     return rows
 
 
@@ -38,7 +41,9 @@ class ActionShowPlan(AccountAction):
     def name(self) -> Text:
         return "action_show_plan"
 
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         language = language_of(tracker)
         plan = bss().plan(line)
         rows = []
@@ -51,7 +56,9 @@ class ActionShowPlan(AccountAction):
         else:
             header = render("plan_header", language, plan=plan.name)["text"]
         if plan.monthly_price:
-            rows.append(render("plan_price", language, price=money(plan.monthly_price, plan.currency, language))["text"])
+            rows.append(
+                render("plan_price", language, price=money(plan.monthly_price, plan.currency, language))["text"]
+            )
         rows += allowance_rows(plan, line, language)
         if plan.download_speed and plan.upload_speed:
             rows.append(render("plan_speed", language, down=plan.download_speed, up=plan.upload_speed)["text"])

@@ -1,5 +1,6 @@
 """The last 7 days of a mobile line (usage_history): calls, data and SMS with what they cost, and the
 three items that took the most credit, from the line's rated usage records (TMF635)."""
+
 from datetime import timedelta
 from typing import List, Text
 
@@ -8,18 +9,17 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from clients.bss import Line, Usage
-from actions.formatting import date, money, quantity
-from actions.i18n import language_of, say
-from common.i18n import render
-from actions.identity.phone import display
 from actions.backends import bss
 from actions.dialogue.account import AccountAction
+from actions.formatting import date, money, quantity
+from actions.i18n import language_of, say
+from actions.identity.phone import display
+from clients.bss import Line, Usage
 from common.clock import now
+from common.i18n import render
 
 WINDOW_DAYS = 7
 TOP = 3
-
 
 
 def duration(seconds: int, language: str) -> str:
@@ -47,17 +47,35 @@ def summary_rows(records: List[Usage], line: Line, language: str) -> List[str]:
     rows = []
     calls = [r for r in records if r.usage_type == "voice"]
     if calls:
-        rows.append(render("usage_calls", language, count=len(calls),
-                           duration=duration(sum(r.duration_s for r in calls), language),
-                           cost=cost(round(sum(r.cost for r in calls), 2), line, language))["text"])
+        rows.append(
+            render(
+                "usage_calls",
+                language,
+                count=len(calls),
+                duration=duration(sum(r.duration_s for r in calls), language),
+                cost=cost(round(sum(r.cost for r in calls), 2), line, language),
+            )["text"]
+        )
     sessions = [r for r in records if r.usage_type == "data"]
     if sessions:
-        rows.append(render("usage_data", language, volume=quantity(sum(r.volume_mb for r in sessions), "MB", language),
-                           cost=cost(round(sum(r.cost for r in sessions), 2), line, language))["text"])
+        rows.append(
+            render(
+                "usage_data",
+                language,
+                volume=quantity(sum(r.volume_mb for r in sessions), "MB", language),
+                cost=cost(round(sum(r.cost for r in sessions), 2), line, language),
+            )["text"]
+        )
     messages = [r for r in records if r.usage_type == "sms"]
     if messages:
-        rows.append(render("usage_sms", language, count=sum(r.count for r in messages),
-                           cost=cost(round(sum(r.cost for r in messages), 2), line, language))["text"])
+        rows.append(
+            render(
+                "usage_sms",
+                language,
+                count=sum(r.count for r in messages),
+                cost=cost(round(sum(r.cost for r in messages), 2), line, language),
+            )["text"]
+        )
     return rows
 
 
@@ -79,14 +97,21 @@ class ActionUsageHistory(AccountAction):
     def name(self) -> Text:
         return "action_usage_history"
 
-    async def serve(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line) -> List[EventType]:
+    async def serve(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, line: Line
+    ) -> List[EventType]:
         language = language_of(tracker)
-        records = [r for r in bss().usage(line.msisdn, since=now() - timedelta(days=WINDOW_DAYS))
-                   if r.usage_type in ("voice", "data", "sms")]
+        records = [
+            r
+            for r in bss().usage(line.msisdn, since=now() - timedelta(days=WINDOW_DAYS))
+            if r.usage_type in ("voice", "data", "sms")
+        ]
         if not records:
             say(dispatcher, tracker, "usage_none")
             return []
-        lines = [render("usage_header", language)["text"]] + [f"• {row}" for row in summary_rows(records, line, language)]
+        lines = [render("usage_header", language)["text"]] + [
+            f"• {row}" for row in summary_rows(records, line, language)
+        ]
         charged = sorted((r for r in records if r.cost > 0), key=lambda r: (-r.cost, -r.used_at.timestamp()))[:TOP]
         if charged:
             lines.append(render("usage_top_header", language)["text"])

@@ -1,4 +1,5 @@
 """Store visits: stores (TMF674) and their agendas (TMF646 appointments); mixed into BSSClient."""
+
 import re
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -10,8 +11,13 @@ from common.clock import now
 
 def _appointment_from_json(a: Dict[str, Any]) -> Appointment:
     place = a.get("relatedPlace") or {}
-    return Appointment(id=a["id"], store_id=place.get("id", ""), store_name=place.get("name", ""),
-                       start=parse_time((a.get("validFor") or {}).get("startDateTime")), status=a.get("status", ""))
+    return Appointment(
+        id=a["id"],
+        store_id=place.get("id", ""),
+        store_name=place.get("name", ""),
+        start=parse_time((a.get("validFor") or {}).get("startDateTime")),
+        status=a.get("status", ""),
+    )
 
 
 def _utc_text(moment: datetime) -> str:
@@ -49,20 +55,34 @@ class Appointments:
         reply = self._request("POST", "/appointment/v4/searchTimeSlot", json=body).json()
         return sorted(parse_time(s["validFor"]["startDateTime"]) for s in reply.get("availableTimeSlot") or [])
 
-    def book_appointment(self, store_id: str, start: datetime, party: Dict[str, Any], msisdn: Optional[str],
-                         description: str, idempotency_key: str) -> Appointment:
+    def book_appointment(
+        self,
+        store_id: str,
+        start: datetime,
+        party: Dict[str, Any],
+        msisdn: Optional[str],
+        description: str,
+        idempotency_key: str,
+    ) -> Appointment:
         """Takes the slot starting at `start` for `party` (409 ERR_SLOT_TAKEN if someone holds it,
         400 ERR_INVALID_SLOT if it is not a slot of that store's agenda)."""
-        body = {"relatedPlace": {"id": store_id, "@referredType": "GeographicSite"},
-                "validFor": {"startDateTime": _utc_text(start)}, "category": "storeVisit", "description": description,
-                "relatedParty": [party],
-                "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": msisdn}}] if msisdn else []}
+        body = {
+            "relatedPlace": {"id": store_id, "@referredType": "GeographicSite"},
+            "validFor": {"startDateTime": _utc_text(start)},
+            "category": "storeVisit",
+            "description": description,
+            "relatedParty": [party],
+            "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": msisdn}}] if msisdn else [],
+        }
         reply = self._request("POST", self.APPOINTMENT, json=body, idempotency_key=idempotency_key)
         return _appointment_from_json(reply.json())
 
     def reschedule_appointment(self, appointment_id: str, start: datetime) -> Appointment:
-        reply = self._request("PATCH", f"{self.APPOINTMENT}/{_path_id(appointment_id)}",
-                              json={"validFor": {"startDateTime": _utc_text(start)}})
+        reply = self._request(
+            "PATCH",
+            f"{self.APPOINTMENT}/{_path_id(appointment_id)}",
+            json={"validFor": {"startDateTime": _utc_text(start)}},
+        )
         return _appointment_from_json(reply.json())
 
     def cancel_appointment(self, appointment_id: str) -> Appointment:
@@ -73,9 +93,15 @@ class Appointments:
     def appointments(self, party_id: str, since: Optional[datetime] = None) -> List[Appointment]:
         """The party's confirmed appointments still to come (after `since`, default now), soonest first."""
         since = since or now()
-        found = self._get(self.APPOINTMENT, **{"relatedParty.id": party_id, "status": "confirmed",
-                                               "validFor.startDateTime.gte": _utc_text(since)})
-        mine = [_appointment_from_json(a) for a in found
-                if any(p.get("id") == party_id for p in a.get("relatedParty") or [])]  # whatever the gateway filters
-        return sorted((a for a in mine if a.status == "confirmed" and a.start and a.start >= since),
-                      key=lambda a: a.start)
+        found = self._get(
+            self.APPOINTMENT,
+            **{"relatedParty.id": party_id, "status": "confirmed", "validFor.startDateTime.gte": _utc_text(since)},
+        )
+        mine = [
+            _appointment_from_json(a)
+            for a in found
+            if any(p.get("id") == party_id for p in a.get("relatedParty") or [])
+        ]  # whatever the gateway filters
+        return sorted(
+            (a for a in mine if a.status == "confirmed" and a.start and a.start >= since), key=lambda a: a.start
+        )

@@ -2,6 +2,7 @@
 
 Pointing at a real gateway is configuration only (BSS_BASE_URL, BSS_TOKEN_URL, client id/secret).
 """
+
 import threading
 import uuid
 from datetime import datetime, timezone
@@ -10,15 +11,29 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
-from common import config
 from clients import http
 from clients.bss.appointments import Appointments
 from clients.bss.commerce import Commerce
 from clients.bss.incidents import Incidents
-from clients.bss.models import (ALLOWANCE_CHARACTERISTICS, AddOn, Allowance, BillingAccount, Bill, Bucket, Line, Loan,
-                                Plan, Store, Usage, allowances_of, parse_allowance, parse_time, store_from_json)
+from clients.bss.models import (
+    ALLOWANCE_CHARACTERISTICS,
+    AddOn,
+    Allowance,
+    Bill,
+    BillingAccount,
+    Bucket,
+    Line,
+    Loan,
+    Plan,
+    Store,
+    Usage,
+    allowances_of,
+    parse_allowance,
+    parse_time,
+    store_from_json,
+)
 from clients.errors import BackendError, BackendUnavailable
-from common import clock
+from common import clock, config
 
 
 def _line_from_product(product: Dict[str, Any]) -> Line:
@@ -47,10 +62,14 @@ def _bucket_from_json(b: Dict[str, Any]) -> Bucket:
     remaining = b.get("remainingValue") or {}
     initial = b.get("initialValue") or {}
     return Bucket(
-        id=b["id"], name=b.get("name", ""), bucket_type=b.get("bucketType", b.get("usageType", "")),
-        amount=float(remaining.get("amount", 0)), units=remaining.get("units", ""),
+        id=b["id"],
+        name=b.get("name", ""),
+        bucket_type=b.get("bucketType", b.get("usageType", "")),
+        amount=float(remaining.get("amount", 0)),
+        units=remaining.get("units", ""),
         initial_amount=float(initial["amount"]) if "amount" in initial else None,
-        expires_at=parse_time((b.get("validFor") or {}).get("endDateTime")), status=b.get("status", "active"),
+        expires_at=parse_time((b.get("validFor") or {}).get("endDateTime")),
+        status=b.get("status", "active"),
     )
 
 
@@ -58,17 +77,28 @@ def _usage_from_json(u: Dict[str, Any]) -> Usage:
     chars = {c.get("name"): c.get("value") for c in u.get("usageCharacteristic", [])}
     rated = u.get("ratedProductUsage") or []
     cost = sum(float((r.get("taxIncludedRatingAmount") or {}).get("value", 0)) for r in rated)
-    currency = next(((r.get("taxIncludedRatingAmount") or {}).get("unit") for r in rated
-                     if (r.get("taxIncludedRatingAmount") or {}).get("unit")), "")
+    currency = next(
+        (
+            (r.get("taxIncludedRatingAmount") or {}).get("unit")
+            for r in rated
+            if (r.get("taxIncludedRatingAmount") or {}).get("unit")
+        ),
+        "",
+    )
     usage_type = u.get("usageType", "")
     return Usage(
-        id=u["id"], usage_type=usage_type, used_at=parse_time(u.get("usageDate")),
-        destination=chars.get("destinationNumber"), duration_s=int(chars.get("duration") or 0),
+        id=u["id"],
+        usage_type=usage_type,
+        used_at=parse_time(u.get("usageDate")),
+        destination=chars.get("destinationNumber"),
+        duration_s=int(chars.get("duration") or 0),
         volume_mb=float(chars.get("dataVolume") or 0),
         count=int(chars.get("messageCount") or 1) if usage_type == "sms" else 0,
-        cost=round(cost, 2), currency=currency,
-        rated_against=next(((r.get("productRef") or {}).get("name") for r in rated
-                            if (r.get("productRef") or {}).get("name")), ""),
+        cost=round(cost, 2),
+        currency=currency,
+        rated_against=next(
+            ((r.get("productRef") or {}).get("name") for r in rated if (r.get("productRef") or {}).get("name")), ""
+        ),
     )
 
 
@@ -77,10 +107,13 @@ def _add_on_from_json(product: Dict[str, Any]) -> AddOn:
     recurring = next((p for p in product.get("productPrice", []) if p.get("priceType") == "recurring"), None)
     price = ((recurring or {}).get("price") or {}).get("taxIncludedAmount") or {}
     return AddOn(
-        product_id=product["id"], name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
-        offering_id=(product.get("productOffering") or {}).get("id"), status=product.get("status", "active"),
+        product_id=product["id"],
+        name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
+        offering_id=(product.get("productOffering") or {}).get("id"),
+        status=product.get("status", "active"),
         monthly_price=float(price["value"]) if "value" in price else None,
-        currency=price.get("unit") or chars.get("currency", ""), started_at=parse_time(product.get("startDate")),
+        currency=price.get("unit") or chars.get("currency", ""),
+        started_at=parse_time(product.get("startDate")),
         renewal_at=parse_time(chars.get("renewalDate")),
     )
 
@@ -101,16 +134,25 @@ class BSSClient(Appointments, Commerce, Incidents):
         with self._lock:
             if refresh or not self._token or clock.timestamp() > self._token_expires - 60:
                 try:
-                    reply = self._http.post(self.token_url, data={"grant_type": "client_credentials"},
-                                            auth=(self.client_id, self.client_secret), timeout=http.timeout())
+                    reply = self._http.post(
+                        self.token_url,
+                        data={"grant_type": "client_credentials"},
+                        auth=(self.client_id, self.client_secret),
+                        timeout=http.timeout(),
+                    )
                 except requests.RequestException as error:
                     raise BackendUnavailable(f"token endpoint: {error}") from error
                 if reply.status_code >= 500:
                     raise BackendUnavailable(f"token endpoint answered {reply.status_code}")
                 if reply.status_code != 200:
-                    raise BackendError("ERR_UNAUTHORIZED", "the gateway refused our client credentials", reply.status_code)
+                    raise BackendError(
+                        "ERR_UNAUTHORIZED", "the gateway refused our client credentials", reply.status_code
+                    )
                 body = reply.json()
-                self._token, self._token_expires = body["access_token"], clock.timestamp() + float(body.get("expires_in", 300))
+                self._token, self._token_expires = (
+                    body["access_token"],
+                    clock.timestamp() + float(body.get("expires_in", 300)),
+                )
             return self._token
 
     def _request(self, method: str, path: str, *, idempotency_key: str = None, **kwargs) -> requests.Response:
@@ -120,7 +162,9 @@ class BSSClient(Appointments, Commerce, Incidents):
         for attempt in (1, 2):
             headers["Authorization"] = f"Bearer {self._bearer(refresh=attempt == 2)}"
             try:
-                reply = self._http.request(method, f"{self.base_url}{path}", headers=headers, timeout=http.timeout(), **kwargs)
+                reply = self._http.request(
+                    method, f"{self.base_url}{path}", headers=headers, timeout=http.timeout(), **kwargs
+                )
             except requests.RequestException as error:
                 raise BackendUnavailable(f"{method} {path}: {error}") from error
             if reply.status_code != 401:
@@ -132,7 +176,9 @@ class BSSClient(Appointments, Commerce, Incidents):
                 error = reply.json()
             except ValueError:
                 error = {}
-            raise BackendError(error.get("code", f"HTTP_{reply.status_code}"), error.get("message", ""), reply.status_code)
+            raise BackendError(
+                error.get("code", f"HTTP_{reply.status_code}"), error.get("message", ""), reply.status_code
+            )
         return reply
 
     def _get(self, path: str, **params) -> Any:
@@ -160,14 +206,18 @@ class BSSClient(Appointments, Commerce, Incidents):
 
     # --- balances (TMF654) ---------------------------------------------------------------------
     def buckets(self, msisdn: str) -> List[Bucket]:
-        return [_bucket_from_json(b) for b in self._get("/prepayBalanceManagement/v4/bucket",
-                                                        **{"logicalResource.id": msisdn})]
+        return [
+            _bucket_from_json(b)
+            for b in self._get("/prepayBalanceManagement/v4/bucket", **{"logicalResource.id": msisdn})
+        ]
 
     def account_buckets(self, account_id: str) -> List[Bucket]:
         """Buckets held by a billing account rather than a number (a home contract's data quota)."""
-        return [_bucket_from_json(b) for b in self._get("/prepayBalanceManagement/v4/bucket",
-                                                        **{"partyAccount.id": account_id})
-                if not any(r.get("id") for r in b.get("logicalResource") or [])]  # not a mobile line's
+        return [
+            _bucket_from_json(b)
+            for b in self._get("/prepayBalanceManagement/v4/bucket", **{"partyAccount.id": account_id})
+            if not any(r.get("id") for r in b.get("logicalResource") or [])
+        ]  # not a mobile line's
 
     # --- billing accounts (TMF666) ---------------------------------------------------------------
     def billing_account(self, account_id: str) -> BillingAccount:
@@ -176,18 +226,25 @@ class BSSClient(Appointments, Commerce, Incidents):
         limit = account.get("creditLimit") or {}
         currency = limit.get("unit") or next((m.get("unit") for m in balances.values() if m.get("unit")), "")
         return BillingAccount(
-            id=account["id"], account_type=account.get("accountType", ""), currency=currency,
+            id=account["id"],
+            account_type=account.get("accountType", ""),
+            currency=currency,
             credit_limit=float(limit.get("value", 0)),
             loan_debt=float(balances.get("loanDebt", {}).get("value", 0)),
             loan_credit_available=float(balances.get("loanCreditAvailable", {}).get("value", 0)),
             receivable=float(balances["receivable"]["value"]) if "value" in balances.get("receivable", {}) else None,
             payment_status=account.get("paymentStatus"),
-            loans=[Loan(id=loan["id"], loan_type=loan.get("loanType", ""),
-                        principal=float((loan.get("principal") or {}).get("value", 0)),
-                        fee=float((loan.get("fee") or {}).get("value", 0)),
-                        outstanding=float((loan.get("outstanding") or {}).get("value", 0)),
-                        created_at=parse_time(loan.get("creationDate")))
-                   for loan in account.get("loan", [])],
+            loans=[
+                Loan(
+                    id=loan["id"],
+                    loan_type=loan.get("loanType", ""),
+                    principal=float((loan.get("principal") or {}).get("value", 0)),
+                    fee=float((loan.get("fee") or {}).get("value", 0)),
+                    outstanding=float((loan.get("outstanding") or {}).get("value", 0)),
+                    created_at=parse_time(loan.get("creationDate")),
+                )
+                for loan in account.get("loan", [])
+            ],
         )
 
     # --- bills (TMF678) ---------------------------------------------------------------------------
@@ -213,14 +270,25 @@ class BSSClient(Appointments, Commerce, Incidents):
         amount = b.get("amountDue") or b.get("taxIncludedAmount") or {}
         remaining = b.get("remainingAmount") or {}
         period = b.get("billingPeriod") or {}
-        document = next((d for d in b.get("billDocument", []) if d.get("mimeType", "application/pdf")
-                         == "application/pdf" and d.get("url")), None)
+        document = next(
+            (
+                d
+                for d in b.get("billDocument", [])
+                if d.get("mimeType", "application/pdf") == "application/pdf" and d.get("url")
+            ),
+            None,
+        )
         return Bill(
-            id=b["id"], bill_no=b.get("billNo", b["id"]), bill_date=parse_time(b.get("billDate")),
-            due_date=parse_time(b.get("paymentDueDate")), period_start=parse_time(period.get("startDateTime")),
-            period_end=parse_time(period.get("endDateTime")), amount=float(amount.get("value", 0)),
+            id=b["id"],
+            bill_no=b.get("billNo", b["id"]),
+            bill_date=parse_time(b.get("billDate")),
+            due_date=parse_time(b.get("paymentDueDate")),
+            period_start=parse_time(period.get("startDateTime")),
+            period_end=parse_time(period.get("endDateTime")),
+            amount=float(amount.get("value", 0)),
             remaining=float(remaining.get("value", amount.get("value", 0))),
-            currency=amount.get("unit") or remaining.get("unit", ""), state=b.get("state", ""),
+            currency=amount.get("unit") or remaining.get("unit", ""),
+            state=b.get("state", ""),
             document_url=self.absolute_url(document["url"]) if document else None,
         )
 
@@ -248,7 +316,9 @@ class BSSClient(Appointments, Commerce, Incidents):
         for use in offering.get("prodSpecCharValueUse", []):  # what the catalogue includes...
             usage_type = next((k for k, v in ALLOWANCE_CHARACTERISTICS.items() if v == use.get("name")), None)
             value = next(iter(use.get("productSpecCharacteristicValue") or []), {})
-            allowance = parse_allowance(usage_type, value.get("value"), value.get("unitOfMeasure")) if usage_type else None
+            allowance = (
+                parse_allowance(usage_type, value.get("value"), value.get("unitOfMeasure")) if usage_type else None
+            )
             if allowance is not None:
                 allowances[usage_type] = allowance
         allowances.update(allowances_of(chars))  # ...and what this customer's product says, which wins
@@ -256,15 +326,22 @@ class BSSClient(Appointments, Commerce, Incidents):
         if monthly is not None:
             price = (monthly.get("price") or {}).get("taxIncludedAmount") or {}
         else:
-            recurring = next((p for p in offering.get("productOfferingPrice", []) if p.get("priceType") == "recurring"), {})
+            recurring = next(
+                (p for p in offering.get("productOfferingPrice", []) if p.get("priceType") == "recurring"), {}
+            )
             price = recurring.get("price") or {}
         return Plan(
-            product_id=product["id"], name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
-            offering_id=offering_id, description=offering.get("description", ""),
-            payment_type=chars.get("paymentType", line.payment_type), currency=chars.get("currency", line.currency),
+            product_id=product["id"],
+            name=(product.get("productOffering") or {}).get("name") or product.get("name", ""),
+            offering_id=offering_id,
+            description=offering.get("description", ""),
+            payment_type=chars.get("paymentType", line.payment_type),
+            currency=chars.get("currency", line.currency),
             monthly_price=float(price["value"]) if "value" in price else None,
-            renewal_at=parse_time(chars.get("renewalDate")), allowances=allowances,
-            download_speed=chars.get("downloadSpeed"), upload_speed=chars.get("uploadSpeed"),
+            renewal_at=parse_time(chars.get("renewalDate")),
+            allowances=allowances,
+            download_speed=chars.get("downloadSpeed"),
+            upload_speed=chars.get("uploadSpeed"),
         )
 
     # --- usage records (TMF635) ------------------------------------------------------------------
@@ -292,8 +369,10 @@ class BSSClient(Appointments, Commerce, Incidents):
 
     def stores_near(self, latitude: float, longitude: float) -> List[Store]:
         """Stores nearest first from a point (a location the customer shared), each with its distance."""
-        return [store_from_json(s) for s in self._get("/geographicSiteManagement/v4/geographicSite",
-                                                       lat=latitude, lon=longitude)]
+        return [
+            store_from_json(s)
+            for s in self._get("/geographicSiteManagement/v4/geographicSite", lat=latitude, lon=longitude)
+        ]
 
 
 def new_idempotency_key() -> str:

@@ -1,4 +1,5 @@
 """Network incidents by area (TMF656 serviceProblem); mixed into BSSClient."""
+
 from typing import Any, Dict, List
 
 from clients.bss.models import Incident, parse_time
@@ -7,10 +8,13 @@ from clients.bss.models import Incident, parse_time
 def _incident_from_json(p: Dict[str, Any]) -> Incident:
     chars = {c.get("name"): c.get("value") for c in p.get("characteristic") or []}
     return Incident(
-        id=p["id"], services=tuple(s["id"] for s in p.get("affectedService") or [] if s.get("id")),
+        id=p["id"],
+        services=tuple(s["id"] for s in p.get("affectedService") or [] if s.get("id")),
         cities=tuple(loc["name"] for loc in p.get("affectedLocation") or [] if loc.get("name")),
-        status=p.get("status", ""), raised_at=parse_time(p.get("timeRaised")),
-        expected_end=parse_time(p.get("expectedResolutionDate")), market=chars.get("market", ""),
+        status=p.get("status", ""),
+        raised_at=parse_time(p.get("timeRaised")),
+        expected_end=parse_time(p.get("expectedResolutionDate")),
+        market=chars.get("market", ""),
         time_zone=chars.get("timeZone") or "UTC",
     )
 

@@ -1,5 +1,6 @@
 """What the BSS answers, as typed values (TM Forum Open API v4 resources), and the readers of its JSON that more
 than one part of the client needs: times, plan and pack allowances, stores."""
+
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -257,8 +258,16 @@ def parse_time(value: Optional[str]) -> Optional[datetime]:
 
 UNLIMITED = {"unlimited", "illimité", "illimite", "ilimitado", "ilimitada", "ilimitados", "ilimitadas"}
 ALLOWANCE_CHARACTERISTICS = {"data": "dataAllowance", "voice": "voiceAllowance", "sms": "smsAllowance"}
-_UNIT_SIZES = {"tb": (1024 * 1024, "MB"), "to": (1024 * 1024, "MB"), "gb": (1024, "MB"), "go": (1024, "MB"),
-               "mb": (1, "MB"), "mo": (1, "MB"), "min": (1, "min"), "sms": (1, "SMS")}
+_UNIT_SIZES = {
+    "tb": (1024 * 1024, "MB"),
+    "to": (1024 * 1024, "MB"),
+    "gb": (1024, "MB"),
+    "go": (1024, "MB"),
+    "mb": (1, "MB"),
+    "mo": (1, "MB"),
+    "min": (1, "min"),
+    "sms": (1, "SMS"),
+}
 _DEFAULT_UNITS = {"data": "MB", "voice": "min", "sms": "SMS"}
 
 
@@ -295,12 +304,27 @@ def store_from_json(site: Dict[str, Any]) -> Store:
         zone = day.get("timeZone") or zone
         period = next(iter(day.get("hourPeriod") or []), {}) if day.get("status") == "open" else {}
         hours[day.get("day", "")] = OpeningHours(day.get("day", ""), period.get("startHour"), period.get("endHour"))
-    phone = next(((m.get("characteristic") or {}).get("phoneNumber") for m in site.get("contactMedium") or []
-                  if m.get("mediumType") == "phone"), None)
+    phone = next(
+        (
+            (m.get("characteristic") or {}).get("phoneNumber")
+            for m in site.get("contactMedium") or []
+            if m.get("mediumType") == "phone"
+        ),
+        None,
+    )
     distance = site.get("distance") or {}
     return Store(
-        id=site["id"], name=site.get("name", ""), street_nr=place.get("streetNr"), street_name=place.get("streetName") or "",
-        locality=place.get("locality") or "", city=place.get("city") or "", state=place.get("stateOrProvince") or "",
-        country=place.get("country") or "", market=place.get("countryCode") or "", time_zone=zone, phone=phone,
-        hours=hours, distance_km=float(distance["amount"]) if "amount" in distance else None,
+        id=site["id"],
+        name=site.get("name", ""),
+        street_nr=place.get("streetNr"),
+        street_name=place.get("streetName") or "",
+        locality=place.get("locality") or "",
+        city=place.get("city") or "",
+        state=place.get("stateOrProvince") or "",
+        country=place.get("country") or "",
+        market=place.get("countryCode") or "",
+        time_zone=zone,
+        phone=phone,
+        hours=hours,
+        distance_km=float(distance["amount"]) if "amount" in distance else None,
     )

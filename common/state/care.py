@@ -5,6 +5,7 @@ A row is written before Zendesk is called, with a short reference ("T-7K3F9Q") t
 always gets a reference, a Zendesk outage only delays the ticket (actions/zendesk_tickets.py retries pending rows),
 and a retry whose earlier attempt did reach Zendesk finds that ticket instead of making a second one.
 """
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -13,9 +14,9 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from sqlalchemy import JSON, Column, DateTime, Integer, String, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from common.clock import now
 from common.state import db
 from common.state.db import Base
-from common.clock import now
 
 # No 0/O, 1/I/L, U: a reference read over the phone is not misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -42,7 +43,6 @@ class TicketOutbox(Base):
 session = db.session  # db.engine() creates this module's table too, whenever it is imported
 
 
-
 def new_reference() -> str:
     return "T-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
@@ -51,24 +51,49 @@ def fingerprint(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(" ".join((p or "").lower().split()) for p in parts).encode()).hexdigest()
 
 
-def enqueue(conversation_id: str, purpose: str, request_fingerprint: str, build: Callable[[str], Dict[str, Any]],
-            duplicate_minutes: int) -> Tuple[TicketOutbox, bool]:
+def enqueue(
+    conversation_id: str,
+    purpose: str,
+    request_fingerprint: str,
+    build: Callable[[str], Dict[str, Any]],
+    duplicate_minutes: int,
+) -> Tuple[TicketOutbox, bool]:
     """Writes a pending ticket built by `build(reference)`; answers (row, True). The same request from
     the same conversation within `duplicate_minutes` (a double tap, a channel redelivery) answers the
     earlier row and False instead."""
     moment = now()
     with session() as s:
-        earlier = s.execute(select(TicketOutbox).where(
-            TicketOutbox.conversation_id == conversation_id, TicketOutbox.fingerprint == request_fingerprint,
-            TicketOutbox.status != REFUSED, TicketOutbox.created_at >= moment - timedelta(minutes=duplicate_minutes))
-            .order_by(TicketOutbox.created_at.desc()).limit(1)).scalars().first()
+        earlier = (
+            s.execute(
+                select(TicketOutbox)
+                .where(
+                    TicketOutbox.conversation_id == conversation_id,
+                    TicketOutbox.fingerprint == request_fingerprint,
+                    TicketOutbox.status != REFUSED,
+                    TicketOutbox.created_at >= moment - timedelta(minutes=duplicate_minutes),
+                )
+                .order_by(TicketOutbox.created_at.desc())
+                .limit(1)
+            )
+            .scalars()
+            .first()
+        )
     if earlier is not None:
         return earlier, False
     for _ in range(5):
         reference = new_reference()
-        row = TicketOutbox(reference=reference, conversation_id=conversation_id, purpose=purpose,
-                           fingerprint=request_fingerprint, ticket=build(reference), status=PENDING, attempts=0,
-                           next_attempt_at=moment, created_at=moment, updated_at=moment)
+        row = TicketOutbox(
+            reference=reference,
+            conversation_id=conversation_id,
+            purpose=purpose,
+            fingerprint=request_fingerprint,
+            ticket=build(reference),
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=moment,
+            created_at=moment,
+            updated_at=moment,
+        )
         try:
             with session() as s, s.begin():
                 s.add(row)
@@ -88,11 +113,20 @@ def claim(reference: str, hold_seconds: int) -> Optional[TicketOutbox]:
     None if it is no longer pending or another attempt holds it."""
     moment = now()
     with session() as s, s.begin():
-        taken = s.execute(update(TicketOutbox).where(
-            TicketOutbox.reference == reference, TicketOutbox.status == PENDING,
-            or_(TicketOutbox.claimed_until.is_(None), TicketOutbox.claimed_until < moment))
-            .values(claimed_until=moment + timedelta(seconds=hold_seconds), attempts=TicketOutbox.attempts + 1,
-                    updated_at=moment).execution_options(synchronize_session=False))
+        taken = s.execute(
+            update(TicketOutbox)
+            .where(
+                TicketOutbox.reference == reference,
+                TicketOutbox.status == PENDING,
+                or_(TicketOutbox.claimed_until.is_(None), TicketOutbox.claimed_until < moment),
+            )
+            .values(
+                claimed_until=moment + timedelta(seconds=hold_seconds),
+                attempts=TicketOutbox.attempts + 1,
+                updated_at=moment,
+            )
+            .execution_options(synchronize_session=False)
+        )
         if taken.rowcount != 1:
             return None
     return get(reference)
@@ -103,7 +137,9 @@ def mark_created(reference: str, zendesk_id: int) -> None:
 
 
 def mark_retry(reference: str, error: str, delay_seconds: float) -> None:
-    _set(reference, claimed_until=None, last_error=error[:300], next_attempt_at=now() + timedelta(seconds=delay_seconds))
+    _set(
+        reference, claimed_until=None, last_error=error[:300], next_attempt_at=now() + timedelta(seconds=delay_seconds)
+    )
 
 
 def mark_refused(reference: str, error: str) -> None:
@@ -113,16 +149,20 @@ def mark_refused(reference: str, error: str) -> None:
 
 def _set(reference: str, **values: Any) -> None:
     with session() as s, s.begin():
-        s.execute(update(TicketOutbox).where(TicketOutbox.reference == reference)
-                  .values(updated_at=now(), **values).execution_options(synchronize_session=False))
+        s.execute(
+            update(TicketOutbox)
+            .where(TicketOutbox.reference == reference)
+            .values(updated_at=now(), **values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def due(limit: int, everything: bool = False) -> List[str]:
     """Pending tickets whose next attempt is due (all pending ones with `everything`), oldest first."""
     moment = now()
     query = select(TicketOutbox.reference).where(
-        TicketOutbox.status == PENDING,
-        or_(TicketOutbox.claimed_until.is_(None), TicketOutbox.claimed_until < moment))
+        TicketOutbox.status == PENDING, or_(TicketOutbox.claimed_until.is_(None), TicketOutbox.claimed_until < moment)
+    )
     if not everything:
         query = query.where(TicketOutbox.next_attempt_at <= moment)
     with session() as s:

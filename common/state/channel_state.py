@@ -3,14 +3,15 @@ agent, after a handoff) and the options it last offered as a numbered list (so a
 
 Keyed by the channel's own conversation id (e.g. a Sunshine Conversations conversation id).
 """
+
 from datetime import datetime
 from typing import List, Optional, Tuple
 
 from sqlalchemy import JSON, Column, DateTime, String, delete
 from sqlalchemy.exc import IntegrityError
 
-from common.state import db
 from common.clock import aware, now
+from common.state import db
 
 BOT, AGENT = "bot", "agent"
 
@@ -40,7 +41,6 @@ class OfferedChoices(db.Base):
 _session = db.session  # db.engine() creates these tables too, whenever this module is imported
 
 
-
 def owner(conversation_id: str) -> str:
     with _session() as s:
         row = s.get(ConversationOwner, conversation_id)
@@ -52,8 +52,9 @@ def owner_record(conversation_id: str) -> Optional[ConversationOwner]:
         return s.get(ConversationOwner, conversation_id)
 
 
-def set_owner(conversation_id: str, new_owner: str, at: Optional[datetime] = None, reason: str = None,
-              language: str = None) -> Tuple[str, bool]:
+def set_owner(
+    conversation_id: str, new_owner: str, at: Optional[datetime] = None, reason: str = None, language: str = None
+) -> Tuple[str, bool]:
     """Records who owns the conversation since `at` (default now), unless a later change is already known.
     Answers (the owner before, whether this changed anything)."""
     at = at or now()
@@ -62,8 +63,15 @@ def set_owner(conversation_id: str, new_owner: str, at: Optional[datetime] = Non
             with _session() as s, s.begin():
                 row = s.get(ConversationOwner, conversation_id)
                 if row is None:
-                    s.add(ConversationOwner(conversation_id=conversation_id, owner=new_owner, changed_at=at,
-                                            reason=reason, language=language))
+                    s.add(
+                        ConversationOwner(
+                            conversation_id=conversation_id,
+                            owner=new_owner,
+                            changed_at=at,
+                            reason=reason,
+                            language=language,
+                        )
+                    )
                     return BOT, new_owner != BOT
                 before = row.owner
                 if aware(row.changed_at) > at:
@@ -83,8 +91,7 @@ def offer_choices(conversation_id: str, choices: List[Tuple[str, str]]) -> None:
     with _session() as s, s.begin():
         s.execute(delete(OfferedChoices).where(OfferedChoices.conversation_id == conversation_id))
         if choices:
-            s.add(OfferedChoices(conversation_id=conversation_id, choices=[list(c) for c in choices],
-                                 offered_at=now()))
+            s.add(OfferedChoices(conversation_id=conversation_id, choices=[list(c) for c in choices], offered_at=now()))
 
 
 def offered_choices(conversation_id: str) -> List[Tuple[str, str]]:

@@ -10,6 +10,7 @@ a Sunshine Conversations event), a connector claims its id here:
              `stale_after_seconds` is presumed dead and taken over.
 The insert and the take-over are single SQL statements, so two processes never both get "claimed".
 """
+
 from datetime import timedelta
 from typing import Optional
 
@@ -30,7 +31,7 @@ class InboundClaim(Base):
 
 
 def claim(source: str, item_id: str, conversation_id: Optional[str], stale_after_seconds: int) -> str:
-    """"claimed", "done" or "busy" (see the module's docstring)."""
+    """ "claimed", "done" or "busy" (see the module's docstring)."""
     for _ in range(3):
         now = clock.now()
         try:
@@ -45,30 +46,46 @@ def claim(source: str, item_id: str, conversation_id: Optional[str], stale_after
                 continue
             if row.completed_at is not None:
                 return "done"
-            taken = s.execute(update(InboundClaim).where(
-                InboundClaim.source == source, InboundClaim.item_id == item_id, InboundClaim.completed_at.is_(None),
-                InboundClaim.received_at < now - timedelta(seconds=stale_after_seconds))
-                .values(received_at=now).execution_options(synchronize_session=False))
+            taken = s.execute(
+                update(InboundClaim)
+                .where(
+                    InboundClaim.source == source,
+                    InboundClaim.item_id == item_id,
+                    InboundClaim.completed_at.is_(None),
+                    InboundClaim.received_at < now - timedelta(seconds=stale_after_seconds),
+                )
+                .values(received_at=now)
+                .execution_options(synchronize_session=False)
+            )
             return "claimed" if taken.rowcount == 1 else "busy"
     return "busy"
 
 
 def complete(source: str, item_id: str) -> None:
     with session() as s, s.begin():
-        s.execute(update(InboundClaim).where(InboundClaim.source == source, InboundClaim.item_id == item_id)
-                  .values(completed_at=clock.now()))
+        s.execute(
+            update(InboundClaim)
+            .where(InboundClaim.source == source, InboundClaim.item_id == item_id)
+            .values(completed_at=clock.now())
+        )
 
 
 def release(source: str, item_id: str) -> None:
     """Forgets an item that could not be handled (never one already done), so its next delivery is."""
     with session() as s, s.begin():
-        s.execute(delete(InboundClaim).where(InboundClaim.source == source, InboundClaim.item_id == item_id,
-                                             InboundClaim.completed_at.is_(None)))
+        s.execute(
+            delete(InboundClaim).where(
+                InboundClaim.source == source, InboundClaim.item_id == item_id, InboundClaim.completed_at.is_(None)
+            )
+        )
 
 
 def prune(older_than: timedelta) -> int:
     """Deletes completed claims older than `older_than` (platforms stop redelivering after a few days)."""
     with session() as s, s.begin():
-        gone = s.execute(delete(InboundClaim).where(InboundClaim.completed_at.is_not(None),
-                                                    InboundClaim.completed_at < clock.now() - older_than))
+        gone = s.execute(
+            delete(InboundClaim).where(
+                InboundClaim.completed_at.is_not(None), InboundClaim.completed_at < clock.now() - older_than
+            )
+        )
         return gone.rowcount

@@ -4,19 +4,17 @@ A `subject` is whom a memory belongs to: a channel user ("sender:<id>") before i
 a line or contract ("line:+22901...", "contract:HG-...") after it, so the memory follows the
 customer across channels once they are identified.
 """
+
 import threading
-from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, Optional
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine, delete, update
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import declarative_base, sessionmaker
 
-from common import config
-from common import clock
+from common import clock, config
 
 Base = declarative_base()
 
@@ -123,7 +121,7 @@ engine.cache_clear = _forget_engines
 @lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     return create_engine(url, future=True, pool_pre_ping=True)
 
 

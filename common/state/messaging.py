@@ -3,16 +3,17 @@
 - When each customer last wrote: both platforms accept free-form messages only within 24 hours of it.
 - Button payloads too long for the platform's id field, under a short key.
 """
+
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import Column, DateTime, String, Text, delete, update
+from sqlalchemy import Column, DateTime, String, Text
 from sqlalchemy.exc import IntegrityError
 
+from common import clock
 from common.state import db
 from common.state.db import Base
-from common import clock
 
 KEY_PREFIX = "k:"
 
@@ -41,6 +42,7 @@ def _utc(moment: datetime) -> datetime:
 
 # --- the customer-service window -------------------------------------------------------------------
 
+
 def note_inbound(channel: str, user_id: str, at: datetime) -> None:
     """The customer wrote at `at`; an older redelivery never moves the window back."""
     with session() as s, s.begin():
@@ -58,6 +60,7 @@ def last_inbound(channel: str, user_id: str) -> Optional[datetime]:
 
 
 # --- long button payloads ---------------------------------------------------------------------------
+
 
 def key_for(payload: str) -> str:
     """A short id standing for `payload` (the same payload always gets the same key)."""

@@ -4,8 +4,20 @@ One module per TMF API; `blueprint` carries them all, `fault_response` answers i
 The card payment gateway (sandbox/payments.py) fulfils paid checkouts in-process with `settle_bill`
 and `topup_by_card`, inside its own transaction.
 """
-from . import (account, balance, billing, catalog, inventory, ordering, party, problems,  # noqa: F401 (routes)
-               recommend, sites, usage)
+
+from . import (  # noqa: F401 (routes)
+    account,
+    balance,
+    billing,
+    catalog,
+    inventory,
+    ordering,
+    party,
+    problems,
+    recommend,
+    sites,
+    usage,
+)
 from .api import blueprint, fault_response
 from .balance import topup_by_card
 from .billing import settle_bill

@@ -1,5 +1,6 @@
 """The BSS blueprint and what runs around every request: injected faults, the Bearer check,
 the TMF content type, and TMF Errors for unknown paths."""
+
 from http import HTTPStatus
 
 from flask import Blueprint, current_app, jsonify, request
@@ -12,9 +13,18 @@ from .common import JSON_TYPE, error_response
 blueprint = Blueprint("bss", __name__)
 
 # TMF630 codes for the statuses a gateway or BSS answers when it is in trouble.
-FAULT_CODES = {400: "ERR_BAD_REQUEST", 401: "ERR_UNAUTHORIZED", 403: "ERR_FORBIDDEN", 404: "ERR_NOT_FOUND",
-               409: "ERR_CONFLICT", 429: "ERR_TOO_MANY_REQUESTS", 500: "ERR_INTERNAL", 502: "ERR_BAD_GATEWAY",
-               503: "ERR_UNAVAILABLE", 504: "ERR_GATEWAY_TIMEOUT"}
+FAULT_CODES = {
+    400: "ERR_BAD_REQUEST",
+    401: "ERR_UNAUTHORIZED",
+    403: "ERR_FORBIDDEN",
+    404: "ERR_NOT_FOUND",
+    409: "ERR_CONFLICT",
+    429: "ERR_TOO_MANY_REQUESTS",
+    500: "ERR_INTERNAL",
+    502: "ERR_BAD_GATEWAY",
+    503: "ERR_UNAVAILABLE",
+    504: "ERR_GATEWAY_TIMEOUT",
+}
 
 
 @blueprint.before_request
@@ -48,8 +58,13 @@ def unknown_resource(rest):
         if endpoint != "bss.unknown_resource":
             allowed.append(method)
     if allowed:
-        return error_response(405, "ERR_METHOD_NOT_ALLOWED", "Method not allowed",
-                              f"{request.method} is not allowed on {request.path}", {"Allow": ", ".join(allowed)})
+        return error_response(
+            405,
+            "ERR_METHOD_NOT_ALLOWED",
+            "Method not allowed",
+            f"{request.method} is not allowed on {request.path}",
+            {"Allow": ", ".join(allowed)},
+        )
     return error_response(404, "ERR_NOT_FOUND", "Resource not found", f"No TMF resource at /tmf-api/{rest}")
 
 
@@ -60,8 +75,15 @@ def fault_response(fault):
     except ValueError:
         reason = "Error"
     code = FAULT_CODES.get(fault.status, "ERR_" + reason.upper().replace(" ", "_"))
-    response = jsonify({"code": code, "reason": reason, "message": f"{reason} (injected by the sandbox)",
-                        "status": str(fault.status), "@type": "Error"})
+    response = jsonify(
+        {
+            "code": code,
+            "reason": reason,
+            "message": f"{reason} (injected by the sandbox)",
+            "status": str(fault.status),
+            "@type": "Error",
+        }
+    )
     response.status_code = fault.status
     response.headers["Content-Type"] = JSON_TYPE
     if fault.retry_after is not None:

@@ -2,6 +2,7 @@
 
 Tokens are signed JWTs (HS256), so they stay valid across a sandbox reset or restart until they expire.
 """
+
 import base64
 import hashlib
 import hmac
@@ -30,8 +31,11 @@ def _sign(message: str) -> str:
 def issue_token(client_id: str) -> str:
     issued = int(clock.timestamp())
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    claims = _b64(json.dumps({"sub": client_id, "iat": issued, "exp": issued + settings.TOKEN_TTL_SECONDS,
-                              "scope": "tmf-api"}).encode())
+    claims = _b64(
+        json.dumps(
+            {"sub": client_id, "iat": issued, "exp": issued + settings.TOKEN_TTL_SECONDS, "scope": "tmf-api"}
+        ).encode()
+    )
     return f"{header}.{claims}.{_sign(header + '.' + claims)}"
 
 
@@ -56,14 +60,31 @@ def token_endpoint():
     secret = auth.password if auth and auth.type == "basic" else request.form.get("client_secret")
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if request.form.get("grant_type") != "client_credentials":
-        return jsonify(error="unsupported_grant_type",
-                       error_description="only grant_type=client_credentials is supported"), 400, headers
-    if not (client_id and secret and hmac.compare_digest(client_id, settings.CLIENT_ID)
-            and hmac.compare_digest(secret, settings.CLIENT_SECRET)):
+        return (
+            jsonify(
+                error="unsupported_grant_type", error_description="only grant_type=client_credentials is supported"
+            ),
+            400,
+            headers,
+        )
+    if not (
+        client_id
+        and secret
+        and hmac.compare_digest(client_id, settings.CLIENT_ID)
+        and hmac.compare_digest(secret, settings.CLIENT_SECRET)
+    ):
         headers["WWW-Authenticate"] = 'Basic realm="sandbox-bss"'
         return jsonify(error="invalid_client", error_description="unknown client or wrong secret"), 401, headers
-    return jsonify(access_token=issue_token(client_id), token_type="Bearer",
-                   expires_in=settings.TOKEN_TTL_SECONDS, scope="tmf-api"), 200, headers
+    return (
+        jsonify(
+            access_token=issue_token(client_id),
+            token_type="Bearer",
+            expires_in=settings.TOKEN_TTL_SECONDS,
+            scope="tmf-api",
+        ),
+        200,
+        headers,
+    )
 
 
 def check_bearer():
@@ -74,5 +95,10 @@ def check_bearer():
         problem = token_problem(token.strip())
     if problem is None:
         return None
-    return error_response(401, "ERR_UNAUTHORIZED", "Unauthorized", problem,
-                          {"WWW-Authenticate": 'Bearer realm="sandbox-bss", error="invalid_token"'})
+    return error_response(
+        401,
+        "ERR_UNAUTHORIZED",
+        "Unauthorized",
+        problem,
+        {"WWW-Authenticate": 'Bearer realm="sandbox-bss", error="invalid_token"'},
+    )

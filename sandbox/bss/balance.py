@@ -4,6 +4,7 @@ A top-up first repays the line's outstanding advances, oldest first; the rest re
 balance. Paid from the mobile money wallet it debits the payer's wallet; paid by card the gateway
 has already captured the money, so nothing is debited here.
 """
+
 from sqlalchemy import select
 
 from sandbox import db
@@ -11,11 +12,24 @@ from sandbox.errors import TMFError
 
 from . import settings
 from .api import blueprint
-from .common import (bad_request, fmt_money, href, iso, json_body, listing, money_quantity,
-                     msisdn_ref, new_id, not_found, now, one, ref_id, to_cents)
+from .common import (
+    bad_request,
+    fmt_money,
+    href,
+    iso,
+    json_body,
+    listing,
+    money_quantity,
+    msisdn_ref,
+    new_id,
+    not_found,
+    now,
+    one,
+    ref_id,
+    to_cents,
+)
 from .idempotency import require_key, run_once
-from .ledger import (bucket_status, debit, ensure_active, find_account, find_line, loan_debt, money_bucket,
-                     repay_loans)
+from .ledger import bucket_status, debit, ensure_active, find_account, find_line, loan_debt, money_bucket, repay_loans
 from .models import Bucket, IdempotentResponse, Product, TopUp
 
 BASE = "/tmf-api/prepayBalanceManagement/v4"
@@ -31,9 +45,13 @@ def quantity(value: int, units: str) -> dict:
 
 def bucket_json(session, bucket: Bucket, line_status: str) -> dict:
     body = {
-        "id": bucket.id, "href": href(f"{BASE}/bucket/{bucket.id}"), "name": bucket.name,
-        "bucketType": bucket.bucket_type, "usageType": bucket.usage_type,
-        "status": bucket_status(bucket, line_status), "isShared": False,
+        "id": bucket.id,
+        "href": href(f"{BASE}/bucket/{bucket.id}"),
+        "name": bucket.name,
+        "bucketType": bucket.bucket_type,
+        "usageType": bucket.usage_type,
+        "status": bucket_status(bucket, line_status),
+        "isShared": False,
         "remainingValue": quantity(bucket.remaining, bucket.units),
         "initialValue": quantity(bucket.initial, bucket.units),
         "reservedValue": quantity(0, bucket.units),
@@ -47,8 +65,9 @@ def bucket_json(session, bucket: Bucket, line_status: str) -> dict:
         body["validFor"]["endDateTime"] = iso(bucket.valid_to)
     if bucket.product_id:
         product = session.get(Product, bucket.product_id)
-        body["product"].append({"id": bucket.product_id, "name": product.name if product else bucket.name,
-                                "@referredType": "Product"})
+        body["product"].append(
+            {"id": bucket.product_id, "name": product.name if product else bucket.name, "@referredType": "Product"}
+        )
     return body
 
 
@@ -61,8 +80,10 @@ def _line_statuses(session) -> dict:
 def list_buckets():
     with db.transaction() as session:
         statuses = _line_statuses(session)
-        buckets = sorted(session.execute(select(Bucket)).scalars(),
-                         key=lambda b: (b.msisdn, BUCKET_ORDER.get(b.bucket_type, 9), b.valid_from, b.id))
+        buckets = sorted(
+            session.execute(select(Bucket)).scalars(),
+            key=lambda b: (b.msisdn, BUCKET_ORDER.get(b.bucket_type, 9), b.valid_from, b.id),
+        )
         return listing([bucket_json(session, b, statuses.get(b.msisdn, "active")) for b in buckets])
 
 
@@ -83,8 +104,9 @@ def _payer_msisdn(session, body: dict, target: str) -> str:
     account_id = ref_id(body.get("partyAccount"))
     if account_id:
         find_account(session, account_id)
-        line = session.execute(select(Product).where(Product.kind == "MobileLine",
-                                                     Product.billing_account_id == account_id)).scalar()
+        line = session.execute(
+            select(Product).where(Product.kind == "MobileLine", Product.billing_account_id == account_id)
+        ).scalar()
         if line is None:
             raise bad_request(f"billing account {account_id} has no mobile line with a wallet")
         return line.msisdn
@@ -119,13 +141,21 @@ def topup(session, body: dict):
         raise bad_request(f"{line.msisdn} is topped up in {account.currency}, not {units}")
     market = settings.MARKETS[account.market]
     if not market["topup_min"] <= cents <= market["topup_max"]:
-        raise TMFError(400, "ERR_AMOUNT_OUT_OF_RANGE", "Amount out of range",
-                       f"A top-up in {account.market} must be between {fmt_money(market['topup_min'], units)} and "
-                       f"{fmt_money(market['topup_max'], units)}; got {fmt_money(cents, units)}")
+        raise TMFError(
+            400,
+            "ERR_AMOUNT_OUT_OF_RANGE",
+            "Amount out of range",
+            f"A top-up in {account.market} must be between {fmt_money(market['topup_min'], units)} and "
+            f"{fmt_money(market['topup_max'], units)}; got {fmt_money(cents, units)}",
+        )
     main = money_bucket(session, line.msisdn, "main")
     if main is None:
-        raise TMFError(400, "ERR_NOT_PREPAID", "Not a prepaid line",
-                       f"{line.msisdn} is {account.account_type}: it has no airtime balance to top up")
+        raise TMFError(
+            400,
+            "ERR_NOT_PREPAID",
+            "Not a prepaid line",
+            f"{line.msisdn} is {account.account_type}: it has no airtime balance to top up",
+        )
 
     payer = line.msisdn
     if method == "wallet":
@@ -141,14 +171,18 @@ def topup(session, body: dict):
     moment = now()
     record_id = new_id("TOP")
     answer = {
-        "id": record_id, "href": href(f"{BASE}/topupBalance/{record_id}"), "status": "completed",
-        "usageType": "monetary", "amount": money_quantity(cents, units),
+        "id": record_id,
+        "href": href(f"{BASE}/topupBalance/{record_id}"),
+        "status": "completed",
+        "usageType": "monetary",
+        "amount": money_quantity(cents, units),
         "logicalResource": [msisdn_ref(line.msisdn)],
         "bucket": {"id": main.id, "href": href(f"{BASE}/bucket/{main.id}")},
         "partyAccount": {"id": account.id, "@referredType": "BillingAccount"},
         "paymentMethod": {"id": method},
         "relatedParty": [{"id": payer, "role": "payer", "@referredType": "MSISDN"}],
-        "requestedDate": iso(moment), "confirmationDate": iso(moment),
+        "requestedDate": iso(moment),
+        "confirmationDate": iso(moment),
         "loanRepayment": money_quantity(repaid, units),
         "creditedAmount": money_quantity(cents - repaid, units),
         "remainingLoanDebt": money_quantity(loan_debt(session, account.id), units),
@@ -168,11 +202,22 @@ def topup_by_card(session, msisdn: str, amount, currency: str, payment_reference
     done = session.get(IdempotentResponse, ("cardTopup", payment_reference))
     if done is not None:
         return done.body
-    _, answer = topup(session, {"amount": {"amount": float(amount), "units": currency}, "usageType": "monetary",
-                                "logicalResource": [{"id": msisdn}], "paymentMethod": {"id": "card"},
-                                "channel": {"id": "paymentGateway"}, "externalId": payment_reference})
-    session.add(IdempotentResponse(scope="cardTopup", key=payment_reference, fingerprint="", status=201,
-                                   body=answer, created=now()))
+    _, answer = topup(
+        session,
+        {
+            "amount": {"amount": float(amount), "units": currency},
+            "usageType": "monetary",
+            "logicalResource": [{"id": msisdn}],
+            "paymentMethod": {"id": "card"},
+            "channel": {"id": "paymentGateway"},
+            "externalId": payment_reference,
+        },
+    )
+    session.add(
+        IdempotentResponse(
+            scope="cardTopup", key=payment_reference, fingerprint="", status=201, body=answer, created=now()
+        )
+    )
     return answer
 
 

@@ -5,6 +5,7 @@ money wallet), and applies it to the bills it names: remainingAmount goes down a
 becomes partiallyPaid or settled. The payment gateway module can do the same in-process with
 `record_payment(session, body)` inside `sandbox.db.transaction()`.
 """
+
 import hashlib
 import hmac
 
@@ -16,8 +17,21 @@ from sandbox.errors import TMFError
 
 from . import settings
 from .api import blueprint
-from .common import bad_request, fmt_money, href, iso, json_body, listing, money, new_id, not_found, now, one, \
-    ref_id, to_cents
+from .common import (
+    bad_request,
+    fmt_money,
+    href,
+    iso,
+    json_body,
+    listing,
+    money,
+    new_id,
+    not_found,
+    now,
+    one,
+    ref_id,
+    to_cents,
+)
 from .idempotency import require_key, run_once
 from .ledger import debit, ensure_active, find_account, find_line
 from .models import Bill, Party, Payment, Product
@@ -47,22 +61,40 @@ def bill_json(session, bill: Bill) -> dict:
     account = find_account(session, bill.billing_account_id)
     vat = VAT_PCT[account.market]
     return {
-        "id": bill.id, "href": href(f"{BILL}/{bill.id}"), "billNo": bill.bill_no,
-        "billDate": iso(bill.bill_date), "paymentDueDate": iso(bill.due_date),
+        "id": bill.id,
+        "href": href(f"{BILL}/{bill.id}"),
+        "billNo": bill.bill_no,
+        "billDate": iso(bill.bill_date),
+        "paymentDueDate": iso(bill.due_date),
         "billingPeriod": {"startDateTime": iso(bill.period_start), "endDateTime": iso(bill.period_end)},
         "amountDue": money(bill.amount, bill.currency),
         "remainingAmount": money(bill.remaining, bill.currency),
         "taxIncludedAmount": money(bill.amount, bill.currency),
         "taxExcludedAmount": money(round(bill.amount * 100 / (100 + vat)), bill.currency),
-        "state": bill.state, "category": "normal", "runType": "onCycle",
-        "billDocument": [{"id": f"{bill.id}-PDF", "name": f"{bill.bill_no}.pdf", "mimeType": "application/pdf",
-                          "url": href(f"{DOCUMENT}/{bill.id}.pdf?sig={document_signature(bill.id)}"),
-                          "@type": "Attachment"}],
-        "appliedPayment": [{"appliedAmount": money(amount, bill.currency),
-                            "payment": {"id": payment.id, "href": href(f"{PAYMENT}/{payment.id}")}}
-                           for payment, amount in _payments_of(session, bill.id)],
-        "billingAccount": {"id": account.id, "href": href(f"/tmf-api/accountManagement/v4/billingAccount/{account.id}"),
-                           "@referredType": "BillingAccount"},
+        "state": bill.state,
+        "category": "normal",
+        "runType": "onCycle",
+        "billDocument": [
+            {
+                "id": f"{bill.id}-PDF",
+                "name": f"{bill.bill_no}.pdf",
+                "mimeType": "application/pdf",
+                "url": href(f"{DOCUMENT}/{bill.id}.pdf?sig={document_signature(bill.id)}"),
+                "@type": "Attachment",
+            }
+        ],
+        "appliedPayment": [
+            {
+                "appliedAmount": money(amount, bill.currency),
+                "payment": {"id": payment.id, "href": href(f"{PAYMENT}/{payment.id}")},
+            }
+            for payment, amount in _payments_of(session, bill.id)
+        ],
+        "billingAccount": {
+            "id": account.id,
+            "href": href(f"/tmf-api/accountManagement/v4/billingAccount/{account.id}"),
+            "@referredType": "BillingAccount",
+        },
         "relatedParty": [customer_ref(session.get(Party, account.party_id))],
         "@type": "CustomerBill",
     }
@@ -95,35 +127,64 @@ def bill_document(bill_id):
             raise not_found("customerBill", bill_id)
         account = find_account(session, bill.billing_account_id)
         holder = full_name(session.get(Party, account.party_id))
-        contract = session.execute(select(Product).where(Product.billing_account_id == account.id,
-                                                         Product.kind.in_(["MobileLine", "HomeInternet"]))).scalar()
-        lines = [f"Bill number: {bill.bill_no}", f"Customer: {holder}", f"Billing account: {account.id}",
-                 f"Service: {contract.name if contract else ''} {contract.msisdn or contract.id if contract else ''}",
-                 f"Billing period: {bill.period_start:%Y-%m-%d} to {bill.period_end:%Y-%m-%d}",
-                 f"Bill date: {bill.bill_date:%Y-%m-%d}", f"Due date: {bill.due_date:%Y-%m-%d}",
-                 f"Total (VAT included): {fmt_money(bill.amount, bill.currency)}",
-                 f"Remaining to pay: {fmt_money(bill.remaining, bill.currency)}",
-                 f"Status: {bill.state}"]
+        contract = session.execute(
+            select(Product).where(
+                Product.billing_account_id == account.id, Product.kind.in_(["MobileLine", "HomeInternet"])
+            )
+        ).scalar()
+        lines = [
+            f"Bill number: {bill.bill_no}",
+            f"Customer: {holder}",
+            f"Billing account: {account.id}",
+            f"Service: {contract.name if contract else ''} {contract.msisdn or contract.id if contract else ''}",
+            f"Billing period: {bill.period_start:%Y-%m-%d} to {bill.period_end:%Y-%m-%d}",
+            f"Bill date: {bill.bill_date:%Y-%m-%d}",
+            f"Due date: {bill.due_date:%Y-%m-%d}",
+            f"Total (VAT included): {fmt_money(bill.amount, bill.currency)}",
+            f"Remaining to pay: {fmt_money(bill.remaining, bill.currency)}",
+            f"Status: {bill.state}",
+        ]
         pdf = text_pdf(f"Invoice {bill.bill_no}", lines)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{bill.bill_no}.pdf"'})
+    return Response(
+        pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{bill.bill_no}.pdf"'}
+    )
 
 
 # --- TMF676 Payment ---------------------------------------------------------------------------------
 
+
 def payment_json(payment: Payment) -> dict:
     body = {
-        "id": payment.id, "href": href(f"{PAYMENT}/{payment.id}"), "paymentDate": iso(payment.date),
-        "status": "succeeded", "correlatorId": payment.correlator_id, "authorizationCode": payment.authorization_code,
+        "id": payment.id,
+        "href": href(f"{PAYMENT}/{payment.id}"),
+        "paymentDate": iso(payment.date),
+        "status": "succeeded",
+        "correlatorId": payment.correlator_id,
+        "authorizationCode": payment.authorization_code,
         "account": {"id": payment.billing_account_id, "@referredType": "BillingAccount"},
-        "paymentMethod": {"id": payment.method, "@type": "BankCard" if payment.method == "card" else "DigitalWallet"
-                          if payment.method == "wallet" else "PaymentMethod"},
-        "totalAmount": money(payment.amount, payment.currency), "amount": money(payment.amount, payment.currency),
+        "paymentMethod": {
+            "id": payment.method,
+            "@type": "BankCard"
+            if payment.method == "card"
+            else "DigitalWallet"
+            if payment.method == "wallet"
+            else "PaymentMethod",
+        },
+        "totalAmount": money(payment.amount, payment.currency),
+        "amount": money(payment.amount, payment.currency),
         "channel": {"id": payment.channel} if payment.channel else None,
         "payer": {"id": payment.payer} if payment.payer else None,
-        "paymentItem": [{"item": {"id": item["bill_id"], "href": href(f"{BILL}/{item['bill_id']}"),
-                                  "@referredType": "CustomerBill"},
-                         "totalAmount": money(item["amount"], payment.currency)} for item in payment.items],
+        "paymentItem": [
+            {
+                "item": {
+                    "id": item["bill_id"],
+                    "href": href(f"{BILL}/{item['bill_id']}"),
+                    "@referredType": "CustomerBill",
+                },
+                "totalAmount": money(item["amount"], payment.currency),
+            }
+            for item in payment.items
+        ],
         "@type": "Payment",
     }
     return {name: value for name, value in body.items() if value is not None}
@@ -134,16 +195,21 @@ def _allocation(session, body: dict, account, total: int) -> list:
     items = body.get("paymentItem") or []
     if not items:
         allocation, left = [], total
-        for bill in session.execute(select(Bill).where(Bill.billing_account_id == account.id, Bill.remaining > 0)
-                                    .order_by(Bill.due_date)).scalars():
+        for bill in session.execute(
+            select(Bill).where(Bill.billing_account_id == account.id, Bill.remaining > 0).order_by(Bill.due_date)
+        ).scalars():
             part = min(bill.remaining, left)
             allocation.append((bill, part))
             left -= part
             if not left:
                 break
         if left:
-            raise TMFError(400, "ERR_AMOUNT_OUT_OF_RANGE", "Amount out of range",
-                           f"{fmt_money(total, account.currency)} is more than the account owes")
+            raise TMFError(
+                400,
+                "ERR_AMOUNT_OUT_OF_RANGE",
+                "Amount out of range",
+                f"{fmt_money(total, account.currency)} is more than the account owes",
+            )
         return allocation
     allocation = []
     for item in items:
@@ -154,8 +220,16 @@ def _allocation(session, body: dict, account, total: int) -> list:
         if bill.billing_account_id != account.id:
             raise bad_request(f"bill {bill.id} belongs to another billing account")
         amount = item.get("totalAmount") or {}
-        allocation.append((bill, to_cents(amount.get("value"), "paymentItem.totalAmount.value")
-                           if amount else total if len(items) == 1 else None))
+        allocation.append(
+            (
+                bill,
+                to_cents(amount.get("value"), "paymentItem.totalAmount.value")
+                if amount
+                else total
+                if len(items) == 1
+                else None,
+            )
+        )
     if any(cents is None for _, cents in allocation) or sum(c for _, c in allocation) != total:
         raise bad_request("the paymentItem amounts must add up to totalAmount")
     return allocation
@@ -181,14 +255,19 @@ def record_payment(session, body: dict):
         if bill.remaining == 0:
             raise TMFError(409, "ERR_BILL_ALREADY_PAID", "Bill already paid", f"Bill {bill.bill_no} is settled")
         if cents > bill.remaining:
-            raise TMFError(400, "ERR_AMOUNT_OUT_OF_RANGE", "Amount out of range",
-                           f"{fmt_money(cents, bill.currency)} is more than the "
-                           f"{fmt_money(bill.remaining, bill.currency)} left on bill {bill.bill_no}")
+            raise TMFError(
+                400,
+                "ERR_AMOUNT_OUT_OF_RANGE",
+                "Amount out of range",
+                f"{fmt_money(cents, bill.currency)} is more than the "
+                f"{fmt_money(bill.remaining, bill.currency)} left on bill {bill.bill_no}",
+            )
     payer = ref_id(body.get("payer"))
     if method == "wallet":
         if not payer:
-            line = session.execute(select(Product).where(Product.kind == "MobileLine",
-                                                         Product.billing_account_id == account.id)).scalar()
+            line = session.execute(
+                select(Product).where(Product.kind == "MobileLine", Product.billing_account_id == account.id)
+            ).scalar()
             if line is None:
                 raise bad_request("a wallet payment needs payer.id: the MSISDN whose wallet pays")
             payer = line.msisdn
@@ -202,10 +281,19 @@ def record_payment(session, body: dict):
         bill.remaining -= cents
         bill.state = "settled" if bill.remaining == 0 else "partiallyPaid"
     channel = ref_id(body.get("channel"))
-    payment = Payment(id=new_id("PAY"), billing_account_id=account.id, method=method, amount=total,
-                      currency=account.currency, correlator_id=str(correlator) if correlator else None,
-                      authorization_code=body.get("authorizationCode"), channel=channel, payer=payer, date=now(),
-                      items=[{"bill_id": bill.id, "amount": cents} for bill, cents in allocation])
+    payment = Payment(
+        id=new_id("PAY"),
+        billing_account_id=account.id,
+        method=method,
+        amount=total,
+        currency=account.currency,
+        correlator_id=str(correlator) if correlator else None,
+        authorization_code=body.get("authorizationCode"),
+        channel=channel,
+        payer=payer,
+        date=now(),
+        items=[{"bill_id": bill.id, "amount": cents} for bill, cents in allocation],
+    )
     session.add(payment)
     return 201, payment_json(payment)
 
@@ -217,10 +305,17 @@ def settle_bill(session, bill_id: str, amount, currency: str, payment_reference:
     if bill is None:
         raise not_found("customerBill", bill_id)
     total = {"unit": currency, "value": float(amount)}
-    _, payment = record_payment(session, {
-        "correlatorId": payment_reference, "account": {"id": bill.billing_account_id},
-        "paymentMethod": {"id": "card"}, "totalAmount": total, "channel": {"id": "paymentGateway"},
-        "paymentItem": [{"item": {"id": bill.id}, "totalAmount": total}]})
+    _, payment = record_payment(
+        session,
+        {
+            "correlatorId": payment_reference,
+            "account": {"id": bill.billing_account_id},
+            "paymentMethod": {"id": "card"},
+            "totalAmount": total,
+            "channel": {"id": "paymentGateway"},
+            "paymentItem": [{"item": {"id": bill.id}, "totalAmount": total}],
+        },
+    )
     return payment
 
 

@@ -1,4 +1,5 @@
 """What every TMF resource module shares: time, money, references, errors, lists (TMF630)."""
+
 import json
 import math
 import unicodedata
@@ -17,6 +18,7 @@ LIST_PARAMS = {"offset", "limit", "fields"}
 
 
 # --- time -------------------------------------------------------------------------------------
+
 
 def now() -> datetime:
     """Naive UTC, to the second: what the tables store."""
@@ -43,6 +45,7 @@ def market_zone(market: str):
     info = settings.MARKETS[market]
     try:
         from zoneinfo import ZoneInfo
+
         return ZoneInfo(info["timeZone"])
     except Exception:
         return timezone(timedelta(hours=info["utc_offset_hours"]))
@@ -53,6 +56,7 @@ def new_id(prefix: str) -> str:
 
 
 # --- money and quantities -------------------------------------------------------------------------
+
 
 def money(cents: int, currency: str) -> dict:
     """TMF Money."""
@@ -83,6 +87,7 @@ def fmt_money(cents: int, currency: str) -> str:
 
 # --- references -----------------------------------------------------------------------------------
 
+
 def href(path: str) -> str:
     # Outside a request (another sandbox module calling in-process) the default address stands in.
     root = request.host_url if has_request_context() else "http://127.0.0.1:5080/"
@@ -109,6 +114,7 @@ def normalise_text(text: str) -> str:
 
 
 # --- requests and errors --------------------------------------------------------------------------
+
 
 def bad_request(message: str, code: str = "ERR_BAD_REQUEST") -> TMFError:
     return TMFError(400, code, "Bad request", message)
@@ -142,6 +148,7 @@ def one(body: dict):
 
 # --- lists (TMF630: offset/limit, fields, attribute filters) ---------------------------------------
 
+
 def _values_at(item, path: list):
     """Every leaf at a dotted path, walking through lists: realizingResource.id, category.name..."""
     if not path:
@@ -171,7 +178,7 @@ def _compare(value, wanted: str, op: str) -> bool:
     try:
         left, right = float(value), float(wanted)
     except (TypeError, ValueError):
-        left, right = str(value), wanted   # ISO-8601 "Z" date-times compare as text
+        left, right = str(value), wanted  # ISO-8601 "Z" date-times compare as text
     return {"gt": left > right, "gte": left >= right, "lt": left < right, "lte": left <= right}[op]
 
 
@@ -198,7 +205,7 @@ def listing(items: list, handled: set = frozenset(), filtered: bool = False):
     if not filtered:
         items = filter_items(items, handled)
     offset, limit = _int_param("offset", 0), _int_param("limit", None)
-    page = items[offset:] if limit is None else items[offset:offset + limit]
+    page = items[offset:] if limit is None else items[offset : offset + limit]
     fields = [f.strip() for f in request.args.get("fields", "").split(",") if f.strip()]
     if fields:
         keep = set(fields) | {"id", "href", "@type"}

@@ -1,4 +1,5 @@
 """TMF637 Product Inventory: the line or home contract, and the packs and add-ons on it."""
+
 from sqlalchemy import select
 
 from sandbox import db
@@ -19,18 +20,32 @@ def product_json(session, product: Product) -> dict:
     account = session.get(BillingAccount, product.billing_account_id)
     offering = session.get(Offering, product.offering_id)
     market = settings.MARKETS[account.market]
-    characteristics = {"market": account.market, "currency": account.currency,
-                       "paymentType": account.account_type, "timeZone": market["timeZone"],
-                       "preferredLanguage": party.language, **(product.characteristics or {})}
+    characteristics = {
+        "market": account.market,
+        "currency": account.currency,
+        "paymentType": account.account_type,
+        "timeZone": market["timeZone"],
+        "preferredLanguage": party.language,
+        **(product.characteristics or {}),
+    }
     body = {
-        "id": product.id, "href": href(f"{PRODUCT}/{product.id}"), "name": product.name,
-        "status": product_status(product), "isBundle": False,
+        "id": product.id,
+        "href": href(f"{PRODUCT}/{product.id}"),
+        "name": product.name,
+        "status": product_status(product),
+        "isBundle": False,
         "startDate": iso(product.start),
-        "productOffering": {"id": product.offering_id, "name": offering.name if offering else product.name,
-                            "@referredType": "ProductOffering"},
+        "productOffering": {
+            "id": product.offering_id,
+            "name": offering.name if offering else product.name,
+            "@referredType": "ProductOffering",
+        },
         "productPrice": [],
-        "billingAccount": {"id": account.id, "href": href(f"/tmf-api/accountManagement/v4/billingAccount/{account.id}"),
-                           "@referredType": "BillingAccount"},
+        "billingAccount": {
+            "id": account.id,
+            "href": href(f"/tmf-api/accountManagement/v4/billingAccount/{account.id}"),
+            "@referredType": "BillingAccount",
+        },
         "relatedParty": [customer_ref(party)],
         "realizingResource": [msisdn_ref(product.msisdn)] if product.msisdn else [],
         "productCharacteristic": [{"name": name, "value": value} for name, value in characteristics.items()],
@@ -39,8 +54,11 @@ def product_json(session, product: Product) -> dict:
     if product.end is not None:
         body["terminationDate"] = iso(product.end)
     if product.price is not None:
-        price = {"name": product.name, "priceType": "recurring" if product.recurring else "oneTime",
-                 "price": {"taxIncludedAmount": money(product.price, account.currency)}}
+        price = {
+            "name": product.name,
+            "priceType": "recurring" if product.recurring else "oneTime",
+            "price": {"taxIncludedAmount": money(product.price, account.currency)},
+        }
         if product.recurring:
             price["recurringChargePeriod"] = product.recurring
         body["productPrice"].append(price)

@@ -2,6 +2,7 @@
 
 Every function works inside the caller's transaction, so a refused step rolls the whole move back.
 """
+
 from sqlalchemy import select
 
 from sandbox.errors import TMFError
@@ -31,8 +32,12 @@ def find_account(session, account_id: str) -> BillingAccount:
 
 def ensure_active(line: Product) -> None:
     if line.status == "suspended":
-        raise TMFError(403, "ERR_LINE_SUSPENDED", "Line suspended",
-                       f"The line {line.msisdn} is suspended: self-service cannot move money on it")
+        raise TMFError(
+            403,
+            "ERR_LINE_SUSPENDED",
+            "Line suspended",
+            f"The line {line.msisdn} is suspended: self-service cannot move money on it",
+        )
     if line.status != "active":
         raise TMFError(403, "ERR_LINE_SUSPENDED", "Line not active", f"The line {line.msisdn} is {line.status}")
 
@@ -55,8 +60,11 @@ def product_status(product: Product) -> str:
 
 
 def money_bucket(session, msisdn: str, bucket_type: str):
-    return session.execute(select(Bucket).where(Bucket.msisdn == msisdn, Bucket.bucket_type == bucket_type)
-                           ).scalars().first()
+    return (
+        session.execute(select(Bucket).where(Bucket.msisdn == msisdn, Bucket.bucket_type == bucket_type))
+        .scalars()
+        .first()
+    )
 
 
 def live_buckets(session, msisdn: str, usage_type: str = None) -> list:
@@ -70,15 +78,23 @@ def debit(session, msisdn: str, payment_id: str, cents: int, currency: str, what
     """Takes `cents` from the airtime (main) balance or the mobile money wallet; 409 if short."""
     bucket_type = PAYMENT_BUCKETS.get(payment_id)
     if bucket_type is None:
-        raise TMFError(400, "ERR_BAD_REQUEST", "Bad request",
-                       f"payment id must be one of {sorted(PAYMENT_BUCKETS)}, got {payment_id!r}")
+        raise TMFError(
+            400,
+            "ERR_BAD_REQUEST",
+            "Bad request",
+            f"payment id must be one of {sorted(PAYMENT_BUCKETS)}, got {payment_id!r}",
+        )
     bucket = money_bucket(session, msisdn, bucket_type)
     available = bucket.remaining if bucket is not None else 0
     if bucket is None or available < cents:
         label = "airtime balance" if bucket_type == "main" else "mobile money wallet"
-        raise TMFError(409, "ERR_INSUFFICIENT_FUNDS", "Insufficient funds",
-                       f"{what} costs {fmt_money(cents, currency)} but the {label} of {msisdn} holds "
-                       f"{fmt_money(available, currency)}")
+        raise TMFError(
+            409,
+            "ERR_INSUFFICIENT_FUNDS",
+            "Insufficient funds",
+            f"{what} costs {fmt_money(cents, currency)} but the {label} of {msisdn} holds "
+            f"{fmt_money(available, currency)}",
+        )
     bucket.remaining -= cents
     return bucket
 
@@ -88,8 +104,13 @@ def loan_debt(session, account_id: str) -> int:
 
 
 def open_loans(session, account_id: str) -> list:
-    return list(session.execute(select(Loan).where(Loan.billing_account_id == account_id, Loan.outstanding > 0)
-                                .order_by(Loan.created, Loan.id)).scalars())
+    return list(
+        session.execute(
+            select(Loan)
+            .where(Loan.billing_account_id == account_id, Loan.outstanding > 0)
+            .order_by(Loan.created, Loan.id)
+        ).scalars()
+    )
 
 
 def repay_loans(session, account_id: str, cents: int) -> int:

@@ -1,5 +1,6 @@
 """The BSS's tables. Money is stored as integer hundredths of the currency unit ("cents", even for
 XOF) so it never drifts; data in MB, voice in minutes, SMS in messages. Datetimes are naive UTC."""
+
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 
 from sandbox.db import Base
@@ -7,78 +8,83 @@ from sandbox.db import Base
 
 class Party(Base):
     """A person (TMF632 Individual) who is also a customer (TMF629 Customer `customer_id`)."""
+
     __tablename__ = "bss_party"
-    id = Column(String, primary_key=True)              # IND-0001
+    id = Column(String, primary_key=True)  # IND-0001
     customer_id = Column(String, unique=True, nullable=False)  # CUST-0001
     given_name = Column(String, nullable=False)
     family_name = Column(String, nullable=False)
-    language = Column(String, nullable=False)          # fr | es | en
+    language = Column(String, nullable=False)  # fr | es | en
     city = Column(String)
     country = Column(String)
     email = Column(String)
     phone = Column(String)
-    id_type = Column(String)                            # DPI, NPI...
+    id_type = Column(String)  # DPI, NPI...
     id_number = Column(String)
 
 
 class BillingAccount(Base):
     """TMF666: who pays, in which currency, and how much may be advanced (creditLimit)."""
+
     __tablename__ = "bss_billing_account"
-    id = Column(String, primary_key=True)              # BA-0001
+    id = Column(String, primary_key=True)  # BA-0001
     party_id = Column(String, ForeignKey("bss_party.id"), nullable=False)
     name = Column(String, nullable=False)
     market = Column(String, nullable=False)
     currency = Column(String, nullable=False)
-    account_type = Column(String, nullable=False)      # prepaid | postpaid | home
+    account_type = Column(String, nullable=False)  # prepaid | postpaid | home
     credit_limit = Column(Integer, nullable=False, default=0)
     state = Column(String, nullable=False, default="active")
 
 
 class Offering(Base):
     """TMF620 ProductOffering: a pack, add-on or loan pack of one market."""
+
     __tablename__ = "bss_offering"
     id = Column(String, primary_key=True)
     market = Column(String, nullable=False)
-    category = Column(String, nullable=False)          # pack | addon | loan | plan
-    kind = Column(String, nullable=False)              # data | voice | combo | sms | roaming | music | ...
+    category = Column(String, nullable=False)  # pack | addon | loan | plan
+    kind = Column(String, nullable=False)  # data | voice | combo | sms | roaming | music | ...
     name = Column(String, nullable=False)
     description = Column(String, nullable=False)
-    price = Column(Integer, nullable=False)            # one-time price, monthly price, or loan amount
-    recurring = Column(String)                         # "month" for add-ons and plans
+    price = Column(Integer, nullable=False)  # one-time price, monthly price, or loan amount
+    recurring = Column(String)  # "month" for add-ons and plans
     validity_days = Column(Integer)
-    payment_types = Column(JSON, nullable=False)       # ["prepaid", "postpaid"]
+    payment_types = Column(JSON, nullable=False)  # ["prepaid", "postpaid"]
     allowances = Column(JSON, nullable=False, default=list)  # [{"usageType": "data", "amount": 1024, "units": "MB"}]
-    loan_type = Column(String)                         # airtime | data (loan packs only)
+    loan_type = Column(String)  # airtime | data (loan packs only)
 
 
 class Product(Base):
     """TMF637 Product: a line, a home contract, a pack bought or an add-on subscribed."""
+
     __tablename__ = "bss_product"
     id = Column(String, primary_key=True)
-    kind = Column(String, nullable=False)              # MobileLine | HomeInternet | Pack | AddOn
+    kind = Column(String, nullable=False)  # MobileLine | HomeInternet | Pack | AddOn
     name = Column(String, nullable=False)
-    status = Column(String, nullable=False)            # active | suspended | terminated
+    status = Column(String, nullable=False)  # active | suspended | terminated
     offering_id = Column(String, nullable=False)
     msisdn = Column(String, index=True)
     billing_account_id = Column(String, ForeignKey("bss_billing_account.id"), nullable=False)
     party_id = Column(String, ForeignKey("bss_party.id"), nullable=False)
     price = Column(Integer)
-    recurring = Column(String)                         # month | None (one-time)
+    recurring = Column(String)  # month | None (one-time)
     start = Column(DateTime, nullable=False)
-    end = Column(DateTime)                             # validity end (packs) or termination date
+    end = Column(DateTime)  # validity end (packs) or termination date
     characteristics = Column(JSON, nullable=False, default=dict)
 
 
 class Bucket(Base):
     """TMF654 Bucket: a balance of money (main, bonus, wallet) or allowance (data, voice, sms)."""
+
     __tablename__ = "bss_bucket"
     id = Column(String, primary_key=True)
     msisdn = Column(String, index=True, nullable=False)
     billing_account_id = Column(String, ForeignKey("bss_billing_account.id"), nullable=False)
-    bucket_type = Column(String, nullable=False)       # main | bonus | wallet | data | voice | sms
+    bucket_type = Column(String, nullable=False)  # main | bonus | wallet | data | voice | sms
     name = Column(String, nullable=False)
-    usage_type = Column(String, nullable=False)        # monetary | data | voice | sms
-    units = Column(String, nullable=False)             # XOF | GTQ | MB | min | SMS
+    usage_type = Column(String, nullable=False)  # monetary | data | voice | sms
+    units = Column(String, nullable=False)  # XOF | GTQ | MB | min | SMS
     initial = Column(Integer, nullable=False)
     remaining = Column(Integer, nullable=False)
     valid_from = Column(DateTime, nullable=False)
@@ -88,6 +94,7 @@ class Bucket(Base):
 
 class Loan(Base):
     """An advance (airtime or data). Repaid oldest first from top-ups; outstanding sums to loanDebt."""
+
     __tablename__ = "bss_loan"
     id = Column(String, primary_key=True)
     billing_account_id = Column(String, ForeignKey("bss_billing_account.id"), nullable=False)
@@ -102,22 +109,24 @@ class Loan(Base):
 
 class UsageRecord(Base):
     """TMF635 Usage: one call, data session or SMS, already rated."""
+
     __tablename__ = "bss_usage"
     id = Column(String, primary_key=True)
     msisdn = Column(String, index=True, nullable=False)
     party_id = Column(String, nullable=False)
-    usage_type = Column(String, nullable=False)        # voice | data | sms
+    usage_type = Column(String, nullable=False)  # voice | data | sms
     date = Column(DateTime, nullable=False)
     destination = Column(String)
     duration_s = Column(Integer)
     volume_mb = Column(Integer)
     cost = Column(Integer, nullable=False, default=0)
     currency = Column(String, nullable=False)
-    rated_against = Column(String)                     # the bucket / plan that paid for it
+    rated_against = Column(String)  # the bucket / plan that paid for it
 
 
 class Bill(Base):
     """TMF678 CustomerBill."""
+
     __tablename__ = "bss_bill"
     id = Column(String, primary_key=True)
     bill_no = Column(String, nullable=False)
@@ -129,18 +138,19 @@ class Bill(Base):
     amount = Column(Integer, nullable=False)
     remaining = Column(Integer, nullable=False)
     currency = Column(String, nullable=False)
-    state = Column(String, nullable=False)             # sent | partiallyPaid | settled
+    state = Column(String, nullable=False)  # sent | partiallyPaid | settled
 
 
 class Payment(Base):
     """TMF676 Payment: a payment already made (card via the gateway, or the mobile money wallet)."""
+
     __tablename__ = "bss_payment"
     id = Column(String, primary_key=True)
     billing_account_id = Column(String, nullable=False)
-    method = Column(String, nullable=False)            # card | wallet | cash...
+    method = Column(String, nullable=False)  # card | wallet | cash...
     amount = Column(Integer, nullable=False)
     currency = Column(String, nullable=False)
-    correlator_id = Column(String, unique=True)        # the gateway's id: a second delivery is the same payment
+    correlator_id = Column(String, unique=True)  # the gateway's id: a second delivery is the same payment
     authorization_code = Column(String)
     channel = Column(String)
     payer = Column(String)
@@ -150,14 +160,16 @@ class Payment(Base):
 
 class TopUp(Base):
     """TMF654 TopupBalance, as recorded."""
+
     __tablename__ = "bss_topup"
     id = Column(String, primary_key=True)
     msisdn = Column(String, index=True, nullable=False)
-    body = Column(JSON, nullable=False)                 # the representation answered
+    body = Column(JSON, nullable=False)  # the representation answered
 
 
 class ProductOrder(Base):
     """TMF622 ProductOrder, as recorded."""
+
     __tablename__ = "bss_product_order"
     id = Column(String, primary_key=True)
     body = Column(JSON, nullable=False)
@@ -165,6 +177,7 @@ class ProductOrder(Base):
 
 class IdempotentResponse(Base):
     """The first answer to an Idempotency-Key, replayed for every retry with that key."""
+
     __tablename__ = "bss_idempotency"
     scope = Column(String, primary_key=True)
     key = Column(String, primary_key=True)
@@ -176,6 +189,7 @@ class IdempotentResponse(Base):
 
 class Site(Base):
     """TMF674 GeographicSite: a store, with its opening hours in local time."""
+
     __tablename__ = "bss_site"
     id = Column(String, primary_key=True)
     market = Column(String, nullable=False)
@@ -185,23 +199,24 @@ class Site(Base):
     locality = Column(String)
     city = Column(String, nullable=False)
     state_province = Column(String)
-    aliases = Column(String, default="")              # other names people use (Xela)
+    aliases = Column(String, default="")  # other names people use (Xela)
     lat = Column(String, nullable=False)
     lon = Column(String, nullable=False)
     phone = Column(String)
-    hours = Column(JSON, nullable=False)               # {"monday": ["08:00", "18:00"], ...}; absent = closed
+    hours = Column(JSON, nullable=False)  # {"monday": ["08:00", "18:00"], ...}; absent = closed
 
 
 class Appointment(Base):
     """TMF646 Appointment. `slot` is set while the appointment holds its slot and NULL once cancelled,
     so the UNIQUE (site_id, slot) constraint lets one booking win a slot, whatever the concurrency."""
+
     __tablename__ = "bss_appointment"
     __table_args__ = (UniqueConstraint("site_id", "slot", name="uq_bss_appointment_slot"),)
     id = Column(String, primary_key=True)
     site_id = Column(String, ForeignKey("bss_site.id"), nullable=False)
     start = Column(DateTime, nullable=False)
     slot = Column(DateTime)
-    status = Column(String, nullable=False)            # confirmed | cancelled
+    status = Column(String, nullable=False)  # confirmed | cancelled
     category = Column(String)
     description = Column(Text)
     related_party = Column(JSON, nullable=False, default=list)
@@ -212,6 +227,7 @@ class Appointment(Base):
 
 class ServiceProblem(Base):
     """TMF656 ServiceProblem: a network incident on an area."""
+
     __tablename__ = "bss_service_problem"
     id = Column(String, primary_key=True)
     market = Column(String, nullable=False)
@@ -221,7 +237,7 @@ class ServiceProblem(Base):
     category = Column(String, nullable=False)
     affected_service = Column(String, nullable=False)  # mobileData | voice | sms | homeInternet
     priority = Column(Integer, nullable=False)
-    status = Column(String, nullable=False)            # acknowledged | inProgress | resolved
+    status = Column(String, nullable=False)  # acknowledged | inProgress | resolved
     raised = Column(DateTime, nullable=False)
     expected_resolution = Column(DateTime)
     resolved = Column(DateTime)

@@ -1,4 +1,5 @@
 """TMF632 Party (Individual) and TMF629 Customer."""
+
 from sqlalchemy import select
 
 from sandbox import db
@@ -17,8 +18,13 @@ def full_name(party: Party) -> str:
 
 def customer_ref(party: Party) -> dict:
     """How products, accounts and bills name their holder."""
-    return {"id": party.id, "href": href(f"{INDIVIDUAL}/{party.id}"), "name": full_name(party),
-            "role": "customer", "@referredType": "Individual"}
+    return {
+        "id": party.id,
+        "href": href(f"{INDIVIDUAL}/{party.id}"),
+        "name": full_name(party),
+        "role": "customer",
+        "@referredType": "Individual",
+    }
 
 
 def contact_medium(party: Party) -> list:
@@ -26,22 +32,36 @@ def contact_medium(party: Party) -> list:
     if party.phone:
         media.append({"mediumType": "mobile", "preferred": True, "characteristic": {"phoneNumber": party.phone}})
     if party.email:
-        media.append({"mediumType": "email", "preferred": not party.phone,
-                      "characteristic": {"emailAddress": party.email}})
+        media.append(
+            {"mediumType": "email", "preferred": not party.phone, "characteristic": {"emailAddress": party.email}}
+        )
     if party.city:
-        media.append({"mediumType": "postalAddress", "preferred": False,
-                      "characteristic": {"city": party.city, "country": party.country}})
+        media.append(
+            {
+                "mediumType": "postalAddress",
+                "preferred": False,
+                "characteristic": {"city": party.city, "country": party.country},
+            }
+        )
     return media
 
 
 def individual_json(party: Party) -> dict:
     identification = []
     if party.id_number:
-        identification.append({"identificationType": party.id_type, "identificationId": party.id_number,
-                               "issuingAuthority": "RENAP" if party.id_type == "DPI" else "ANIP"})
+        identification.append(
+            {
+                "identificationType": party.id_type,
+                "identificationId": party.id_number,
+                "issuingAuthority": "RENAP" if party.id_type == "DPI" else "ANIP",
+            }
+        )
     return {
-        "id": party.id, "href": href(f"{INDIVIDUAL}/{party.id}"),
-        "givenName": party.given_name, "familyName": party.family_name, "fullName": full_name(party),
+        "id": party.id,
+        "href": href(f"{INDIVIDUAL}/{party.id}"),
+        "givenName": party.given_name,
+        "familyName": party.family_name,
+        "fullName": full_name(party),
         "status": "validated",
         "individualIdentification": identification,
         "contactMedium": contact_medium(party),
@@ -52,10 +72,16 @@ def individual_json(party: Party) -> dict:
 
 def customer_json(party: Party, accounts: list) -> dict:
     return {
-        "id": party.customer_id, "href": href(f"{CUSTOMER}/{party.customer_id}"),
-        "name": full_name(party), "status": "Approved",
-        "engagedParty": {"id": party.id, "href": href(f"{INDIVIDUAL}/{party.id}"), "name": full_name(party),
-                         "@referredType": "Individual"},
+        "id": party.customer_id,
+        "href": href(f"{CUSTOMER}/{party.customer_id}"),
+        "name": full_name(party),
+        "status": "Approved",
+        "engagedParty": {
+            "id": party.id,
+            "href": href(f"{INDIVIDUAL}/{party.id}"),
+            "name": full_name(party),
+            "@referredType": "Individual",
+        },
         "account": [{"id": a.id, "name": a.name, "@referredType": "BillingAccount"} for a in accounts],
         "contactMedium": contact_medium(party),
         "characteristic": [{"name": "preferredLanguage", "value": party.language}],

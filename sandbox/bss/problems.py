@@ -1,4 +1,5 @@
 """TMF656 Service Problem Management: network incidents by area."""
+
 from flask import request
 from sqlalchemy import select
 
@@ -15,18 +16,36 @@ SERVICE_NAMES = {"mobileData": "Mobile data", "voice": "Voice calls", "sms": "SM
 
 def problem_json(problem: ServiceProblem) -> dict:
     body = {
-        "id": problem.id, "href": href(f"{PROBLEM}/{problem.id}"), "name": problem.name,
-        "description": problem.description, "category": problem.category, "priority": problem.priority,
-        "status": problem.status, "statusChangeDate": iso(problem.resolved or problem.raised),
-        "timeRaised": iso(problem.raised), "originatingSystem": "NOC",
+        "id": problem.id,
+        "href": href(f"{PROBLEM}/{problem.id}"),
+        "name": problem.name,
+        "description": problem.description,
+        "category": problem.category,
+        "priority": problem.priority,
+        "status": problem.status,
+        "statusChangeDate": iso(problem.resolved or problem.raised),
+        "timeRaised": iso(problem.raised),
+        "originatingSystem": "NOC",
         "expectedResolutionDate": iso(problem.expected_resolution),
-        "affectedService": [{"id": problem.affected_service, "name": SERVICE_NAMES[problem.affected_service],
-                             "@referredType": "Service"}],
-        "affectedLocation": [{"id": f"{problem.market}-{normalise_text(problem.city).replace(' ', '-')}",
-                              "name": problem.city, "role": "affectedArea",
-                              "@referredType": "GeographicLocation"}],
-        "characteristic": [{"name": "market", "value": problem.market},
-                           {"name": "timeZone", "value": settings.MARKETS[problem.market]["timeZone"]}],
+        "affectedService": [
+            {
+                "id": problem.affected_service,
+                "name": SERVICE_NAMES[problem.affected_service],
+                "@referredType": "Service",
+            }
+        ],
+        "affectedLocation": [
+            {
+                "id": f"{problem.market}-{normalise_text(problem.city).replace(' ', '-')}",
+                "name": problem.city,
+                "role": "affectedArea",
+                "@referredType": "GeographicLocation",
+            }
+        ],
+        "characteristic": [
+            {"name": "market", "value": problem.market},
+            {"name": "timeZone", "value": settings.MARKETS[problem.market]["timeZone"]},
+        ],
         "@type": "ServiceProblem",
     }
     if problem.resolved:

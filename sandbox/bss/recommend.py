@@ -4,6 +4,7 @@ A need score per usage type (data, voice, SMS) drives the pack scores; what the 
 afford goes down; add-ons they already have are left out; an advance is offered only to an eligible
 prepaid line whose balance cannot buy the cheapest pack. Each offer says why, in the line's language.
 """
+
 from datetime import timedelta
 
 from flask import request
@@ -18,37 +19,55 @@ from .common import bad_request, listing, now
 from .ledger import find_account, find_line, live_buckets, loan_debt, money_bucket, product_status
 from .models import Party, Product, UsageRecord
 
-HEAVY_DATA_MB = 700        # a week of data above this is heavy use
-DATA_EXHAUSTED_MB = 100    # less than this left counts as "no data left"
+HEAVY_DATA_MB = 700  # a week of data above this is heavy use
+DATA_EXHAUSTED_MB = 100  # less than this left counts as "no data left"
 
 REASONS = {
-    "DATA_EXHAUSTED": {"en": "You used {data} of data in the last 7 days and have no data left.",
-                       "fr": "Vous avez utilisé {data} de data ces 7 derniers jours et il ne vous en reste plus.",
-                       "es": "Usaste {data} de datos en los últimos 7 días y ya no te quedan datos."},
-    "HEAVY_DATA_USE": {"en": "You use a lot of data: {data} in the last 7 days.",
-                       "fr": "Vous consommez beaucoup de data : {data} ces 7 derniers jours.",
-                       "es": "Usas muchos datos: {data} en los últimos 7 días."},
-    "DATA_USE": {"en": "You used {data} of data in the last 7 days.",
-                 "fr": "Vous avez utilisé {data} de data ces 7 derniers jours.",
-                 "es": "Usaste {data} de datos en los últimos 7 días."},
-    "VOICE_USE": {"en": "You called {minutes} min in the last 7 days.",
-                  "fr": "Vous avez appelé {minutes} min ces 7 derniers jours.",
-                  "es": "Llamaste {minutes} min en los últimos 7 días."},
-    "SMS_USE": {"en": "You sent {sms} SMS in the last 7 days.",
-                "fr": "Vous avez envoyé {sms} SMS ces 7 derniers jours.",
-                "es": "Enviaste {sms} SMS en los últimos 7 días."},
-    "MIXED_USE": {"en": "You both call ({minutes} min) and browse ({data}): one pack covers both.",
-                  "fr": "Vous appelez ({minutes} min) et naviguez ({data}) : un seul pass couvre les deux.",
-                  "es": "Llamas ({minutes} min) y navegas ({data}): un solo paquete cubre ambos."},
-    "LOW_BALANCE": {"en": "Your balance is too low for a pack: an advance keeps you connected now.",
-                    "fr": "Votre solde ne suffit pas pour un pass : une avance vous garde connecté tout de suite.",
-                    "es": "Tu saldo no alcanza para un paquete: un adelanto te mantiene conectado ahora."},
-    "ADDON_SUGGESTION": {"en": "An option you do not have yet.",
-                         "fr": "Une option que vous n'avez pas encore.",
-                         "es": "Una opción que aún no tienes."},
-    "POPULAR": {"en": "A popular pack in your country.",
-                "fr": "Un pass apprécié dans votre pays.",
-                "es": "Un paquete popular en tu país."},
+    "DATA_EXHAUSTED": {
+        "en": "You used {data} of data in the last 7 days and have no data left.",
+        "fr": "Vous avez utilisé {data} de data ces 7 derniers jours et il ne vous en reste plus.",
+        "es": "Usaste {data} de datos en los últimos 7 días y ya no te quedan datos.",
+    },
+    "HEAVY_DATA_USE": {
+        "en": "You use a lot of data: {data} in the last 7 days.",
+        "fr": "Vous consommez beaucoup de data : {data} ces 7 derniers jours.",
+        "es": "Usas muchos datos: {data} en los últimos 7 días.",
+    },
+    "DATA_USE": {
+        "en": "You used {data} of data in the last 7 days.",
+        "fr": "Vous avez utilisé {data} de data ces 7 derniers jours.",
+        "es": "Usaste {data} de datos en los últimos 7 días.",
+    },
+    "VOICE_USE": {
+        "en": "You called {minutes} min in the last 7 days.",
+        "fr": "Vous avez appelé {minutes} min ces 7 derniers jours.",
+        "es": "Llamaste {minutes} min en los últimos 7 días.",
+    },
+    "SMS_USE": {
+        "en": "You sent {sms} SMS in the last 7 days.",
+        "fr": "Vous avez envoyé {sms} SMS ces 7 derniers jours.",
+        "es": "Enviaste {sms} SMS en los últimos 7 días.",
+    },
+    "MIXED_USE": {
+        "en": "You both call ({minutes} min) and browse ({data}): one pack covers both.",
+        "fr": "Vous appelez ({minutes} min) et naviguez ({data}) : un seul pass couvre les deux.",
+        "es": "Llamas ({minutes} min) y navegas ({data}): un solo paquete cubre ambos.",
+    },
+    "LOW_BALANCE": {
+        "en": "Your balance is too low for a pack: an advance keeps you connected now.",
+        "fr": "Votre solde ne suffit pas pour un pass : une avance vous garde connecté tout de suite.",
+        "es": "Tu saldo no alcanza para un paquete: un adelanto te mantiene conectado ahora.",
+    },
+    "ADDON_SUGGESTION": {
+        "en": "An option you do not have yet.",
+        "fr": "Une option que vous n'avez pas encore.",
+        "es": "Una opción que aún no tienes.",
+    },
+    "POPULAR": {
+        "en": "A popular pack in your country.",
+        "fr": "Un pass apprécié dans votre pays.",
+        "es": "Un paquete popular en tu país.",
+    },
 }
 
 
@@ -61,8 +80,11 @@ def _data_text(mb: int, language: str) -> str:
 
 def _profile(session, line: Product) -> dict:
     since = now() - timedelta(days=7)
-    usage = list(session.execute(select(UsageRecord).where(UsageRecord.msisdn == line.msisdn,
-                                                           UsageRecord.date >= since)).scalars())
+    usage = list(
+        session.execute(
+            select(UsageRecord).where(UsageRecord.msisdn == line.msisdn, UsageRecord.date >= since)
+        ).scalars()
+    )
     left = {kind: sum(b.remaining for b in live_buckets(session, line.msisdn, kind)) for kind in ("data", "voice")}
     main = money_bucket(session, line.msisdn, "main")
     wallet = money_bucket(session, line.msisdn, "wallet")
@@ -83,8 +105,17 @@ def _needs(p: dict) -> dict:
     data = 0
     if p["data_mb"]:
         data = 50 if p["data_left"] < DATA_EXHAUSTED_MB else 30 if p["data_mb"] >= HEAVY_DATA_MB else 15
-    voice = 0 if p["unlimited_voice"] else 35 if p["minutes"] >= 60 else 20 if p["minutes"] >= 20 else \
-        5 if p["minutes"] else 0
+    voice = (
+        0
+        if p["unlimited_voice"]
+        else 35
+        if p["minutes"] >= 60
+        else 20
+        if p["minutes"] >= 20
+        else 5
+        if p["minutes"]
+        else 0
+    )
     sms = 0 if p["unlimited_sms"] else 15 if p["sms"] >= 10 else 5 if p["sms"] else 0
     return {"data": data, "voice": voice, "sms": sms}
 
@@ -131,9 +162,13 @@ def recommendations(session, msisdn: str) -> list:
     language = session.get(Party, line.party_id).language
     p = _profile(session, line)
     needs = _needs(p)
-    owned = {prod.offering_id for prod in session.execute(
-        select(Product).where(Product.msisdn == line.msisdn, Product.kind == "AddOn")).scalars()
-        if product_status(prod) == "active"}
+    owned = {
+        prod.offering_id
+        for prod in session.execute(
+            select(Product).where(Product.msisdn == line.msisdn, Product.kind == "AddOn")
+        ).scalars()
+        if product_status(prod) == "active"
+    }
     catalogue = offerings(session, account.market, account.account_type)
     cheapest_pack = min((o.price for o in catalogue if o.category == "pack"), default=0)
 
@@ -145,10 +180,17 @@ def recommendations(session, msisdn: str) -> list:
             score -= 0 if affordable else 20
         elif offering.category == "addon" and offering.id not in owned:
             score, code = 3 if affordable else 0, "ADDON_SUGGESTION"
-        elif (offering.category == "loan" and account.account_type == "prepaid" and p["airtime"] < cheapest_pack
-              and _loan_eligible(session, line, account, offering)):
-            score, code, affordable = 45 + (5 if offering.loan_type == "data" and needs["data"] else 0), \
-                "LOW_BALANCE", True
+        elif (
+            offering.category == "loan"
+            and account.account_type == "prepaid"
+            and p["airtime"] < cheapest_pack
+            and _loan_eligible(session, line, account, offering)
+        ):
+            score, code, affordable = (
+                45 + (5 if offering.loan_type == "data" and needs["data"] else 0),
+                "LOW_BALANCE",
+                True,
+            )
         else:
             continue
         ranked.append((score, offering, code, affordable))
@@ -158,8 +200,15 @@ def recommendations(session, msisdn: str) -> list:
     answer = []
     for rank, (score, offering, code, affordable) in enumerate(ranked, start=1):
         body = offering_json(offering)
-        body.update({"recommendationRank": rank, "recommendationScore": score, "recommendationReasonCode": code,
-                     "recommendationReason": REASONS[code][language].format(**values), "affordable": affordable})
+        body.update(
+            {
+                "recommendationRank": rank,
+                "recommendationScore": score,
+                "recommendationReasonCode": code,
+                "recommendationReason": REASONS[code][language].format(**values),
+                "affordable": affordable,
+            }
+        )
         answer.append(body)
     return answer
 

@@ -4,6 +4,7 @@ Each store has one shared agenda of 30-minute slots inside its opening hours, fo
 A slot is held by at most one appointment: the UNIQUE (site_id, slot) constraint decides between
 concurrent bookings, and a cancelled appointment sets its slot to NULL, which frees it.
 """
+
 import math
 from datetime import datetime, timedelta, timezone
 
@@ -16,8 +17,22 @@ from sandbox.errors import TMFError
 
 from . import settings
 from .api import blueprint
-from .common import (bad_request, created, href, iso, json_body, listing, market_zone, new_id, normalise_text,
-                     not_found, now, one, parse_time, ref_id)
+from .common import (
+    bad_request,
+    created,
+    href,
+    iso,
+    json_body,
+    listing,
+    market_zone,
+    new_id,
+    normalise_text,
+    not_found,
+    now,
+    one,
+    parse_time,
+    ref_id,
+)
 from .models import Appointment, Site
 
 SITE = "/tmf-api/geographicSiteManagement/v4/geographicSite"
@@ -28,6 +43,7 @@ SLOT = timedelta(minutes=settings.APPOINTMENT_SLOT_MINUTES)
 
 
 # --- stores ---------------------------------------------------------------------------------------
+
 
 def site_ref(site: Site) -> dict:
     return {"id": site.id, "href": href(f"{SITE}/{site.id}"), "name": site.name, "@referredType": "GeographicSite"}
@@ -43,16 +59,29 @@ def site_json(site: Site, distance_km: float = None) -> dict:
             entry["hourPeriod"] = [{"startHour": hours[0], "endHour": hours[1]}]
         calendar.append(entry)
     body = {
-        "id": site.id, "href": href(f"{SITE}/{site.id}"), "name": site.name, "code": site.id, "status": "active",
+        "id": site.id,
+        "href": href(f"{SITE}/{site.id}"),
+        "name": site.name,
+        "code": site.id,
+        "status": "active",
         "description": f"{site.name}, {site.locality or site.city}",
         "calendar": calendar,
-        "place": [{
-            "@type": "GeographicAddress", "streetNr": site.street_nr, "streetName": site.street_name,
-            "locality": site.locality, "city": site.city, "stateOrProvince": site.state_province,
-            "country": settings.MARKETS[site.market]["country"], "countryCode": site.market,
-            "geographicLocation": {"@type": "GeoJsonPoint",
-                                   "geoJson": {"type": "Point", "coordinates": [float(site.lon), float(site.lat)]}},
-        }],
+        "place": [
+            {
+                "@type": "GeographicAddress",
+                "streetNr": site.street_nr,
+                "streetName": site.street_name,
+                "locality": site.locality,
+                "city": site.city,
+                "stateOrProvince": site.state_province,
+                "country": settings.MARKETS[site.market]["country"],
+                "countryCode": site.market,
+                "geographicLocation": {
+                    "@type": "GeoJsonPoint",
+                    "geoJson": {"type": "Point", "coordinates": [float(site.lon), float(site.lat)]},
+                },
+            }
+        ],
         "contactMedium": [{"mediumType": "phone", "characteristic": {"phoneNumber": site.phone}}] if site.phone else [],
         "@type": "GeographicSite",
     }
@@ -70,11 +99,11 @@ def _km(lat1, lon1, lat2, lon2) -> float:
 
 
 def _in_place(site: Site, wanted: str) -> bool:
-    """"zona 10" matches the locality Zona 10 but "zona 1" does not; accents and case do not matter."""
+    """ "zona 10" matches the locality Zona 10 but "zona 1" does not; accents and case do not matter."""
     query = normalise_text(wanted).split()
     for name in (site.city, site.locality, site.name, *(site.aliases or "").split(";")):
         words = normalise_text(name or "").replace(",", " ").split()
-        if any(words[i:i + len(query)] == query for i in range(len(words) - len(query) + 1)):
+        if any(words[i : i + len(query)] == query for i in range(len(words) - len(query) + 1)):
             return True
     return False
 
@@ -89,8 +118,11 @@ def list_sites():
     except ValueError:
         raise bad_request("lat and lon must be decimal degrees")
     with db.transaction() as session:
-        sites = [s for s in session.execute(select(Site).order_by(Site.market, Site.id)).scalars()
-                 if not city or _in_place(s, city)]
+        sites = [
+            s
+            for s in session.execute(select(Site).order_by(Site.market, Site.id)).scalars()
+            if not city or _in_place(s, city)
+        ]
         if origin:
             measured = sorted(((_km(*origin, float(s.lat), float(s.lon)), s) for s in sites), key=lambda p: p[0])
             items = [site_json(s, km) for km, s in measured]
@@ -109,6 +141,7 @@ def get_site(site_id):
 
 
 # --- the agenda -------------------------------------------------------------------------------------
+
 
 def agenda(site: Site, start: datetime = None, end: datetime = None) -> list:
     """Every 30-minute slot (naive UTC starts) within opening hours, from now to 7 days ahead,
@@ -134,14 +167,19 @@ def agenda(site: Site, start: datetime = None, end: datetime = None) -> list:
 
 
 def _taken(session, site_id: str) -> set:
-    return set(session.execute(select(Appointment.slot).where(Appointment.site_id == site_id,
-                                                              Appointment.slot.isnot(None))).scalars())
+    return set(
+        session.execute(
+            select(Appointment.slot).where(Appointment.site_id == site_id, Appointment.slot.isnot(None))
+        ).scalars()
+    )
 
 
 def _slot_json(site: Site, start: datetime) -> dict:
-    return {"id": f"{site.id}-{start:%Y%m%d%H%M}",
-            "validFor": {"startDateTime": iso(start), "endDateTime": iso(start + SLOT)},
-            "relatedPlace": site_ref(site)}
+    return {
+        "id": f"{site.id}-{start:%Y%m%d%H%M}",
+        "validFor": {"startDateTime": iso(start), "endDateTime": iso(start + SLOT)},
+        "relatedPlace": site_ref(site),
+    }
 
 
 def _site_of(session, body: dict) -> Site:
@@ -165,22 +203,37 @@ def search_time_slots():
         taken = _taken(session, site.id)
         free = [_slot_json(site, s) for s in agenda(site, start, end) if s not in taken]
         search_id = new_id("STS")
-        return created({"id": search_id, "href": href(f"{SEARCH}/{search_id}"), "status": "created",
-                        "searchDate": iso(now()), "searchResult": "success" if free else "fail",
-                        "relatedPlace": site_ref(site), "requestedTimeSlot": body.get("requestedTimeSlot") or [],
-                        "availableTimeSlot": free, "@type": "SearchTimeSlot"})
+        return created(
+            {
+                "id": search_id,
+                "href": href(f"{SEARCH}/{search_id}"),
+                "status": "created",
+                "searchDate": iso(now()),
+                "searchResult": "success" if free else "fail",
+                "relatedPlace": site_ref(site),
+                "requestedTimeSlot": body.get("requestedTimeSlot") or [],
+                "availableTimeSlot": free,
+                "@type": "SearchTimeSlot",
+            }
+        )
 
 
 # --- appointments -------------------------------------------------------------------------------------
 
+
 def appointment_json(session, appointment: Appointment) -> dict:
     return {
-        "id": appointment.id, "href": href(f"{APPOINTMENT}/{appointment.id}"),
-        "status": appointment.status, "category": appointment.category, "description": appointment.description,
-        "creationDate": iso(appointment.created), "lastUpdate": iso(appointment.updated),
+        "id": appointment.id,
+        "href": href(f"{APPOINTMENT}/{appointment.id}"),
+        "status": appointment.status,
+        "category": appointment.category,
+        "description": appointment.description,
+        "creationDate": iso(appointment.created),
+        "lastUpdate": iso(appointment.updated),
         "validFor": {"startDateTime": iso(appointment.start), "endDateTime": iso(appointment.start + SLOT)},
         "relatedPlace": site_ref(session.get(Site, appointment.site_id)),
-        "relatedParty": appointment.related_party, "contactMedium": appointment.contact_medium,
+        "relatedParty": appointment.related_party,
+        "contactMedium": appointment.contact_medium,
         "@type": "Appointment",
     }
 
@@ -191,20 +244,25 @@ def _slot_start(site: Site, body: dict) -> datetime:
         raise bad_request("validFor.startDateTime (the slot) is required")
     start = parse_time(text, "validFor.startDateTime")
     if start not in set(agenda(site)):
-        raise TMFError(400, "ERR_INVALID_SLOT", "Invalid slot",
-                       f"{iso(start)} is not a {settings.APPOINTMENT_SLOT_MINUTES}-minute slot of {site.name} within "
-                       f"its opening hours in the next {settings.APPOINTMENT_HORIZON_DAYS} days")
+        raise TMFError(
+            400,
+            "ERR_INVALID_SLOT",
+            "Invalid slot",
+            f"{iso(start)} is not a {settings.APPOINTMENT_SLOT_MINUTES}-minute slot of {site.name} within "
+            f"its opening hours in the next {settings.APPOINTMENT_HORIZON_DAYS} days",
+        )
     return start
 
 
 def _hold(session, appointment: Appointment, site: Site):
     """Writes the slot; the UNIQUE constraint refuses it if another appointment holds it."""
-    slot, store = iso(appointment.slot), site.name   # read now: a failed flush expires the objects
+    slot, store = iso(appointment.slot), site.name  # read now: a failed flush expires the objects
     try:
         session.flush()
     except IntegrityError:
-        raise TMFError(409, "ERR_SLOT_TAKEN", "Slot taken",
-                       f"The {slot} slot at {store} is already booked: search for another one")
+        raise TMFError(
+            409, "ERR_SLOT_TAKEN", "Slot taken", f"The {slot} slot at {store} is already booked: search for another one"
+        )
 
 
 @blueprint.post(APPOINTMENT)
@@ -214,10 +272,19 @@ def create_appointment():
         site = _site_of(session, body)
         start = _slot_start(site, body)
         moment = now()
-        appointment = Appointment(id=new_id("APT"), site_id=site.id, start=start, slot=start, status="confirmed",
-                                  category=body.get("category") or "storeVisit", description=body.get("description"),
-                                  related_party=body.get("relatedParty") or [],
-                                  contact_medium=body.get("contactMedium") or [], created=moment, updated=moment)
+        appointment = Appointment(
+            id=new_id("APT"),
+            site_id=site.id,
+            start=start,
+            slot=start,
+            status="confirmed",
+            category=body.get("category") or "storeVisit",
+            description=body.get("description"),
+            related_party=body.get("relatedParty") or [],
+            contact_medium=body.get("contactMedium") or [],
+            created=moment,
+            updated=moment,
+        )
         session.add(appointment)
         _hold(session, appointment, site)
         return created(appointment_json(session, appointment))
@@ -231,8 +298,12 @@ def update_appointment(appointment_id):
         if appointment is None:
             raise not_found("appointment", appointment_id)
         if appointment.status == "cancelled":
-            raise TMFError(409, "ERR_NOT_MODIFIABLE", "Appointment cancelled",
-                           f"Appointment {appointment.id} is cancelled: book a new one")
+            raise TMFError(
+                409,
+                "ERR_NOT_MODIFIABLE",
+                "Appointment cancelled",
+                f"Appointment {appointment.id} is cancelled: book a new one",
+            )
         status = body.get("status")
         if status not in (None, "confirmed", "cancelled"):
             raise bad_request("status can only become cancelled")

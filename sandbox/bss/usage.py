@@ -1,4 +1,5 @@
 """TMF635 Usage Management: rated calls, data sessions and SMS of a line, newest first."""
+
 from sqlalchemy import select
 
 from sandbox import db
@@ -16,27 +17,35 @@ def usage_json(record: UsageRecord) -> dict:
     if record.destination:
         characteristics.append({"name": "destinationNumber", "value": record.destination, "valueType": "string"})
     if record.usage_type == "voice":
-        characteristics.append({"name": "duration", "value": record.duration_s, "valueType": "integer",
-                                "unitOfMeasure": "s"})
+        characteristics.append(
+            {"name": "duration", "value": record.duration_s, "valueType": "integer", "unitOfMeasure": "s"}
+        )
     if record.usage_type == "data":
-        characteristics.append({"name": "dataVolume", "value": record.volume_mb, "valueType": "integer",
-                                "unitOfMeasure": "MB"})
+        characteristics.append(
+            {"name": "dataVolume", "value": record.volume_mb, "valueType": "integer", "unitOfMeasure": "MB"}
+        )
     if record.usage_type == "sms":
         characteristics.append({"name": "messageCount", "value": 1, "valueType": "integer"})
     return {
-        "id": record.id, "href": href(f"{USAGE}/{record.id}"),
-        "usageDate": iso(record.date), "usageType": record.usage_type, "status": "rated",
+        "id": record.id,
+        "href": href(f"{USAGE}/{record.id}"),
+        "usageDate": iso(record.date),
+        "usageType": record.usage_type,
+        "status": "rated",
         "description": DESCRIPTIONS[record.usage_type].format(dest=record.destination),
         "logicalResource": [msisdn_ref(record.msisdn)],
         "relatedParty": [{"id": record.party_id, "role": "customer", "@referredType": "Individual"}],
         "usageCharacteristic": characteristics,
-        "ratedProductUsage": [{
-            "ratingDate": iso(record.date), "isBilled": record.cost > 0,
-            "usageRatingTag": "usage" if record.cost > 0 else "included",
-            "ratingAmountType": "total",
-            "taxIncludedRatingAmount": money(record.cost, record.currency),
-            "productRef": {"name": record.rated_against, "@referredType": "Product"},
-        }],
+        "ratedProductUsage": [
+            {
+                "ratingDate": iso(record.date),
+                "isBilled": record.cost > 0,
+                "usageRatingTag": "usage" if record.cost > 0 else "included",
+                "ratingAmountType": "total",
+                "taxIncludedRatingAmount": money(record.cost, record.currency),
+                "productRef": {"name": record.rated_against, "@referredType": "Product"},
+            }
+        ],
         "@type": "Usage",
     }
 

@@ -5,6 +5,7 @@ Ranking: accent-insensitive tokens, a light suffix-stripping stemmer per languag
 language, and a score that weighs title over labels over body, by each term's rarity (idf), times the
 share of the query's terms the article covers.
 """
+
 import html
 import math
 import re
@@ -20,24 +21,73 @@ LANGUAGE = {"fr": "fr", "es": "es", "en-us": "en"}
 
 # Suffixes stripped by the stemmer, longest first; a stem keeps at least 3 characters.
 SUFFIXES = {
-    "fr": ["issements", "issement", "ations", "ation", "ements", "ement", "ments", "ment", "euses", "euse",
-           "eurs", "eur", "ables", "able", "ees", "ee", "er", "ez", "es", "e", "s", "x"],
-    "es": ["aciones", "acion", "amientos", "amiento", "mente", "ando", "iendo", "ados", "idos", "ado", "ido",
-           "ar", "er", "ir", "es", "as", "os", "a", "o", "e", "s"],
+    "fr": [
+        "issements",
+        "issement",
+        "ations",
+        "ation",
+        "ements",
+        "ement",
+        "ments",
+        "ment",
+        "euses",
+        "euse",
+        "eurs",
+        "eur",
+        "ables",
+        "able",
+        "ees",
+        "ee",
+        "er",
+        "ez",
+        "es",
+        "e",
+        "s",
+        "x",
+    ],
+    "es": [
+        "aciones",
+        "acion",
+        "amientos",
+        "amiento",
+        "mente",
+        "ando",
+        "iendo",
+        "ados",
+        "idos",
+        "ado",
+        "ido",
+        "ar",
+        "er",
+        "ir",
+        "es",
+        "as",
+        "os",
+        "a",
+        "o",
+        "e",
+        "s",
+    ],
     "en": ["ations", "ation", "ings", "ing", "ers", "er", "ies", "ied", "ed", "es", "e", "s"],
 }
 
 STOPWORDS = {
-    "fr": set("""a au aux avec ce ces cet cette comment d de des du elle en est et il je j l la le les leur lui ma me
+    "fr": set(
+        """a au aux avec ce ces cet cette comment d de des du elle en est et il je j l la le les leur lui ma me
                  mes mon ne ni nous on ou par pas pour qu que quel quelle qui sa se ses si son sur ta te tes ton tu
                  un une vos votre vous y c ca est-ce faire fait faut peut puis veux voudrais aimerais svp merci
-                 bonjour bonsoir mais plus tres bien ai as avons avez ont suis es sommes etes sont n""".split()),
-    "es": set("""a al como con cual de del el ella en es esta este esto hay la las le lo los me mi mis no o para
+                 bonjour bonsoir mais plus tres bien ai as avons avez ont suis es sommes etes sont n""".split()
+    ),
+    "es": set(
+        """a al como con cual de del el ella en es esta este esto hay la las le lo los me mi mis no o para
                  pero por que quiero quisiera se si sin su sus te tu tus un una uno y yo hola gracias favor puedo
-                 hago hacer mas muy bien buenas buenos dias tardes tengo tiene tenes tienen estoy esta estan""".split()),
-    "en": set("""a about an and are at be by can could do does for from have how i if in is it me my of on or
+                 hago hacer mas muy bien buenas buenos dias tardes tengo tiene tenes tienen estoy esta estan""".split()
+    ),
+    "en": set(
+        """a about an and are at be by can could do does for from have how i if in is it me my of on or
                  our please should so the this to want we what when where which why will with would you your
-                 hello hi thanks thank get dont don t cant can't isn't am has""".split()),
+                 hello hi thanks thank get dont don t cant can't isn't am has""".split()
+    ),
 }
 
 # Words that mean the same thing to a customer; matched with a lower weight than the word itself.
@@ -211,11 +261,18 @@ class HelpCenter:
         locale, sections = data["locale"], data["sections"]
         articles = []
         for position, item in enumerate(data["articles"]):
-            article = Article(id=int(item["id"]), locale=locale, section_id=int(item["section_id"]),
-                              section_name=sections[item["section_id"]], title=item["title"].strip(),
-                              body=item["body"].strip(), label_names=list(item.get("labels", [])),
-                              position=position, created_at=item.get("created_at", data["created_at"]),
-                              updated_at=item.get("updated_at", data["updated_at"]))
+            article = Article(
+                id=int(item["id"]),
+                locale=locale,
+                section_id=int(item["section_id"]),
+                section_name=sections[item["section_id"]],
+                title=item["title"].strip(),
+                body=item["body"].strip(),
+                label_names=list(item.get("labels", [])),
+                position=position,
+                created_at=item.get("created_at", data["created_at"]),
+                updated_at=item.get("updated_at", data["updated_at"]),
+            )
             language = article.language
             article.text = plain_text(article.body)
             article.title_terms = set(terms(article.title, language))
@@ -232,9 +289,12 @@ class HelpCenter:
         """[(score, article, matched stems)], best first; articles that match nothing are left out."""
         found = []
         for locale in locales:
-            candidates = [a for a in self.articles.get(locale, [])
-                          if (section_id is None or a.section_id == section_id)
-                          and (not label_names or set(label_names) & set(a.label_names))]
+            candidates = [
+                a
+                for a in self.articles.get(locale, [])
+                if (section_id is None or a.section_id == section_id)
+                and (not label_names or set(label_names) & set(a.label_names))
+            ]
             found.extend(self._rank(query, candidates, LANGUAGE[locale]))
         found.sort(key=lambda hit: (-hit[0], hit[1].position))
         return found
@@ -275,8 +335,9 @@ class HelpCenter:
     @staticmethod
     def snippet(article: Article, matched: set, width: int = 220) -> str:
         """The body sentence with the most matches, HTML-escaped, each matching word wrapped in <em>."""
-        sentences = [sentence for block in text_blocks(article.body)
-                     for sentence in re.split(r"(?<=[^\W\d][.!?])\s+", block)] or [article.text]
+        sentences = [
+            sentence for block in text_blocks(article.body) for sentence in re.split(r"(?<=[^\W\d][.!?])\s+", block)
+        ] or [article.text]
 
         def hits(sentence):
             """Distinct matched words first, then all matches, then the more informative (longer) sentence."""
@@ -290,8 +351,12 @@ class HelpCenter:
         out = []
         for piece in re.split(r"(\w+(?:-\w+)?)", best):
             word = fold(piece)
-            if piece and TOKEN.fullmatch(word or "-") and stem(word, article.language) in matched \
-                    and word not in STOPWORDS[article.language]:
+            if (
+                piece
+                and TOKEN.fullmatch(word or "-")
+                and stem(word, article.language) in matched
+                and word not in STOPWORDS[article.language]
+            ):
                 out.append(f"<em>{html.escape(piece, quote=False)}</em>")
             else:
                 out.append(html.escape(piece, quote=False))

@@ -4,6 +4,7 @@ Unlike tests/actions/chat.py it keeps the whole conversation (user and bot messa
 slots), because tickets carry its transcript, and it plays ticket_form the way Rasa would: the form's
 validation action first, then "what is it about?" or action_create_ticket.
 """
+
 import json
 import re
 import time
@@ -15,19 +16,25 @@ import requests
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import business_hours
-from common import config
-from actions import backends
-from actions.journeys.human_handoff import ActionHumanHandoff
-from actions.journeys.ask_faq import ActionAskFaq
+from actions import backends, business_hours
 from actions.dialogue.account import JOURNEYS
-from actions.dialogue.steps import ActionContinueJourney
 from actions.dialogue.operations import ActionNo, ActionYes
-from common.state.care_kpi import ConversationOutcome, session as kpi_session
+from actions.dialogue.steps import ActionContinueJourney
+from actions.journeys.ask_faq import ActionAskFaq
 from actions.journeys.create_ticket import ActionAskTicketIssue, ActionCreateTicket, ValidateTicketForm
+from actions.journeys.human_handoff import ActionHumanHandoff
+from common import config
+from common.state.care_kpi import ConversationOutcome
+from common.state.care_kpi import session as kpi_session
 
-BY_INTENT = {"affirm": ActionYes, "deny": ActionNo, "inform": ActionContinueJourney, "ask_faq": ActionAskFaq,
-             "nlu_fallback": ActionAskFaq, "human_handoff": ActionHumanHandoff}
+BY_INTENT = {
+    "affirm": ActionYes,
+    "deny": ActionNo,
+    "inform": ActionContinueJourney,
+    "ask_faq": ActionAskFaq,
+    "nlu_fallback": ActionAskFaq,
+    "human_handoff": ActionHumanHandoff,
+}
 BY_NAME = {"action_human_handoff": ActionHumanHandoff, "action_create_ticket": ActionCreateTicket}
 
 
@@ -42,8 +49,11 @@ def zendesk(operator, monkeypatch):
 @pytest.fixture
 def care_domain(domain):
     """The domain plus what ticket_form needs (until domain.yml has it)."""
-    return {**domain, "forms": {**domain.get("forms", {}), "ticket_form": {"required_slots": ["ticket_issue"]}},
-            "slots": {**domain.get("slots", {}), "ticket_issue": {"type": "text", "mappings": [{"type": "custom"}]}}}
+    return {
+        **domain,
+        "forms": {**domain.get("forms", {}), "ticket_form": {"required_slots": ["ticket_issue"]}},
+        "slots": {**domain.get("slots", {}), "ticket_issue": {"type": "text", "mappings": [{"type": "custom"}]}},
+    }
 
 
 def at(moment: str, clock) -> None:
@@ -73,8 +83,9 @@ def outcomes_recorded(conversation_id: str = "test-user") -> List[tuple]:
 
 
 class CareChat:
-    def __init__(self, domain: Dict[str, Any], language: str = "en", channel: str = "socketio",
-                 sender_id: str = "test-user"):
+    def __init__(
+        self, domain: Dict[str, Any], language: str = "en", channel: str = "socketio", sender_id: str = "test-user"
+    ):
         self.domain, self.channel, self.sender_id = domain, channel, sender_id
         self.slots: Dict[str, Any] = {"language": language}
         self.events: List[Dict[str, Any]] = []
@@ -82,8 +93,16 @@ class CareChat:
         self.returned: List[dict] = []
 
     def tracker(self, message: Dict[str, Any]) -> Tracker:
-        return Tracker(sender_id=self.sender_id, slots=dict(self.slots), latest_message=message, events=list(self.events),
-                       paused=False, followup_action=None, active_loop={}, latest_action_name=None)
+        return Tracker(
+            sender_id=self.sender_id,
+            slots=dict(self.slots),
+            latest_message=message,
+            events=list(self.events),
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name=None,
+        )
 
     async def run(self, action, message: Dict[str, Any]) -> List[dict]:
         dispatcher = CollectingDispatcher()
@@ -93,8 +112,14 @@ class CareChat:
                 self.slots[event["name"]] = event["value"]
             self.events.append(event)
         for reply in dispatcher.messages:
-            self.events.append({"event": "bot", "text": reply.get("text"), "timestamp": time.time(),
-                                "data": {"buttons": reply.get("buttons")}})
+            self.events.append(
+                {
+                    "event": "bot",
+                    "text": reply.get("text"),
+                    "timestamp": time.time(),
+                    "data": {"buttons": reply.get("buttons")},
+                }
+            )
         self.replies += dispatcher.messages
         self.returned += events
         followup = next((e["name"] for e in events if e.get("event") == "followup"), None)
@@ -116,10 +141,20 @@ class CareChat:
 
     async def say(self, text: str, intent: str, entities: Optional[Dict[str, Any]] = None, action=None) -> str:
         """A customer message, then what Rasa's rules would run for it; answers the bot's texts."""
-        message = {"text": text, "intent": {"name": intent, "confidence": 0.95},
-                   "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()]}
-        self.events.append({"event": "user", "text": text, "parse_data": message, "input_channel": self.channel,
-                            "timestamp": time.time()})
+        message = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.95},
+            "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        }
+        self.events.append(
+            {
+                "event": "user",
+                "text": text,
+                "parse_data": message,
+                "input_channel": self.channel,
+                "timestamp": time.time(),
+            }
+        )
         self.replies, self.returned = [], []
         if action is not None:
             await self.run(action, message)

@@ -4,6 +4,7 @@ customers the money-move tests play (chat_as), and their prepaid buckets read fr
 Rasa's dialogue (rules) is not involved here: each turn names the action Rasa would run, so these
 tests check what the actions say and do. tests/stories check that Rasa picks those actions.
 """
+
 from typing import Any, Dict, List, Optional
 
 import requests
@@ -11,8 +12,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dialogue.account import JOURNEYS
-from actions.dialogue.steps import ActionContinueJourney
 from actions.dialogue.operations import ActionNo, ActionYes
+from actions.dialogue.steps import ActionContinueJourney
 from actions.identity import sessions
 
 # Sandbox customers the money-move journeys are played with.
@@ -30,14 +31,25 @@ class Chat:
 
     async def say(self, text: str, intent: str, entities: Optional[Dict[str, Any]] = None, action=None) -> str:
         """Sends a message and runs the action Rasa's rules would pick; answers the bot's texts."""
-        message = {"text": text, "intent": {"name": intent, "confidence": 0.95},
-                   "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()]}
+        message = {
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.95},
+            "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        }
         if action is None:
-            action = {"affirm": ActionYes, "deny": ActionNo,
-                      "inform": ActionContinueJourney}.get(intent) or JOURNEYS[intent]
-        tracker = Tracker(sender_id=self.sender_id, slots=dict(self.slots), latest_message=message,
-                          events=[{"event": "user", "text": text, "parse_data": message}], paused=False,
-                          followup_action=None, active_loop={}, latest_action_name=self.latest_action)
+            action = {"affirm": ActionYes, "deny": ActionNo, "inform": ActionContinueJourney}.get(intent) or JOURNEYS[
+                intent
+            ]
+        tracker = Tracker(
+            sender_id=self.sender_id,
+            slots=dict(self.slots),
+            latest_message=message,
+            events=[{"event": "user", "text": text, "parse_data": message}],
+            paused=False,
+            followup_action=None,
+            active_loop={},
+            latest_action_name=self.latest_action,
+        )
         dispatcher = CollectingDispatcher()
         events = await action().run(dispatcher, tracker, self.domain)
         for event in events:
@@ -52,8 +64,11 @@ class Chat:
 
     @property
     def buttons(self) -> List[dict]:
-        return [{**b, "title": b["title"].replace("\u202f", " ").replace("\xa0", " ")}
-                for m in self.replies for b in m.get("buttons") or []]
+        return [
+            {**b, "title": b["title"].replace("\u202f", " ").replace("\xa0", " ")}
+            for m in self.replies
+            for b in m.get("buttons") or []
+        ]
 
     def button(self, title_part: str) -> dict:
         return next(b for b in self.buttons if title_part in b["title"])
@@ -79,12 +94,20 @@ def chat_as(domain, subject: str, language: str = "en") -> Chat:
 
 
 def buckets(sandbox, msisdn, kind):
-    found = requests.get(f"{sandbox}/tmf-api/prepayBalanceManagement/v4/bucket",
-                         params={"logicalResource.id": msisdn}, headers=token(sandbox), timeout=5).json()
+    found = requests.get(
+        f"{sandbox}/tmf-api/prepayBalanceManagement/v4/bucket",
+        params={"logicalResource.id": msisdn},
+        headers=token(sandbox),
+        timeout=5,
+    ).json()
     return sum(b["remainingValue"]["amount"] for b in found if b["bucketType"] == kind and b["status"] == "active")
 
 
 def token(sandbox):
-    reply = requests.post(f"{sandbox}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=("assistant", "sandbox-secret"), timeout=5).json()
+    reply = requests.post(
+        f"{sandbox}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("assistant", "sandbox-secret"),
+        timeout=5,
+    ).json()
     return {"Authorization": f"Bearer {reply['access_token']}"}

@@ -1,16 +1,20 @@
 """Account actions trust only the server-side identity: forged slots and typed shortcuts get nothing."""
+
 from datetime import timedelta
 
-from common import config
-from actions.journeys.check_balance import ActionCheckBalance
 from actions.identity import otp, sessions
+from actions.journeys.check_balance import ActionCheckBalance
+from common import config
 from tests.actions.chat import disclosed
 from tests.conftest import make_tracker, user_event
 
 
 async def test_a_typed_shortcut_with_someone_elses_number_gets_no_balance(operator, dispatcher, domain):
-    forged = user_event('/check_balance{"phone_number":"+50255500002"}', "check_balance",
-                        [{"entity": "phone_number", "value": "+50255500002"}])
+    forged = user_event(
+        '/check_balance{"phone_number":"+50255500002"}',
+        "check_balance",
+        [{"entity": "phone_number", "value": "+50255500002"}],
+    )
     tracker = make_tracker([forged], slots={"phone_number": "+50255500002", "identified": True, "language": "es"})
     events = await ActionCheckBalance().run(dispatcher, tracker, domain)
     assert "Q35.50" not in disclosed(dispatcher)
@@ -20,7 +24,9 @@ async def test_a_typed_shortcut_with_someone_elses_number_gets_no_balance(operat
 async def test_holding_one_line_never_opens_another(operator, dispatcher, domain):
     sessions.verify("test-user", "line:+2290197000001", "otp")
     assert sessions.authorise("test-user", "line:+50255500002") is None
-    tracker = make_tracker([user_event("saldo", "check_balance")], slots={"phone_number": "+50255500002", "language": "es"})
+    tracker = make_tracker(
+        [user_event("saldo", "check_balance")], slots={"phone_number": "+50255500002", "language": "es"}
+    )
     await ActionCheckBalance().run(dispatcher, tracker, domain)
     text = disclosed(dispatcher)
     assert "Q35.50" not in text and "2.500 FCFA" in text.replace(",", ".").replace("\u202f", ".").replace("\xa0", ".")
@@ -70,8 +76,16 @@ async def test_another_channel_id_that_looks_like_a_number_proves_nothing(operat
 
 
 async def test_reidentifying_after_expiry_starts_from_scratch(operator, dispatcher, domain):
-    tracker = make_tracker([], slots={"identified": True, "language": "en", "phone_number": "+2290197000001",
-                                      "otp_code": "verified", "identify_status": "verified"})
+    tracker = make_tracker(
+        [],
+        slots={
+            "identified": True,
+            "language": "en",
+            "phone_number": "+2290197000001",
+            "otp_code": "verified",
+            "identify_status": "verified",
+        },
+    )
     events = await ActionCheckBalance().run(dispatcher, tracker, domain)
     cleared = {e["name"] for e in events if e["event"] == "slot" and e["value"] is None}
     assert {"phone_number", "otp_code", "identify_status"} <= cleared

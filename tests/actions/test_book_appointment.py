@@ -1,4 +1,5 @@
 """book_appointment against the sandbox: store, free slots, booking, rescheduling, cancelling, SMS, in fr/es/en."""
+
 import dataclasses
 import json
 from datetime import datetime, time, timedelta, timezone
@@ -8,11 +9,11 @@ import pytz
 import requests
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.identity import sessions
 from actions.journeys.book_appointment import ActionBookAppointment, parse_when, slot_options
 from clients.bss import BSSClient, new_idempotency_key
-from actions.identity import sessions
-from tests.conftest import make_tracker, sms_to, user_event
 from tests.clock import at_each_instant
+from tests.conftest import make_tracker, sms_to, user_event
 
 pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
@@ -94,34 +95,37 @@ def test_names():
 WEDNESDAY_10_IN_COTONOU = datetime(2025, 5, 7, 9, 0, tzinfo=timezone.utc)  # 03:00 in Guatemala
 
 
-@pytest.mark.parametrize("language, zone, text, start, end, exact", [
-    ("fr", BENIN, "demain à 10h", "2025-05-08 10:00", "2025-05-08 10:30", True),
-    ("fr", BENIN, "lundi à 15h", "2025-05-12 15:00", "2025-05-12 15:30", True),
-    ("fr", BENIN, "après-demain 9h30", "2025-05-09 09:30", "2025-05-09 10:00", True),
-    ("fr", BENIN, "samedi matin", "2025-05-10 08:00", "2025-05-10 12:00", False),
-    ("fr", BENIN, "cet après-midi", "2025-05-07 12:00", "2025-05-07 17:00", False),
-    ("fr", BENIN, "le 15", "2025-05-15 00:00", "2025-05-16 00:00", False),
-    ("fr", BENIN, "à 9h", "2025-05-08 09:00", "2025-05-08 09:30", True),  # 9:00 has passed today
-    ("fr", BENIN, "mercredi à 16h", "2025-05-07 16:00", "2025-05-07 16:30", True),  # today, not in a week
-    ("fr", BENIN, "mercredi prochain", "2025-05-14 00:00", "2025-05-15 00:00", False),
-    ("es", GUATEMALA, "el lunes a las 3", "2025-05-12 15:00", "2025-05-12 15:30", True),
-    ("es", GUATEMALA, "mañana", "2025-05-08 00:00", "2025-05-09 00:00", False),
-    ("es", GUATEMALA, "mañana en la mañana", "2025-05-08 08:00", "2025-05-08 12:00", False),
-    ("es", GUATEMALA, "pasado mañana a las 9:30", "2025-05-09 09:30", "2025-05-09 10:00", True),
-    ("es", GUATEMALA, "el viernes a las 3 de la tarde", "2025-05-09 15:00", "2025-05-09 15:30", True),
-    ("es", GUATEMALA, "el sábado", "2025-05-10 00:00", "2025-05-11 00:00", False),
-    ("es", GUATEMALA, "hoy a las 10", "2025-05-07 10:00", "2025-05-07 10:30", True),  # 03:00 there: still today
-    ("en", BENIN, "tomorrow morning", "2025-05-08 08:00", "2025-05-08 12:00", False),
-    ("en", BENIN, "monday 2pm", "2025-05-12 14:00", "2025-05-12 14:30", True),
-    ("en", BENIN, "tomorrow at 10", "2025-05-08 10:00", "2025-05-08 10:30", True),
-    ("en", BENIN, "on friday", "2025-05-09 00:00", "2025-05-10 00:00", False),
-    ("en", BENIN, "next monday at noon", "2025-05-12 12:00", "2025-05-12 12:30", True),
-    ("fr", BENIN, "demain aprem", "2025-05-08 12:00", "2025-05-08 17:00", False),
-    ("es", GUATEMALA, "esta tarde", "2025-05-07 12:00", "2025-05-07 17:00", False),
-    ("es", GUATEMALA, "el jueves como a las 11", "2025-05-08 11:00", "2025-05-08 11:30", True),
-    ("es", GUATEMALA, "las 3 de la tarde", "2025-05-07 15:00", "2025-05-07 15:30", True),
-    ("en", BENIN, "lundi 10h", "2025-05-12 10:00", "2025-05-12 10:30", True),  # another language still read
-])
+@pytest.mark.parametrize(
+    "language, zone, text, start, end, exact",
+    [
+        ("fr", BENIN, "demain à 10h", "2025-05-08 10:00", "2025-05-08 10:30", True),
+        ("fr", BENIN, "lundi à 15h", "2025-05-12 15:00", "2025-05-12 15:30", True),
+        ("fr", BENIN, "après-demain 9h30", "2025-05-09 09:30", "2025-05-09 10:00", True),
+        ("fr", BENIN, "samedi matin", "2025-05-10 08:00", "2025-05-10 12:00", False),
+        ("fr", BENIN, "cet après-midi", "2025-05-07 12:00", "2025-05-07 17:00", False),
+        ("fr", BENIN, "le 15", "2025-05-15 00:00", "2025-05-16 00:00", False),
+        ("fr", BENIN, "à 9h", "2025-05-08 09:00", "2025-05-08 09:30", True),  # 9:00 has passed today
+        ("fr", BENIN, "mercredi à 16h", "2025-05-07 16:00", "2025-05-07 16:30", True),  # today, not in a week
+        ("fr", BENIN, "mercredi prochain", "2025-05-14 00:00", "2025-05-15 00:00", False),
+        ("es", GUATEMALA, "el lunes a las 3", "2025-05-12 15:00", "2025-05-12 15:30", True),
+        ("es", GUATEMALA, "mañana", "2025-05-08 00:00", "2025-05-09 00:00", False),
+        ("es", GUATEMALA, "mañana en la mañana", "2025-05-08 08:00", "2025-05-08 12:00", False),
+        ("es", GUATEMALA, "pasado mañana a las 9:30", "2025-05-09 09:30", "2025-05-09 10:00", True),
+        ("es", GUATEMALA, "el viernes a las 3 de la tarde", "2025-05-09 15:00", "2025-05-09 15:30", True),
+        ("es", GUATEMALA, "el sábado", "2025-05-10 00:00", "2025-05-11 00:00", False),
+        ("es", GUATEMALA, "hoy a las 10", "2025-05-07 10:00", "2025-05-07 10:30", True),  # 03:00 there: still today
+        ("en", BENIN, "tomorrow morning", "2025-05-08 08:00", "2025-05-08 12:00", False),
+        ("en", BENIN, "monday 2pm", "2025-05-12 14:00", "2025-05-12 14:30", True),
+        ("en", BENIN, "tomorrow at 10", "2025-05-08 10:00", "2025-05-08 10:30", True),
+        ("en", BENIN, "on friday", "2025-05-09 00:00", "2025-05-10 00:00", False),
+        ("en", BENIN, "next monday at noon", "2025-05-12 12:00", "2025-05-12 12:30", True),
+        ("fr", BENIN, "demain aprem", "2025-05-08 12:00", "2025-05-08 17:00", False),
+        ("es", GUATEMALA, "esta tarde", "2025-05-07 12:00", "2025-05-07 17:00", False),
+        ("es", GUATEMALA, "el jueves como a las 11", "2025-05-08 11:00", "2025-05-08 11:30", True),
+        ("es", GUATEMALA, "las 3 de la tarde", "2025-05-07 15:00", "2025-05-07 15:30", True),
+        ("en", BENIN, "lundi 10h", "2025-05-12 10:00", "2025-05-12 10:30", True),  # another language still read
+    ],
+)
 def test_days_and_times_in_three_languages(language, zone, text, start, end, exact):
     when = parse_when(text, language, zone, WEDNESDAY_10_IN_COTONOU)
     assert when.start.strftime("%Y-%m-%d %H:%M") == start and when.end.strftime("%Y-%m-%d %H:%M") == end
@@ -146,17 +150,24 @@ def test_slot_titles_are_short_and_in_the_language():
 
 # --- the journey -----------------------------------------------------------------------------------
 
+
 async def test_ask_city_list_stores_pick_one_book_and_get_an_sms(operator, domain, bss, monkeypatch):
     # a line without a city on record: the journey asks where
     line_of = ActionBookAppointment.line_of
-    monkeypatch.setattr(ActionBookAppointment, "line_of", staticmethod(
-        lambda identity: dataclasses.replace(line_of(identity), characteristics={})))
+    monkeypatch.setattr(
+        ActionBookAppointment,
+        "line_of",
+        staticmethod(lambda identity: dataclasses.replace(line_of(identity), characteristics={})),
+    )
     chat = Chat(domain, f"line:{JOHN}", "en")
     assert await chat.say("book an appointment", "book_appointment") == "In which city or neighbourhood?"
     text = await chat.say("Cotonou")
-    assert text.splitlines() == ["Our stores in Cotonou:",
-                                 "1. Boutique Cotonou Cadjèhoun, Boulevard de France, Cadjèhoun, Cotonou",
-                                 "2. Boutique Cotonou Ganhi, Avenue Clozel, Ganhi, Cotonou", "Which one?"]
+    assert text.splitlines() == [
+        "Our stores in Cotonou:",
+        "1. Boutique Cotonou Cadjèhoun, Boulevard de France, Cadjèhoun, Cotonou",
+        "2. Boutique Cotonou Ganhi, Avenue Clozel, Ganhi, Cotonou",
+        "Which one?",
+    ]
     assert chat.values == ["BJ-COT-CADJEHOUN", "BJ-COT-GANHI"]
     text = await chat.press("Boutique Cotonou Ganhi")
     assert text.startswith("Boutique Cotonou Ganhi: pick a time")
@@ -196,9 +207,11 @@ async def test_another_city_typed_instead_of_a_suggested_store(operator, domain)
     assert text.startswith("Boutique Parakou : choisissez une heure") and len(chat.buttons) == 8
 
 
-WEEKDAYS = {"fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-            "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
-            "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+WEEKDAYS = {
+    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
+    "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
 
 
 def open_day(zone: str):
@@ -210,19 +223,43 @@ def open_day(zone: str):
     return day
 
 
-@pytest.mark.parametrize("subject, party, language, words, city, zone, hour, shown, sms_start", [
-    (f"line:{AWA}", "IND-0001", "fr", "{day} à 10h", "Cadjèhoun", BENIN, 10, "10:00", "RDV confirmé le {day}"),
-    (f"line:{CARLOS}", "IND-0002", "es", "el {day} a las 3", "zona 10", GUATEMALA, 15, "3:00 p. m.",
-     "Cita confirmada el {day}"),
-    (f"line:{JOHN}", "IND-0005", "en", "{day} at 11am", "Ganhi", BENIN, 11, "11:00 AM", "Appointment confirmed on {day}"),
-])
-async def test_a_typed_day_and_time_books_that_slot(operator, domain, bss, subject, party, language, words, city, zone,
-                                                    hour, shown, sms_start):
+@pytest.mark.parametrize(
+    "subject, party, language, words, city, zone, hour, shown, sms_start",
+    [
+        (f"line:{AWA}", "IND-0001", "fr", "{day} à 10h", "Cadjèhoun", BENIN, 10, "10:00", "RDV confirmé le {day}"),
+        (
+            f"line:{CARLOS}",
+            "IND-0002",
+            "es",
+            "el {day} a las 3",
+            "zona 10",
+            GUATEMALA,
+            15,
+            "3:00 p. m.",
+            "Cita confirmada el {day}",
+        ),
+        (
+            f"line:{JOHN}",
+            "IND-0005",
+            "en",
+            "{day} at 11am",
+            "Ganhi",
+            BENIN,
+            11,
+            "11:00 AM",
+            "Appointment confirmed on {day}",
+        ),
+    ],
+)
+async def test_a_typed_day_and_time_books_that_slot(
+    operator, domain, bss, subject, party, language, words, city, zone, hour, shown, sms_start
+):
     day = open_day(zone)
     name = WEEKDAYS[language][day.weekday()]
     chat = Chat(domain, subject, language)
-    text = await chat.say(f"appointment {city} {words.format(day=name)}", "book_appointment", city=city,
-                          date=words.format(day=name))
+    text = await chat.say(
+        f"appointment {city} {words.format(day=name)}", "book_appointment", city=city, date=words.format(day=name)
+    )
     assert text.startswith(("C'est réservé", "Listo", "Booked")) and chat.ended
     assert name in text and f" {shown}\n" in text
     [booked] = bss.appointments(party)
@@ -230,11 +267,14 @@ async def test_a_typed_day_and_time_books_that_slot(operator, domain, bss, subje
     assert sms_to(operator, subject.split(":")[1])[-1]["text"].startswith(sms_start.format(day=name))
 
 
-@pytest.mark.parametrize("language, words, header, morning", [
-    ("es", "mañana", "Tienda Zona 10: elija una hora", False),
-    ("en", "tomorrow morning", "Tienda Zona 10: pick a time", True),
-    ("fr", "demain matin", "Tienda Zona 10 : choisissez une heure", True),
-])
+@pytest.mark.parametrize(
+    "language, words, header, morning",
+    [
+        ("es", "mañana", "Tienda Zona 10: elija una hora", False),
+        ("en", "tomorrow morning", "Tienda Zona 10: pick a time", True),
+        ("fr", "demain matin", "Tienda Zona 10 : choisissez une heure", True),
+    ],
+)
 async def test_a_typed_day_offers_the_free_times_of_that_day(operator, domain, language, words, header, morning):
     chat = Chat(domain, f"line:{CARLOS}", language)
     await chat.say("cita", "book_appointment", city="zona 10")  # one store there: chosen at once
@@ -255,7 +295,9 @@ async def test_a_day_typed_as_a_new_request_while_the_slots_are_shown_answers_th
     tomorrow = datetime.now(timezone.utc).astimezone(pytz.timezone(GUATEMALA)).date() + timedelta(days=1)
     [booked] = bss.appointments("IND-0002")
     assert booked.store_id == "GT-GUA-ZONA10"
-    assert booked.start.astimezone(pytz.timezone(GUATEMALA)).replace(tzinfo=None) == datetime.combine(tomorrow, time(10))
+    assert booked.start.astimezone(pytz.timezone(GUATEMALA)).replace(tzinfo=None) == datetime.combine(
+        tomorrow, time(10)
+    )
 
 
 async def test_a_time_that_is_not_free_offers_the_nearest(operator, domain):
@@ -265,15 +307,24 @@ async def test_a_time_that_is_not_free_offers_the_nearest(operator, domain):
     text = await chat.say(f"rdv à Cadjèhoun {name} à 7h", "book_appointment", city="Cadjèhoun", date=f"{name} à 7h")
     assert text.startswith(f"Pas de place libre le {name} ") and ", 07:00. Les heures les plus proches" in text
     offered = [local(v, BENIN) for v in chat.values]  # the store opens at 8:00
-    assert [o.strftime("%H:%M") for o in offered] == ["08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00",
-                                                      "11:30"]
+    assert [o.strftime("%H:%M") for o in offered] == [
+        "08:00",
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+        "11:30",
+    ]
     assert all(o.date() == day for o in offered) and not chat.ended
 
 
 async def test_reschedule_an_upcoming_appointment(operator, domain, bss):
     first = bss.free_slots("BJ-PORTO-NOVO")[0]
-    booked = bss.book_appointment("BJ-PORTO-NOVO", first, {"id": "IND-0001", "role": "customer"}, AWA, "SIM",
-                                  new_idempotency_key())
+    booked = bss.book_appointment(
+        "BJ-PORTO-NOVO", first, {"id": "IND-0001", "role": "customer"}, AWA, "SIM", new_idempotency_key()
+    )
     chat = Chat(domain, f"line:{AWA}", "fr")
     text = await chat.say("je veux un rendez-vous", "book_appointment")
     assert text.startswith("Vous avez déjà un rendez-vous le ") and "Boutique Porto-Novo, Avenue Jean-Paul II" in text
@@ -290,8 +341,9 @@ async def test_reschedule_an_upcoming_appointment(operator, domain, bss):
 
 async def test_cancel_an_upcoming_appointment_after_a_yes(operator, domain, bss):
     slot = bss.free_slots("GT-GUA-ZONA10")[0]
-    bss.book_appointment("GT-GUA-ZONA10", slot, {"id": "IND-0002", "role": "customer"}, CARLOS, "SIM",
-                         new_idempotency_key())
+    bss.book_appointment(
+        "GT-GUA-ZONA10", slot, {"id": "IND-0002", "role": "customer"}, CARLOS, "SIM", new_idempotency_key()
+    )
     chat = Chat(domain, f"line:{CARLOS}", "es")
     assert (await chat.say("quiero una cita", "book_appointment")).startswith("Ya tiene una cita el ")
     text = await chat.say("cancelar")  # the button's title, typed
@@ -323,8 +375,9 @@ async def test_two_customers_pick_the_same_slot_the_second_hears_it_was_taken(op
     assert (await awa.press(index=0)).startswith("C'est réservé ✅")
     text = await john.press(index=0)
     assert text.startswith("Sorry, someone else just took that time. Still free at Boutique Cotonou Ganhi:")
-    assert slot not in john.values and john.values == [s.strftime("%Y-%m-%dT%H:%M:%SZ")
-                                                       for s in bss.free_slots("BJ-COT-GANHI")[:8]]
+    assert slot not in john.values and john.values == [
+        s.strftime("%Y-%m-%dT%H:%M:%SZ") for s in bss.free_slots("BJ-COT-GANHI")[:8]
+    ]
     assert not john.ended and bss.appointments("IND-0005") == []
     assert (await john.press(index=0)).startswith("Booked ✅")
 
@@ -334,8 +387,9 @@ async def test_a_slot_already_held_by_the_same_customer_is_their_booking(operato
     chat = Chat(domain, f"line:{JOHN}", "en")
     await chat.say("appointment", "book_appointment", city="Parakou")
     slot = start(chat.values[1])
-    first = bss.book_appointment("BJ-PARAKOU", slot, {"id": "IND-0005", "role": "customer"}, JOHN, "SIM",
-                                 new_idempotency_key())
+    first = bss.book_appointment(
+        "BJ-PARAKOU", slot, {"id": "IND-0005", "role": "customer"}, JOHN, "SIM", new_idempotency_key()
+    )
     text = await chat.press(index=1)
     assert text.startswith("Booked ✅") and f"Ref. {first.id}" in text
     assert [a.id for a in bss.appointments("IND-0005")] == [first.id]
@@ -372,11 +426,15 @@ async def test_a_home_contract_books_without_sms(operator, domain, bss):
 
 async def test_a_forged_appointment_id_is_not_cancelled(operator, domain, bss):
     slot = bss.free_slots("BJ-PARAKOU")[0]
-    other = bss.book_appointment("BJ-PARAKOU", slot, {"id": "IND-0005", "role": "customer"}, JOHN, "SIM",
-                                 new_idempotency_key())
+    other = bss.book_appointment(
+        "BJ-PARAKOU", slot, {"id": "IND-0005", "role": "customer"}, JOHN, "SIM", new_idempotency_key()
+    )
     chat = Chat(domain, f"line:{AWA}", "en")
-    chat.slots["journey_draft"] = {"journey": "book_appointment", "at": datetime.now(timezone.utc).timestamp(),
-                                   "values": {"mode": "cancel", "appointment": other.id, "confirm": "yes"}}
+    chat.slots["journey_draft"] = {
+        "journey": "book_appointment",
+        "at": datetime.now(timezone.utc).timestamp(),
+        "values": {"mode": "cancel", "appointment": other.id, "confirm": "yes"},
+    }
     text = await chat.say('/book_appointment{"option": "yes"}', "book_appointment", option="yes")
     assert text == "That appointment no longer exists or was already cancelled."
     assert [a.id for a in bss.appointments("IND-0005")] == [other.id]

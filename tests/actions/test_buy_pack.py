@@ -1,4 +1,5 @@
 """buy_pack against the sandbox: choosing a pack, what pays, the yes, the order; short on funds, a suspended line."""
+
 from tests.actions.chat import AWA, CARLOS, JOHN, SUSPENDED, buckets, chat_as
 
 

@@ -1,5 +1,6 @@
 """buy_subscription against the sandbox: subscribing to an add-on after a yes, then (cancel_subscription)
 unsubscribing from it, after which it can be bought again."""
+
 from tests.actions.chat import AWA, chat_as
 
 

@@ -1,6 +1,7 @@
 """check_balance for the verified line, in the customer's language (who may see it: test_authorisation.py)."""
-from actions.journeys.check_balance import ActionCheckBalance
+
 from actions.identity import sessions
+from actions.journeys.check_balance import ActionCheckBalance
 from tests.actions.chat import disclosed
 from tests.conftest import make_tracker
 

@@ -1,5 +1,6 @@
 """Tickets against the sandbox's Zendesk: created exactly once with Zendesk up, down, rate limiting or
 losing its answer; what the agent gets (requester, tags, priority, group, a redacted private transcript)."""
+
 import os
 import subprocess
 import sys
@@ -8,16 +9,23 @@ import time
 import pytest
 import requests
 
-from actions import zendesk_tickets
-from actions.journeys.create_ticket import ActionAskTicketIssue
-from common import config
-from actions import backends
-from clients.zendesk import ZendeskClient
+from actions import backends, zendesk_tickets
 from actions.identity import sessions
-from common.state import care
+from actions.journeys.create_ticket import ActionAskTicketIssue
 from actions.zendesk_tickets import flush_outbox
-from tests.actions.care_chat import (CareChat, at, care_domain, clear_faults, fault, outcomes_recorded,  # noqa: F401
-                                     tickets, zendesk)
+from clients.zendesk import ZendeskClient
+from common import config
+from common.state import care
+from tests.actions.care_chat import (  # noqa: F401
+    CareChat,
+    at,
+    care_domain,
+    clear_faults,
+    fault,
+    outcomes_recorded,
+    tickets,
+    zendesk,
+)
 from tests.conftest import ROOT
 
 AWA, MARIA, HOGAR = "+2290197000001", "+50235500003", "HG-100004"
@@ -53,8 +61,15 @@ async def test_a_described_request_becomes_one_ticket_with_everything_the_agent_
     assert f"votre ticket n° {ticket['id']} est ouvert" in text and "sur ce même canal" in text
     assert ticket["external_id"].startswith("T-") and ticket["subject"].startswith("j'ai été débité")
     assert ticket["requester"]["name"] == "Awa Houngbédji" and ticket["requester"]["phone"] == AWA
-    assert set(ticket["tags"]) >= {"chatbot", "ticket", "channel_socketio", "lang_fr", "market_bj", "segment_prepaid",
-                                   "topic_check_balance"}
+    assert set(ticket["tags"]) >= {
+        "chatbot",
+        "ticket",
+        "channel_socketio",
+        "lang_fr",
+        "market_bj",
+        "segment_prepaid",
+        "topic_check_balance",
+    }
     assert ticket["priority"] == "normal" and ticket["group_id"] == 360010101 and ticket["type"] == "question"
     note = ticket["comments"][0]
     assert note["public"] is False and ticket["is_public"] is False
@@ -100,8 +115,7 @@ async def test_the_transcript_never_shows_a_code_or_a_card_number(zendesk, care_
     chat = chat_as(care_domain, None, "en")
     chat.events.append({"event": "slot", "name": "requested_slot", "value": "otp_code"})
     await chat.say("482913", "inform", action=ActionAskTicketIssue)  # the SMS code, as typed
-    await chat.say("I paid with 4242 4242 4242 4242 and the top up never came, code 551204",
-                   "create_ticket")
+    await chat.say("I paid with 4242 4242 4242 4242 and the top up never came, code 551204", "create_ticket")
     [ticket] = tickets(zendesk)
     body = ticket["comments"][0]["body"] + ticket["subject"]
     assert "482913" not in body and "551204" not in body and "4242" not in body
@@ -198,8 +212,9 @@ async def test_a_ticket_zendesk_refuses_is_kept_not_retried(zendesk, care_domain
 async def test_the_retry_thread_sends_pending_tickets(zendesk, care_domain):
     fault(zendesk, 503, 100)
     chat = chat_as(care_domain, f"line:{AWA}")
-    reference = reference_in(await chat.say("on m'a facturé un appel international que je n'ai pas passé",
-                                            "create_ticket"))
+    reference = reference_in(
+        await chat.say("on m'a facturé un appel international que je n'ai pas passé", "create_ticket")
+    )
     clear_faults(zendesk)
     with care.session() as s, s.begin():  # due now rather than after the back-off
         s.get(care.TicketOutbox, reference).next_attempt_at = care.now()
@@ -220,8 +235,14 @@ async def test_the_command_line_flush_sends_pending_tickets(zendesk, care_domain
     reference = reference_in(await chat.say("mon pass a expiré avant la date prévue de 3 jours", "create_ticket"))
     clear_faults(zendesk)
     env = {**os.environ, "ASSISTANT_DB_URL": config.ASSISTANT_DB_URL, "ZENDESK_URL": zendesk, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "actions.zendesk_tickets", "--flush"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "actions.zendesk_tickets", "--flush"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "'created': 1" in done.stdout
     assert [t["external_id"] for t in tickets(zendesk)] == [reference]

@@ -1,4 +1,5 @@
 """find_store against the sandbox: stores with today's hours and open/closed in their time zone, no identity."""
+
 from datetime import datetime, timezone
 
 import pytest
@@ -18,7 +19,9 @@ def at(year, month, day, hour, minute=0):
 
 
 async def find(dispatcher, domain, city, language):
-    events = await ActionFindStore().run(dispatcher, make_tracker([], slots={"language": language, "city": city}), domain)
+    events = await ActionFindStore().run(
+        dispatcher, make_tracker([], slots={"language": language, "city": city}), domain
+    )
     return events, plain("\n".join(m.get("text") or "" for m in dispatcher.messages))
 
 
@@ -96,11 +99,14 @@ async def test_bss_down(operator, dispatcher, domain):
     assert events[0]["name"] == "city" and events[0]["value"] is None
 
 
-@pytest.mark.parametrize("language, question", [
-    ("fr", "Dans quelle ville ou quel quartier ?"),
-    ("es", "¿En qué ciudad o zona?"),
-    ("en", "In which city or neighbourhood?"),
-])
+@pytest.mark.parametrize(
+    "language, question",
+    [
+        ("fr", "Dans quelle ville ou quel quartier ?"),
+        ("es", "¿En qué ciudad o zona?"),
+        ("en", "In which city or neighbourhood?"),
+    ],
+)
 async def test_ask_city(dispatcher, domain, language, question):
     await ActionAskCity().run(dispatcher, make_tracker([], slots={"language": language}), domain)
     assert dispatcher.messages[-1]["text"] == question
@@ -130,13 +136,22 @@ async def test_extract_city_ignores_text_when_not_asking(dispatcher, domain):
     assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("bonjour", requested=None), domain) == {}
 
 
-@pytest.mark.parametrize("language, header", [("fr", "Les agences les plus proches de vous :"),
-                                              ("es", "Las tiendas más cercanas a usted:"),
-                                              ("en", "The stores nearest to you:")])
-async def test_a_shared_location_lists_the_nearest_stores_with_their_distance(operator, dispatcher, domain, language,
-                                                                              header):
-    shared = user_event('/find_store{"location": "6.3600,2.4100"}', "find_store",  # central Cotonou
-                        [{"entity": "location", "value": "6.3600,2.4100"}])
+@pytest.mark.parametrize(
+    "language, header",
+    [
+        ("fr", "Les agences les plus proches de vous :"),
+        ("es", "Las tiendas más cercanas a usted:"),
+        ("en", "The stores nearest to you:"),
+    ],
+)
+async def test_a_shared_location_lists_the_nearest_stores_with_their_distance(
+    operator, dispatcher, domain, language, header
+):
+    shared = user_event(
+        '/find_store{"location": "6.3600,2.4100"}',
+        "find_store",  # central Cotonou
+        [{"entity": "location", "value": "6.3600,2.4100"}],
+    )
     tracker = make_tracker([shared], slots={"language": language})
     assert await ValidateStoreForm().required_slots(["city"], dispatcher, tracker, domain) == []
     await ActionFindStore().run(dispatcher, tracker, domain)

@@ -1,16 +1,17 @@
 """NPS: asked at most once per customer in 30 days, score by button or typed, optional comment, stored server-side."""
+
 from datetime import datetime, timedelta, timezone
 
 from rasa_sdk import Action
 from sqlalchemy import select
 
-from actions.journeys import give_feedback
 from actions.identity import sessions
+from actions.journeys import give_feedback
 from actions.journeys.give_feedback import ActionGiveFeedback, maybe_ask_nps
 from common.state.care_kpi import NpsSurvey, session
 from tests.actions.chat import Chat
-from tests.conftest import make_tracker, user_event
 from tests.clock import at_each_instant
+from tests.conftest import make_tracker, user_event
 
 pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
@@ -46,17 +47,28 @@ async def test_asked_after_a_journey_with_eleven_buttons_then_score_and_comment_
     text = await chat.say("rapide et simple, merci", "inform")
     assert "Merci pour votre avis" in text and chat.slots["pending_journey"] is None
     [survey] = surveys()
-    assert (survey.subject, survey.source, survey.score, survey.comment, survey.stage) == \
-        (f"line:{AWA}", "asked", 9, "rapide et simple, merci", "done")
-    assert (survey.language, survey.market, survey.channel, survey.conversation_id) == ("fr", "BJ", "unknown", "test-user")
+    assert (survey.subject, survey.source, survey.score, survey.comment, survey.stage) == (
+        f"line:{AWA}",
+        "asked",
+        9,
+        "rapide et simple, merci",
+        "done",
+    )
+    assert (survey.language, survey.market, survey.channel, survey.conversation_id) == (
+        "fr",
+        "BJ",
+        "unknown",
+        "test-user",
+    )
     assert survey.answered_at is not None
 
 
 async def test_asked_at_most_once_in_thirty_days_per_customer_even_unanswered(domain, monkeypatch, clock):
     sessions.verify("web-1", f"line:{AWA}", "otp")
     first = Chat(domain, "en", "web-1")
-    assert "How likely are you to recommend us to a friend? (0 = not at all, 10 = certainly)" in \
-        await first.say("thanks", "thank", action=AfterJourney)
+    assert "How likely are you to recommend us to a friend? (0 = not at all, 10 = certainly)" in await first.say(
+        "thanks", "thank", action=AfterJourney
+    )
     # not answered; another journey in the same conversation, then the same customer on another channel
     assert await first.say("thanks", "thank", action=AfterJourney) == ""
     sessions.verify("whatsapp-2", f"line:{AWA}", "channel")
@@ -82,7 +94,7 @@ async def test_an_anonymous_customer_is_remembered_by_channel_user(domain):
 async def test_out_of_range_or_unreadable_score_is_asked_again_then_a_typed_number_counts(domain):
     chat = Chat(domain, "en")
     await chat.say("thanks", "thank", action=AfterJourney)
-    text = await chat.say("/give_feedback{\"score\": \"11\"}", "give_feedback", {"score": "11"})
+    text = await chat.say('/give_feedback{"score": "11"}', "give_feedback", {"score": "11"})
     assert "score from 0 to 10" in text and len(chat.buttons) == 11 and chat.slots["awaiting_answer"] is True
     text = await chat.say("great", "inform")
     assert "score from 0 to 10" in text
@@ -143,8 +155,13 @@ async def test_a_score_given_with_the_intent_is_taken_at_once_with_its_channel(d
     events = await ActionGiveFeedback().run(dispatcher, tracker, {})
     assert {e["name"]: e["value"] for e in events if e["event"] == "slot"}["pending_journey"] == "give_feedback"
     [survey] = surveys()
-    assert (survey.source, survey.score, survey.channel, survey.language, survey.market) == \
-        ("spontaneous", 6, "whatsapp", "es", "GT")
+    assert (survey.source, survey.score, survey.channel, survey.language, survey.market) == (
+        "spontaneous",
+        6,
+        "whatsapp",
+        "es",
+        "GT",
+    )
 
 
 async def test_a_typed_number_long_after_the_question_is_not_a_score(domain, monkeypatch, clock):

@@ -1,13 +1,14 @@
 """Identification against the sandbox: number -> SMS code -> verified identity; home contract + ID."""
+
 from datetime import timedelta
 
 import pytest
 
-from actions.journeys.check_balance import ActionCheckBalance
 from actions.identity import sessions
 from actions.identity.dialogue import ActionIdentificationDone, ActionLogout, ValidateIdentifyForm
-from tests.conftest import last_code, make_tracker, sms_to, user_event
+from actions.journeys.check_balance import ActionCheckBalance
 from tests.clock import at_each_instant
+from tests.conftest import last_code, make_tracker, sms_to, user_event
 
 pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
@@ -15,8 +16,9 @@ FORM = ValidateIdentifyForm()
 
 
 def asked(slot, text, intent="inform", sender="conv-1", language="es", **slots):
-    return make_tracker([user_event(text, intent)], slots={"requested_slot": slot, "language": language, **slots},
-                        sender_id=sender)
+    return make_tracker(
+        [user_event(text, intent)], slots={"requested_slot": slot, "language": language, **slots}, sender_id=sender
+    )
 
 
 async def give_number(dispatcher, domain, text, language="es", sender="conv-1"):
@@ -30,9 +32,14 @@ async def give_code(dispatcher, domain, code, msisdn, language="es", sender="con
     return await FORM.extract_otp_code(dispatcher, tracker, domain)
 
 
-@pytest.mark.parametrize("typed, language, msisdn", [("5550 0002", "es", "+50255500002"),
-                                                      ("97 00 00 01", "fr", "+2290197000001"),
-                                                      ("+229 01 96 00 00 05", "en", "+2290196000005")])
+@pytest.mark.parametrize(
+    "typed, language, msisdn",
+    [
+        ("5550 0002", "es", "+50255500002"),
+        ("97 00 00 01", "fr", "+2290197000001"),
+        ("+229 01 96 00 00 05", "en", "+2290196000005"),
+    ],
+)
 async def test_a_number_then_the_sms_code_verifies_the_line(operator, dispatcher, domain, typed, language, msisdn):
     slots = await give_number(dispatcher, domain, typed, language)
     assert slots["phone_number"] == msisdn
@@ -70,7 +77,9 @@ async def test_brute_force_locks_the_number(operator, dispatcher, domain):
     assert "locked for 15 minutes" in dispatcher.messages[-1]["text"]
     # even the right code does not work any more, and no new code is sent
     assert (await give_code(dispatcher, domain, code, "+50255500002", language="en"))["otp_code"] != "verified"
-    assert (await give_number(dispatcher, domain, "5550 0002", language="en", sender="conv-2"))["identify_status"] == "locked"
+    assert (await give_number(dispatcher, domain, "5550 0002", language="en", sender="conv-2"))[
+        "identify_status"
+    ] == "locked"
 
 
 async def test_home_contract_and_document(operator, dispatcher, domain):
@@ -93,17 +102,23 @@ async def test_home_gives_the_same_answer_whichever_is_wrong(operator, dispatche
 async def test_home_locks_after_repeated_failures(operator, dispatcher, domain):
     for _ in range(3):
         result = await FORM.extract_document_number(
-            dispatcher, asked("document_number", "1111111111111", contract_number="HG-100004"), domain)
+            dispatcher, asked("document_number", "1111111111111", contract_number="HG-100004"), domain
+        )
     assert result["identify_status"] == "locked"
-    locked = await FORM.validate_contract_number("HG-100004", dispatcher, asked("contract_number", "HG-100004", sender="x"), domain)
+    locked = await FORM.validate_contract_number(
+        "HG-100004", dispatcher, asked("contract_number", "HG-100004", sender="x"), domain
+    )
     assert locked["identify_status"] == "locked"
 
 
 async def test_after_identification_the_interrupted_journey_continues(operator, dispatcher, domain):
     await give_number(dispatcher, domain, "5550 0002")
     await give_code(dispatcher, domain, last_code(operator, "+50255500002"), "+50255500002")
-    tracker = make_tracker([], slots={"identify_status": "verified", "pending_journey": "check_balance", "language": "es"},
-                           sender_id="conv-1")
+    tracker = make_tracker(
+        [],
+        slots={"identify_status": "verified", "pending_journey": "check_balance", "language": "es"},
+        sender_id="conv-1",
+    )
     await ActionIdentificationDone().run(dispatcher, tracker, domain)
     texts = "\n".join(m["text"] for m in dispatcher.messages)
     assert "Q35.50" in texts and "Q120.00" in texts
@@ -126,5 +141,8 @@ def test_every_channel_a_customer_proved_is_linked_to_them_and_kept_after_logout
     sessions.verify("web-1", "line:+50255500002", "otp", "socketio")
     sessions.forget("psid-77")
     links = sessions.linked_conversations("line:+2290197000001")
-    assert [(l.conversation_id, l.channel) for l in links] == [("psid-77", "messenger"), ("33612345", "whatsapp")]
+    assert [(link.conversation_id, link.channel) for link in links] == [
+        ("psid-77", "messenger"),
+        ("33612345", "whatsapp"),
+    ]
     assert sessions.current("psid-77") is None  # history, not access

@@ -1,9 +1,10 @@
 """Language memory, switching and validation in the action server."""
+
 import pytest
 from rasa_sdk.events import SessionStarted, SlotSet
 
-from common import config
 from actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
+from common import config
 from common.state import remember_language, remembered_language
 from tests.conftest import make_tracker, slot_event, user_event
 
@@ -34,7 +35,11 @@ async def test_other_slots_are_carried_over_to_the_new_session(dispatcher, domai
 
 async def test_a_switch_is_validated_and_remembered(dispatcher, domain):
     tracker = make_tracker(
-        [slot_event("language", "en"), user_event("hablemos en español", "change_language"), slot_event("language", "es")],
+        [
+            slot_event("language", "en"),
+            user_event("hablemos en español", "change_language"),
+            slot_event("language", "es"),
+        ],
         sender_id="carlos",
     )
     result = await ValidateSlotMappings().validate_language("es", dispatcher, tracker, domain)
@@ -52,7 +57,9 @@ async def test_a_forged_language_keeps_the_previous_one(dispatcher, domain):
 
 
 async def test_validation_action_sets_the_slot_through_rasa_sdk(dispatcher, domain):
-    tracker = make_tracker([slot_event("language", "en"), user_event("en français svp", "change_language"), slot_event("language", "fr")])
+    tracker = make_tracker(
+        [slot_event("language", "en"), user_event("en français svp", "change_language"), slot_event("language", "fr")]
+    )
     events = await ValidateSlotMappings().run(dispatcher, tracker, domain)
     assert SlotSet("language", "fr") in events
 
@@ -78,13 +85,20 @@ async def test_change_language_confirms_or_asks(dispatcher, domain, entities, st
 
 async def test_a_chosen_language_is_not_overridden_by_detection(dispatcher, domain):
     choose = user_event("hablemos en español", "change_language", [{"entity": "language", "value": "es"}])
-    tracker = make_tracker([choose, slot_event("language", "es"), user_event("thanks", "thank"), slot_event("language", "en")])
+    tracker = make_tracker(
+        [choose, slot_event("language", "es"), user_event("thanks", "thank"), slot_event("language", "en")]
+    )
     result = await ValidateSlotMappings().validate_language("en", dispatcher, tracker, domain)
     assert result == {"language": "es"}
 
 
 async def test_without_a_choice_detection_follows_the_customer(dispatcher, domain):
-    tracker = make_tracker([slot_event("language", "fr"), user_event("hello there, my data is finished", "check_quota"),
-                            slot_event("language", "en")])
+    tracker = make_tracker(
+        [
+            slot_event("language", "fr"),
+            user_event("hello there, my data is finished", "check_quota"),
+            slot_event("language", "en"),
+        ]
+    )
     result = await ValidateSlotMappings().validate_language("en", dispatcher, tracker, domain)
     assert result == {"language": "en"}

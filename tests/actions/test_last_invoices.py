@@ -1,4 +1,5 @@
 """last_invoices against the sandbox: the last three bills, newest first, status, due date, PDF link."""
+
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -6,10 +7,10 @@ from datetime import timedelta
 import pytest
 import requests
 
-from clients.bss import BSSClient
 from actions.formatting import date
 from actions.identity import sessions
 from actions.journeys.last_invoices import ActionLastInvoices
+from clients.bss import BSSClient
 from tests.conftest import make_tracker
 from tests.sandbox.test_bss_helpers import BSS, PAYMENT
 
@@ -31,9 +32,13 @@ def bullets(message) -> list:
 
 
 def pay_card(operator, bill_id, amount, account):
-    body = {"account": {"id": account}, "paymentMethod": {"id": "card"}, "totalAmount": {"unit": "GTQ", "value": amount},
-            "paymentItem": [{"item": {"id": bill_id}, "totalAmount": {"unit": "GTQ", "value": amount}}],
-            "correlatorId": f"test-{bill_id}-{amount}"}
+    body = {
+        "account": {"id": account},
+        "paymentMethod": {"id": "card"},
+        "totalAmount": {"unit": "GTQ", "value": amount},
+        "paymentItem": [{"item": {"id": bill_id}, "totalAmount": {"unit": "GTQ", "value": amount}}],
+        "correlatorId": f"test-{bill_id}-{amount}",
+    }
     answer = BSS(operator).post(PAYMENT, body, key=None)
     assert answer.status_code == 201, answer.text
 
@@ -48,10 +53,16 @@ async def test_maria_sees_her_three_invoices_newest_first(operator, dispatcher, 
     newest = BSSClient().bills("BA-0003")[0]
     assert newest.id == "CB-0003-003"
     assert date(newest.due_date, "America/Guatemala", language) in rows[0]
-    assert re.findall(r"PDF ?: \S+/bills/(CB-[\d-]+)\.pdf\?sig=", listing["text"]) == ["CB-0003-003", "CB-0003-002",
-                                                                                         "CB-0003-001"]
-    assert {"es": "Total por pagar: Q150.00 (1 factura).", "fr": "Reste à payer : Q150.00 (1 facture).",
-            "en": "Left to pay: Q150.00 (1 invoice)."}[language] == pay["text"]
+    assert re.findall(r"PDF ?: \S+/bills/(CB-[\d-]+)\.pdf\?sig=", listing["text"]) == [
+        "CB-0003-003",
+        "CB-0003-002",
+        "CB-0003-001",
+    ]
+    assert {
+        "es": "Total por pagar: Q150.00 (1 factura).",
+        "fr": "Reste à payer : Q150.00 (1 facture).",
+        "en": "Left to pay: Q150.00 (1 invoice).",
+    }[language] == pay["text"]
     assert pay["buttons"] == [{"title": PAY_TITLE[language], "payload": "/pay_invoice"}]
 
 
@@ -88,10 +99,13 @@ async def test_once_everything_is_paid_there_is_no_pay_button(operator, dispatch
     assert all("payée" in row for row in bullets(messages[0]))
 
 
-@pytest.mark.parametrize("language, expected", [("es", "Su línea es prepago"), ("fr", "Votre ligne est prépayée"),
-                                                ("en", "Your line is prepaid")])
-async def test_a_prepaid_line_has_no_invoices_and_is_offered_its_balance(operator, dispatcher, domain, language,
-                                                                        expected):
+@pytest.mark.parametrize(
+    "language, expected",
+    [("es", "Su línea es prepago"), ("fr", "Votre ligne est prépayée"), ("en", "Your line is prepaid")],
+)
+async def test_a_prepaid_line_has_no_invoices_and_is_offered_its_balance(
+    operator, dispatcher, domain, language, expected
+):
     (message,) = await last_invoices(dispatcher, domain, CARLOS, language)
     assert message["text"].startswith(expected)
     assert message["buttons"][0]["payload"] == "/check_balance"
@@ -108,8 +122,15 @@ async def test_at_most_three_invoices_are_listed(operator, dispatcher, domain, m
 
     def with_older(self, account_id, limit=None):
         bills = real(self, account_id, limit)
-        older = [replace(b, id=f"{b.id}-OLD", bill_date=b.bill_date - timedelta(days=90),
-                         document_url=b.document_url.replace(".pdf", "-OLD.pdf")) for b in bills]
+        older = [
+            replace(
+                b,
+                id=f"{b.id}-OLD",
+                bill_date=b.bill_date - timedelta(days=90),
+                document_url=b.document_url.replace(".pdf", "-OLD.pdf"),
+            )
+            for b in bills
+        ]
         return bills + older
 
     monkeypatch.setattr(BSSClient, "bills", with_older)
@@ -118,11 +139,14 @@ async def test_at_most_three_invoices_are_listed(operator, dispatcher, domain, m
     assert re.findall(r"/bills/(CB-[\w-]+)\.pdf", listing["text"]) == ["CB-0004-002", "CB-0004-001", "CB-0004-002-OLD"]
 
 
-@pytest.mark.parametrize("link, expected", [
-    ("/bss/documents/bills/CB-1.pdf?sig=abc", "https://gw.example.com/bss/documents/bills/CB-1.pdf?sig=abc"),
-    ("bss/documents/bills/CB-1.pdf", "https://gw.example.com/bss/documents/bills/CB-1.pdf"),
-    ("http://docs.example.com/CB-1.pdf", "http://docs.example.com/CB-1.pdf"),
-])
+@pytest.mark.parametrize(
+    "link, expected",
+    [
+        ("/bss/documents/bills/CB-1.pdf?sig=abc", "https://gw.example.com/bss/documents/bills/CB-1.pdf?sig=abc"),
+        ("bss/documents/bills/CB-1.pdf", "https://gw.example.com/bss/documents/bills/CB-1.pdf"),
+        ("http://docs.example.com/CB-1.pdf", "http://docs.example.com/CB-1.pdf"),
+    ],
+)
 def test_relative_document_links_take_the_gateways_scheme_and_host(link, expected):
     assert BSSClient(base_url="https://gw.example.com/tmf-api").absolute_url(link) == expected
 

@@ -1,4 +1,5 @@
 """list_subscriptions against the sandbox: the add-ons on Awa's and Carlos's lines, none for John."""
+
 import pytest
 import requests
 
@@ -32,31 +33,40 @@ def test_the_action_serves_list_subscriptions_for_mobile_lines():
     assert ActionListSubscriptions.kinds == ("mobile",)
 
 
-@pytest.mark.parametrize("language, header, row", [
-    ("fr", "Vos abonnements actifs sur ce numéro :", "• Ma Mélodie : 300 FCFA par mois, renouvelé le "),
-    ("es", "Sus suscripciones activas en esta línea:", "• Ma Mélodie: 300 FCFA al mes, se renueva el "),
-    ("en", "Your active add-ons on this line:", "• Ma Mélodie: 300 FCFA a month, renews on "),
-])
+@pytest.mark.parametrize(
+    "language, header, row",
+    [
+        ("fr", "Vos abonnements actifs sur ce numéro :", "• Ma Mélodie : 300 FCFA par mois, renouvelé le "),
+        ("es", "Sus suscripciones activas en esta línea:", "• Ma Mélodie: 300 FCFA al mes, se renueva el "),
+        ("en", "Your active add-ons on this line:", "• Ma Mélodie: 300 FCFA a month, renews on "),
+    ],
+)
 async def test_awa_has_her_caller_tune(operator, dispatcher, domain, language, header, row):
     text = await ask(dispatcher, domain, f"line:{AWA}", language)
     assert text.splitlines() == [header, row + renewal(AWA, language)]
 
 
-@pytest.mark.parametrize("language, row", [
-    ("es", "• Música sin Límites: Q25.00 al mes, se renueva el "),
-    ("fr", "• Música sin Límites : Q25.00 par mois, renouvelé le "),
-    ("en", "• Música sin Límites: Q25.00 a month, renews on "),
-])
+@pytest.mark.parametrize(
+    "language, row",
+    [
+        ("es", "• Música sin Límites: Q25.00 al mes, se renueva el "),
+        ("fr", "• Música sin Límites : Q25.00 par mois, renouvelé le "),
+        ("en", "• Música sin Límites: Q25.00 a month, renews on "),
+    ],
+)
 async def test_carlos_has_his_music(operator, dispatcher, domain, language, row):
     text = await ask(dispatcher, domain, f"line:{CARLOS}", language)
     assert text.splitlines()[1] == row + renewal(CARLOS, language)
 
 
-@pytest.mark.parametrize("language, text, title", [
-    ("en", "You have no active add-ons on this line. Would you like to add one?", "See add-ons"),
-    ("fr", "Vous n'avez aucun abonnement actif sur ce numéro. Voulez-vous en activer un ?", "Voir les abonnements"),
-    ("es", "No tiene ninguna suscripción activa en esta línea. ¿Desea activar una?", "Ver suscripciones"),
-])
+@pytest.mark.parametrize(
+    "language, text, title",
+    [
+        ("en", "You have no active add-ons on this line. Would you like to add one?", "See add-ons"),
+        ("fr", "Vous n'avez aucun abonnement actif sur ce numéro. Voulez-vous en activer un ?", "Voir les abonnements"),
+        ("es", "No tiene ninguna suscripción activa en esta línea. ¿Desea activar una?", "Ver suscripciones"),
+    ],
+)
 async def test_john_has_none_and_is_offered_some(operator, dispatcher, domain, language, text, title):
     assert await ask(dispatcher, domain, f"line:{JOHN}", language) == text
     assert dispatcher.messages[-1]["buttons"] == [{"title": title, "payload": "/buy_subscription"}]

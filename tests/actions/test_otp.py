@@ -1,10 +1,11 @@
 """One-time codes: hashed, 5-minute expiry, 3 tries then a 15-minute lock, throttled resends."""
+
 from datetime import timedelta
 
 import pytest
 
-from common import config
 from actions.identity import otp
+from common import config
 from common.state.db import OtpChallenge, session
 from tests.clock import at_each_instant
 

@@ -1,4 +1,5 @@
 """Outcomes the journeys record: a money move counts once it is done, a question is not an outcome."""
+
 import pytest
 from sqlalchemy import select
 
@@ -12,8 +13,10 @@ AWA, SUSPENDED = "+2290197000001", "+50255500007"
 
 def recorded():
     with session() as s:
-        return [(r.outcome, r.topic, r.market, r.language, r.subject)
-                for r in s.execute(select(ConversationOutcome).order_by(ConversationOutcome.id)).scalars()]
+        return [
+            (r.outcome, r.topic, r.market, r.language, r.subject)
+            for r in s.execute(select(ConversationOutcome).order_by(ConversationOutcome.id)).scalars()
+        ]
 
 
 async def test_a_money_move_is_self_served_once_done_not_while_asked_or_proposed(operator, domain):

@@ -1,4 +1,5 @@
 """pay_invoice against the sandbox: by card on the hosted page (one page per bill), or from the wallet after a yes."""
+
 from tests.actions.chat import AWA, HOGAR, MARIA, chat_as
 
 

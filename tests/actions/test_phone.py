@@ -1,17 +1,21 @@
 """Phone numbers as customers write them."""
+
 import pytest
 
 from actions.identity.phone import candidates, masked, regions_for_language
 
 
-@pytest.mark.parametrize("typed, expected", [
-    ("97 00 00 01", "+2290197000001"),           # Benin's old 8 digits
-    ("0197000001", "+2290197000001"),
-    ("+229 01 97 00 00 01", "+2290197000001"),
-    ("00229 97000001", "+2290197000001"),
-    ("+229 97.00.00.01", "+2290197000001"),
-    ("+502 5550-0002", "+50255500002"),
-])
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("97 00 00 01", "+2290197000001"),  # Benin's old 8 digits
+        ("0197000001", "+2290197000001"),
+        ("+229 01 97 00 00 01", "+2290197000001"),
+        ("00229 97000001", "+2290197000001"),
+        ("+229 97.00.00.01", "+2290197000001"),
+        ("+502 5550-0002", "+50255500002"),
+    ],
+)
 def test_common_written_forms(typed, expected):
     assert candidates(typed)[0] == expected
 

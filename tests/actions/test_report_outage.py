@@ -4,6 +4,7 @@ Koffi (+2290166000006, Parakou) has an acknowledged mobile data outage: raised t
 expected 4 hours after the sandbox was reset. Awa is in Cotonou (none); the Hogar contract is in Mixco,
 whose incident is resolved.
 """
+
 from datetime import datetime
 
 import pytest
@@ -12,10 +13,10 @@ import requests
 from sqlalchemy import select
 
 from actions import backends, outage_notice
-from actions.journeys import report_outage
-from common import config
-from clients.bss import BSSClient
 from actions.identity import sessions
+from actions.journeys import report_outage
+from clients.bss import BSSClient
+from common import config
 from common.state.care_kpi import ConversationOutcome, OutageNotice, session
 from tests.actions.chat import Chat
 from tests.clock import at_each_instant
@@ -32,10 +33,17 @@ def chat_as(domain, subject, language="en", sender_id="test-user") -> Chat:
 
 
 def parakou_incident(sandbox) -> dict:
-    token = requests.post(f"{sandbox}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=("assistant", "sandbox-secret"), timeout=5).json()["access_token"]
-    return requests.get(f"{sandbox}/tmf-api/serviceProblemManagement/v4/serviceProblem/{PARAKOU_INCIDENT}",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    token = requests.post(
+        f"{sandbox}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("assistant", "sandbox-secret"),
+        timeout=5,
+    ).json()["access_token"]
+    return requests.get(
+        f"{sandbox}/tmf-api/serviceProblemManagement/v4/serviceProblem/{PARAKOU_INCIDENT}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=5,
+    ).json()
 
 
 def local(text_time: str) -> datetime:
@@ -45,7 +53,9 @@ def local(text_time: str) -> datetime:
 
 def outcomes():
     with session() as s:
-        return [(r.conversation_id, r.outcome, r.topic, r.market) for r in s.execute(select(ConversationOutcome)).scalars()]
+        return [
+            (r.conversation_id, r.outcome, r.topic, r.market) for r in s.execute(select(ConversationOutcome)).scalars()
+        ]
 
 
 # --- the client ------------------------------------------------------------------------------------
@@ -61,16 +71,35 @@ def test_incidents_of_a_city_ignore_case_and_accents_and_skip_resolved_ones(oper
 
 
 # --- the notice before anything else -----------------------------------------------------------
-@pytest.mark.parametrize("language, opening, since, until, balance", [
-    ("fr", "⚠️ Incident réseau en cours à Parakou sur l'internet mobile.", "Depuis :", "Rétablissement prévu :",
-     "1 000 FCFA"),
-    ("es", "⚠️ Hay una falla de red en Parakou que afecta el internet móvil.", "Desde:", "Restablecimiento estimado:",
-     "1,000 FCFA"),
-    ("en", "⚠️ There's a network incident in Parakou affecting mobile data.", "Since:", "Expected back:",
-     "1,000 FCFA"),
-])
-async def test_koffi_is_told_about_the_outage_first_and_once_per_conversation(operator, domain, language, opening,
-                                                                               since, until, balance):
+@pytest.mark.parametrize(
+    "language, opening, since, until, balance",
+    [
+        (
+            "fr",
+            "⚠️ Incident réseau en cours à Parakou sur l'internet mobile.",
+            "Depuis :",
+            "Rétablissement prévu :",
+            "1 000 FCFA",
+        ),
+        (
+            "es",
+            "⚠️ Hay una falla de red en Parakou que afecta el internet móvil.",
+            "Desde:",
+            "Restablecimiento estimado:",
+            "1,000 FCFA",
+        ),
+        (
+            "en",
+            "⚠️ There's a network incident in Parakou affecting mobile data.",
+            "Since:",
+            "Expected back:",
+            "1,000 FCFA",
+        ),
+    ],
+)
+async def test_koffi_is_told_about_the_outage_first_and_once_per_conversation(
+    operator, domain, language, opening, since, until, balance
+):
     chat = chat_as(domain, f"line:{KOFFI}", language)
     text = await chat.say("balance", "check_balance")
     assert text.startswith(opening), text
@@ -82,8 +111,10 @@ async def test_koffi_is_told_about_the_outage_first_and_once_per_conversation(op
     until_line = next(line for line in text.splitlines() if line.startswith(until))
     assert raised.strftime(clock) in since_line and expected.strftime(clock) in until_line
     # "since this morning" (an hour ago just after midnight): said relative to the customer's day
-    assert any(word in since_line for word in {"fr": ("aujourd'hui", "hier"), "es": ("hoy", "ayer"),
-                                               "en": ("today", "yesterday")}[language])
+    assert any(
+        word in since_line
+        for word in {"fr": ("aujourd'hui", "hier"), "es": ("hoy", "ayer"), "en": ("today", "yesterday")}[language]
+    )
     # the next journey in the same conversation: not again, even if the slots were reset
     text = await chat.say("balance", "check_balance")
     assert opening not in text and balance in text
@@ -166,14 +197,14 @@ async def test_no_known_incident_gives_troubleshooting_then_a_ticket_or_an_agent
 async def test_troubleshooting_fits_the_line(operator, domain):
     text = await chat_as(domain, f"line:{AWA}", "fr").say("pas de connexion", "report_outage")
     assert "Je ne vois aucune panne connue à Cotonou" in text and "mode avion" in text and "box" not in text
-    text = await chat_as(domain, f"contract:{HOGAR}", "es", sender_id="hogar").say("no hay internet",
-                                                                                   "report_outage")
+    text = await chat_as(domain, f"contract:{HOGAR}", "es", sender_id="hogar").say("no hay internet", "report_outage")
     assert "Mixco" in text and "módem" in text and "modo avión" not in text  # Mixco's incident is resolved
 
 
 async def test_a_named_city_wins_over_the_line_area(operator, domain):
-    text = await chat_as(domain, f"line:{AWA}", "en").say("internet down in Parakou", "report_outage",
-                                                          {"city": "Parakou"})
+    text = await chat_as(domain, f"line:{AWA}", "en").say(
+        "internet down in Parakou", "report_outage", {"city": "Parakou"}
+    )
     assert "network incident in Parakou" in text
 
 
@@ -197,23 +228,38 @@ def test_times_are_said_in_the_market_zone_relative_to_the_customer_day(monkeypa
     zone = "Africa/Porto-Novo"
     assert outage_notice.when(datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc), zone, "fr") == "aujourd'hui à 06:30"
     assert outage_notice.when(datetime(2025, 11, 26, 23, 15, tzinfo=pytz.utc), zone, "fr") == "demain à 00:15"
-    assert outage_notice.when(datetime(2025, 11, 28, 13, 0, tzinfo=pytz.utc), zone, "fr") == "vendredi 28 novembre à 14:00"
-    assert outage_notice.when(datetime(2025, 11, 25, 13, 0, tzinfo=pytz.utc), zone, "en").replace("\u202f", " ") == \
-        "yesterday at 2:00 PM"
+    assert (
+        outage_notice.when(datetime(2025, 11, 28, 13, 0, tzinfo=pytz.utc), zone, "fr") == "vendredi 28 novembre à 14:00"
+    )
+    assert (
+        outage_notice.when(datetime(2025, 11, 25, 13, 0, tzinfo=pytz.utc), zone, "en").replace("\u202f", " ")
+        == "yesterday at 2:00 PM"
+    )
     # an estimate already past promises nothing
-    late = Incident("SP-1", ("voice", "sms"), ("Parakou",), "acknowledged", datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc),
-                    datetime(2025, 11, 26, 20, 0, tzinfo=pytz.utc), "BJ", zone)
+    late = Incident(
+        "SP-1",
+        ("voice", "sms"),
+        ("Parakou",),
+        "acknowledged",
+        datetime(2025, 11, 26, 5, 30, tzinfo=pytz.utc),
+        datetime(2025, 11, 26, 20, 0, tzinfo=pytz.utc),
+        "BJ",
+        zone,
+    )
     outage_notice.tell(dispatcher, make_tracker([], {"language": "es"}), late, "parakou")
     assert dispatcher.messages[0]["text"].replace("\u202f", " ") == (
         "⚠️ Hay una falla de red en Parakou que afecta las llamadas y los SMS.\nDesde: hoy a las 6:30 a. m.\n"
-        "Nuestros técnicos ya están trabajando; aún no tenemos hora estimada de restablecimiento. Disculpe las molestias.")
+        "Nuestros técnicos ya están trabajando; aún no tenemos hora estimada de restablecimiento. Disculpe las molestias."
+    )
 
 
 def test_right_after_identification_without_a_journey_koffi_is_told(operator, dispatcher):
     from tests.conftest import make_tracker
 
     tracker = make_tracker([], {"language": "fr"})
-    assert outage_notice.notice_for_current_line(dispatcher, tracker) == [] and dispatcher.messages == []  # not identified
+    assert (
+        outage_notice.notice_for_current_line(dispatcher, tracker) == [] and dispatcher.messages == []
+    )  # not identified
     sessions.verify("test-user", f"line:{KOFFI}", "otp")
     outage_notice.notice_for_current_line(dispatcher, tracker)
     outage_notice.notice_for_current_line(dispatcher, tracker)

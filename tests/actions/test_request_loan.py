@@ -1,4 +1,5 @@
 """request_loan against the sandbox: loan packs within the limit, the fee, the yes, the debt; refusals explained."""
+
 from tests.actions.chat import AWA, CARLOS, MARIA, buckets, chat_as
 
 

@@ -1,4 +1,5 @@
 """show_offers against the sandbox: suggestions that are bought in one tap."""
+
 from tests.actions.chat import JOHN, chat_as
 
 

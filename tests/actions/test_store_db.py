@@ -1,4 +1,5 @@
 """The assistant database creates the tables of every store module, whenever the module is imported."""
+
 from sqlalchemy import Column, Integer, inspect
 
 from common.state import db

@@ -1,5 +1,6 @@
 """top_up against the sandbox, turn by turn: amount, number and payment method, the explicit yes,
 the wallet moved once, the card's hosted page, and the unhappy paths."""
+
 import requests
 
 from tests.actions.chat import AWA, CARLOS, JOHN, MARIA, buckets, chat_as
@@ -28,8 +29,11 @@ async def test_top_up_from_the_wallet_asks_amount_then_method_then_yes(operator,
 
 async def test_top_up_another_number_in_one_message_hides_their_balance(operator, domain):
     chat = chat_as(domain, f"line:{AWA}", "en")
-    text = await chat.say("top up 500 for 96 00 00 05 with my wallet", "top_up",
-                          {"amount": "500", "phone_number": "96 00 00 05", "payment_method": "wallet"})
+    text = await chat.say(
+        "top up 500 for 96 00 00 05 with my wallet",
+        "top_up",
+        {"amount": "500", "phone_number": "96 00 00 05", "payment_method": "wallet"},
+    )
     assert "Top-up of 500 FCFA for +229 01 96 00 00 05" in text
     text = await chat.say("yes", "affirm")
     assert "500 FCFA topped up on +229 •• •• •• 00 05" in text and "New main balance" not in text
@@ -50,8 +54,9 @@ async def test_card_top_up_sends_the_hosted_page_link_never_asks_for_the_card(op
     text = await chat.say("yes", "affirm")
     assert "/pay/cs_" in text and "Never type your card number" in text
     session_id = text.split("/pay/")[1].split()[0]
-    session = requests.get(f"{operator}/v1/checkout/sessions/{session_id}",
-                           headers={"Authorization": "Bearer sk_test_sandbox"}, timeout=5).json()
+    session = requests.get(
+        f"{operator}/v1/checkout/sessions/{session_id}", headers={"Authorization": "Bearer sk_test_sandbox"}, timeout=5
+    ).json()
     assert session["client_reference_id"] == f"topup:{AWA}" and session["amount_total"] == 2000
     assert session["metadata"]["conversation_id"] == "test-user"
 

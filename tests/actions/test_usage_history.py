@@ -1,13 +1,14 @@
 """usage_history against the sandbox: the last 7 days of calls, data and SMS, and what cost the most."""
+
 from datetime import timedelta
 
 import pytest
 import requests
 
 from actions.dialogue import account
-from actions.journeys import usage_history
 from actions.formatting import date
 from actions.identity import sessions
+from actions.journeys import usage_history
 from actions.journeys.usage_history import ActionUsageHistory
 from tests.conftest import make_tracker
 
@@ -35,20 +36,56 @@ def test_the_action_serves_usage_history_for_mobile_lines_only():
     assert ActionUsageHistory.kinds == ("mobile",)
 
 
-@pytest.mark.parametrize("language, summary, top", [
-    ("fr", ["Votre consommation des 7 derniers jours :", "• Appels : 3 · 11 min 35 s · 600 FCFA",
-            "• Internet : 512 MB · inclus", "• SMS : 3 · 25 FCFA", "Ce qui vous a le plus coûté :"],
-     ["• Appel vers le +229 01 95 55 66 77 (7 min) : 350 FCFA, ", "• Appel vers le +229 01 96 12 34 56 (3 min) : 150 FCFA, ",
-      "• Appel vers le +229 01 61 23 45 67 (1 min 35 s) : 100 FCFA, "]),
-    ("es", ["Su consumo de los últimos 7 días:", "• Llamadas: 3 · 11 min 35 s · 600 FCFA",
-            "• Internet: 512 MB · incluido", "• SMS: 3 · 25 FCFA", "Lo que más le costó:"],
-     ["• Llamada al +229 01 95 55 66 77 (7 min): 350 FCFA, ", "• Llamada al +229 01 96 12 34 56 (3 min): 150 FCFA, ",
-      "• Llamada al +229 01 61 23 45 67 (1 min 35 s): 100 FCFA, "]),
-    ("en", ["Your usage over the last 7 days:", "• Calls: 3 · 11 min 35 s · 600 FCFA",
-            "• Data: 512 MB · included", "• SMS: 3 · 25 FCFA", "What cost you the most:"],
-     ["• Call to +229 01 95 55 66 77 (7 min): 350 FCFA, ", "• Call to +229 01 96 12 34 56 (3 min): 150 FCFA, ",
-      "• Call to +229 01 61 23 45 67 (1 min 35 s): 100 FCFA, "]),
-])
+@pytest.mark.parametrize(
+    "language, summary, top",
+    [
+        (
+            "fr",
+            [
+                "Votre consommation des 7 derniers jours :",
+                "• Appels : 3 · 11 min 35 s · 600 FCFA",
+                "• Internet : 512 MB · inclus",
+                "• SMS : 3 · 25 FCFA",
+                "Ce qui vous a le plus coûté :",
+            ],
+            [
+                "• Appel vers le +229 01 95 55 66 77 (7 min) : 350 FCFA, ",
+                "• Appel vers le +229 01 96 12 34 56 (3 min) : 150 FCFA, ",
+                "• Appel vers le +229 01 61 23 45 67 (1 min 35 s) : 100 FCFA, ",
+            ],
+        ),
+        (
+            "es",
+            [
+                "Su consumo de los últimos 7 días:",
+                "• Llamadas: 3 · 11 min 35 s · 600 FCFA",
+                "• Internet: 512 MB · incluido",
+                "• SMS: 3 · 25 FCFA",
+                "Lo que más le costó:",
+            ],
+            [
+                "• Llamada al +229 01 95 55 66 77 (7 min): 350 FCFA, ",
+                "• Llamada al +229 01 96 12 34 56 (3 min): 150 FCFA, ",
+                "• Llamada al +229 01 61 23 45 67 (1 min 35 s): 100 FCFA, ",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Your usage over the last 7 days:",
+                "• Calls: 3 · 11 min 35 s · 600 FCFA",
+                "• Data: 512 MB · included",
+                "• SMS: 3 · 25 FCFA",
+                "What cost you the most:",
+            ],
+            [
+                "• Call to +229 01 95 55 66 77 (7 min): 350 FCFA, ",
+                "• Call to +229 01 96 12 34 56 (3 min): 150 FCFA, ",
+                "• Call to +229 01 61 23 45 67 (1 min 35 s): 100 FCFA, ",
+            ],
+        ),
+    ],
+)
 async def test_awa_last_week_with_the_three_costliest_calls(operator, dispatcher, domain, language, summary, top):
     text = await ask(dispatcher, domain, f"line:{AWA}", language)
     lines = text.splitlines()
@@ -72,15 +109,22 @@ async def test_an_sms_can_be_among_the_costliest(operator, dispatcher, domain):
     assert "• SMS to +229 01 97 00 00 01: 25 FCFA, " in text
 
 
-@pytest.mark.parametrize("language, expected", [
-    ("es", "Todo estaba incluido en su plan: no se le cobrará nada adicional."),
-    ("fr", "Tout était inclus dans votre forfait : rien ne sera facturé en plus."),
-    ("en", "It was all included in your plan: nothing extra will be billed.")])
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        ("es", "Todo estaba incluido en su plan: no se le cobrará nada adicional."),
+        ("fr", "Tout était inclus dans votre forfait : rien ne sera facturé en plus."),
+        ("en", "It was all included in your plan: nothing extra will be billed."),
+    ],
+)
 async def test_a_postpaid_week_all_included_in_the_plan(operator, dispatcher, domain, language, expected):
     text = await ask(dispatcher, domain, f"line:{MARIA}", language)
     assert text.splitlines()[-1] == expected
-    assert {"es": "• Internet: 5.4 GB · incluido", "fr": "• Internet : 5,4 GB · inclus",
-            "en": "• Data: 5.4 GB · included"}[language] in text
+    assert {
+        "es": "• Internet: 5.4 GB · incluido",
+        "fr": "• Internet : 5,4 GB · inclus",
+        "en": "• Data: 5.4 GB · included",
+    }[language] in text
 
 
 async def test_a_quiet_week_says_there_is_nothing(operator, dispatcher, domain, monkeypatch, clock):

@@ -1,4 +1,5 @@
 """The BSS adapter against the sandbox, over real HTTP."""
+
 import pytest
 import requests
 

@@ -1,4 +1,5 @@
 """The BSS adapter's store appointments (TMF674 stores, TMF646 appointments) against the sandbox, over real HTTP."""
+
 import threading
 from datetime import datetime, timedelta, timezone
 

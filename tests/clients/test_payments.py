@@ -1,4 +1,5 @@
 """The payment gateway adapter against the sandbox, and webhook signature checks."""
+
 import hashlib
 import hmac
 import json
@@ -15,8 +16,15 @@ def payments(operator):
 
 
 def test_a_checkout_page_for_a_bill_and_the_same_key_gives_the_same_page(payments):
-    args = dict(amount=150.0, currency="GTQ", reference="CB-0003-003", conversation_id="conv-1",
-                success_url="https://example.org/ok", cancel_url="https://example.org/cancel", idempotency_key="pay-1")
+    args = dict(
+        amount=150.0,
+        currency="GTQ",
+        reference="CB-0003-003",
+        conversation_id="conv-1",
+        success_url="https://example.org/ok",
+        cancel_url="https://example.org/cancel",
+        idempotency_key="pay-1",
+    )
     first = payments.create_checkout(**args)
     assert first.url and "/pay/" in first.url and first.status == "open" and first.payment_status == "unpaid"
     assert payments.create_checkout(**args).id == first.id
@@ -37,10 +45,16 @@ def test_a_signed_webhook_is_accepted():
     assert verify_webhook(body, sign(body))["id"] == "evt_1"
 
 
-@pytest.mark.parametrize("header", [
-    "", "t=abc,v1=00", sign(b"other body"), sign(b'{"id": "evt_1"}', secret="wrong"),
-    sign(b'{"id": "evt_1"}', at=time.time() - 3600),
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "t=abc,v1=00",
+        sign(b"other body"),
+        sign(b'{"id": "evt_1"}', secret="wrong"),
+        sign(b'{"id": "evt_1"}', at=time.time() - 3600),
+    ],
+)
 def test_forged_tampered_or_replayed_webhooks_are_refused(header):
     with pytest.raises(InvalidSignature):
         verify_webhook(b'{"id": "evt_1"}', header)

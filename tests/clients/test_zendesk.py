@@ -1,10 +1,11 @@
 """The Zendesk adapter (zenpy) against the sandbox, over real HTTP."""
+
 import pytest
 import requests
 
-from common import config
 from clients import BackendUnavailable
 from clients.zendesk import ZendeskClient
+from common import config
 
 
 @pytest.fixture
@@ -13,18 +14,28 @@ def zendesk(operator, monkeypatch):
 
 
 def test_a_ticket_is_created_once_per_reference(zendesk, operator):
-    number = zendesk.create_ticket(subject="Internet coupé", body="Transcript: ...", external_id="conv-1:1",
-                                   requester_phone="+2290197000001", tags=["chatbot", "fr"], priority="high")
+    number = zendesk.create_ticket(
+        subject="Internet coupé",
+        body="Transcript: ...",
+        external_id="conv-1:1",
+        requester_phone="+2290197000001",
+        tags=["chatbot", "fr"],
+        priority="high",
+    )
     assert number > 0
     assert zendesk.ticket_by_external_id("conv-1:1") == number
     assert zendesk.ticket_by_external_id("conv-unknown") is None
     tickets = requests.get(f"{operator}/_sandbox/zendesk/tickets", timeout=5).json()
-    created = next(t for t in (tickets.get("tickets", tickets) if isinstance(tickets, dict) else tickets) if t["id"] == number)
+    created = next(
+        t for t in (tickets.get("tickets", tickets) if isinstance(tickets, dict) else tickets) if t["id"] == number
+    )
     assert created["priority"] == "high" and "chatbot" in created["tags"]
 
 
-@pytest.mark.parametrize("query, language, word", [("configurer internet", "fr", "APN"),
-                                                    ("roaming", "es", "oaming"), ("PUK code", "en", "PUK")])
+@pytest.mark.parametrize(
+    "query, language, word",
+    [("configurer internet", "fr", "APN"), ("roaming", "es", "oaming"), ("PUK code", "en", "PUK")],
+)
 def test_help_center_search_in_the_customer_locale(zendesk, query, language, word):
     articles = zendesk.search_articles(query, language)
     assert articles and word in (articles[0].title + articles[0].snippet)
@@ -32,8 +43,11 @@ def test_help_center_search_in_the_customer_locale(zendesk, query, language, wor
 
 
 def test_rate_limited_zendesk_is_unavailable_not_waited_for(zendesk, operator):
-    requests.post(f"{operator}/_sandbox/faults", json={"service": "zendesk", "status": 429, "count": 5, "retry_after": 30},
-                  timeout=5)
+    requests.post(
+        f"{operator}/_sandbox/faults",
+        json={"service": "zendesk", "status": 429, "count": 5, "retry_after": 30},
+        timeout=5,
+    )
     with pytest.raises(BackendUnavailable):
         zendesk.search_articles("roaming", "en")
 

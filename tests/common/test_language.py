@@ -1,4 +1,5 @@
 """The language detector: sure on real sentences, silent on messages that could be any language."""
+
 import pytest
 
 from common.language import detect_language, normalise_language_name
@@ -27,15 +28,26 @@ def test_detects_the_language_of_real_messages(text, expected):
     assert detect_language(text) == expected
 
 
-@pytest.mark.parametrize("text", ["ok", "no", "1", "97 00 00 01", "+50255500002", "482913", "menu", "si", "Q50", "👍", ""])
+@pytest.mark.parametrize(
+    "text", ["ok", "no", "1", "97 00 00 01", "+50255500002", "482913", "menu", "si", "Q50", "👍", ""]
+)
 def test_is_silent_when_a_message_could_be_any_language(text):
     assert detect_language(text) is None
 
 
 @pytest.mark.parametrize(
     "name, code",
-    [("Español", "es"), ("espagnol", "es"), ("anglais", "en"), ("INGLES", "en"), ("français", "fr"),
-     ("francés", "fr"), ("en", "en"), ("portugais", None), (None, None)],
+    [
+        ("Español", "es"),
+        ("espagnol", "es"),
+        ("anglais", "en"),
+        ("INGLES", "en"),
+        ("français", "fr"),
+        ("francés", "fr"),
+        ("en", "en"),
+        ("portugais", None),
+        (None, None),
+    ],
 )
 def test_language_names_in_three_languages(name, code):
     assert normalise_language_name(name) == code

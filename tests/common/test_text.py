@@ -1,4 +1,5 @@
 """The text helpers every layer shares."""
+
 from common.text import fold, split_text, without_accents
 
 

@@ -1,4 +1,5 @@
 """A card number in a message is never read as an answer: intent share_card_number, no entities."""
+
 from rasa.shared.nlu.training_data.message import Message
 
 from components.card_guard import CardNumberGuard
@@ -10,8 +11,10 @@ def guarded(text: str, intent: str = "inform", entities=None) -> Message:
 
 
 def test_a_card_number_becomes_share_card_number_and_loses_its_entities():
-    message = guarded("ma carte 4242 4242 4242 4242", entities=[
-        {"entity": "phone_number", "value": "4242 4242"}, {"entity": "conversation_language", "value": "fr"}])
+    message = guarded(
+        "ma carte 4242 4242 4242 4242",
+        entities=[{"entity": "phone_number", "value": "4242 4242"}, {"entity": "conversation_language", "value": "fr"}],
+    )
     assert message.get("intent") == {"name": "share_card_number", "confidence": 1.0}
     assert [e["entity"] for e in message.get("entities")] == ["conversation_language"]
 

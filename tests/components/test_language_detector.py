@@ -1,4 +1,5 @@
 """The NLU component decides the conversation_language entity that fills the language slot."""
+
 from rasa.shared.nlu.training_data.message import Message
 
 from components.language_detector import LanguageDetector

@@ -1,5 +1,6 @@
 """What the WhatsApp and Messenger connector tests share: the channel's blueprint served for real by Sanic,
 a stand-in for Rasa's agent, Meta's signature, and what the sandbox recorded of the outbound messages."""
+
 import asyncio
 import copy
 import hashlib
@@ -60,8 +61,9 @@ def sign(body: bytes, secret: str, algorithm=hashlib.sha256) -> str:
 
 async def post(url: str, body: bytes, headers: Optional[Dict[str, str]] = None) -> Tuple[int, Any]:
     async with aiohttp.ClientSession() as client:
-        async with client.post(f"{url}/webhook", data=body,
-                               headers={"Content-Type": "application/json", **(headers or {})}) as answer:
+        async with client.post(
+            f"{url}/webhook", data=body, headers={"Content-Type": "application/json", **(headers or {})}
+        ) as answer:
             return answer.status, await answer.json(content_type=None)
 
 
@@ -79,8 +81,9 @@ def recorded(sandbox: str, **filters: str) -> List[Dict[str, Any]]:
 
 
 def inject_fault(sandbox: str, status: int, count: int = 1) -> None:
-    requests.post(f"{sandbox}/_sandbox/faults", json={"service": "meta", "status": status, "count": count},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{sandbox}/_sandbox/faults", json={"service": "meta", "status": status, "count": count}, timeout=5
+    ).raise_for_status()
 
 
 def pending_faults(sandbox: str) -> Dict[str, Any]:

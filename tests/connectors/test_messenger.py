@@ -1,6 +1,7 @@
 """The Messenger channel over real HTTP, to the same standard as WhatsApp: Meta's webhooks (signed, unsigned,
 SHA-1 only, forged, replayed) into the blueprint served by Sanic, a stand-in for Rasa's agent, and the
 sandbox's Send API recording what the channel sent, checked against Messenger's limits."""
+
 import hashlib
 import json
 import time
@@ -22,8 +23,9 @@ SECRET = config.MESSENGER_APP_SECRET
 
 
 def envelope(*events) -> bytes:
-    return json.dumps({"object": "page", "entry": [{"id": PAGE_ID, "time": int(time.time() * 1000),
-                                                    "messaging": list(events)}]}).encode()
+    return json.dumps(
+        {"object": "page", "entry": [{"id": PAGE_ID, "time": int(time.time() * 1000), "messaging": list(events)}]}
+    ).encode()
 
 
 def event(**content) -> dict:
@@ -58,8 +60,14 @@ def sent(sandbox):
 
 async def test_the_verification_handshake_echoes_the_challenge_for_our_token_only(channel):
     url, _, _ = channel
-    ok = await get(url, **{"hub.mode": "subscribe", "hub.verify_token": config.MESSENGER_VERIFY_TOKEN,
-                           "hub.challenge": "CHALLENGE_ACCEPTED"})
+    ok = await get(
+        url,
+        **{
+            "hub.mode": "subscribe",
+            "hub.verify_token": config.MESSENGER_VERIFY_TOKEN,
+            "hub.challenge": "CHALLENGE_ACCEPTED",
+        },
+    )
     assert ok == (200, "CHALLENGE_ACCEPTED")
     assert (await get(url, **{"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "x"}))[0] == 403
 
@@ -77,18 +85,24 @@ async def test_a_signed_message_reaches_rasa_and_the_reply_is_a_response(channel
     assert reply["message"]["message"] == {"text": "echo: Bonjour, mon solde svp"}
 
 
-@pytest.mark.parametrize("headers", [
-    {},  # unsigned
-    {"X-Hub-Signature": "sha1"},  # what Rasa's facebook channel accepts: refused here
-    {"X-Hub-Signature-256": "wrong secret"},
-    {"X-Hub-Signature-256": "other body"},
-    {"X-Hub-Signature-256": "garbage"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # unsigned
+        {"X-Hub-Signature": "sha1"},  # what Rasa's facebook channel accepts: refused here
+        {"X-Hub-Signature-256": "wrong secret"},
+        {"X-Hub-Signature-256": "other body"},
+        {"X-Hub-Signature-256": "garbage"},
+    ],
+)
 async def test_unsigned_sha1_only_or_forged_webhooks_are_refused_with_403(channel, graph, headers):
     url, bot, _ = channel
     body = text("Recharger 1000")
-    forged = {"sha1": sign(body, SECRET, hashlib.sha1), "wrong secret": sign(body, "not-the-secret"),
-              "other body": sign(text("autre"), SECRET)}
+    forged = {
+        "sha1": sign(body, SECRET, hashlib.sha1),
+        "wrong secret": sign(body, "not-the-secret"),
+        "other body": sign(text("autre"), SECRET),
+    }
     headers = {name: forged.get(value, value) for name, value in headers.items()}
     status, answer = await post(url, body, headers)
     assert status == 403 and answer["status"] == "refused"
@@ -106,9 +120,11 @@ async def test_a_replayed_message_is_handled_once(channel, graph):
 
 async def test_echoes_deliveries_and_reads_are_ignored(channel, graph):
     url, bot, _ = channel
-    body = envelope(event(message={"mid": "m_echo", "text": "echo: hi", "is_echo": True, "app_id": 1}),
-                    event(delivery={"mids": ["m_1"], "watermark": 1}),
-                    event(read={"watermark": 1}))
+    body = envelope(
+        event(message={"mid": "m_echo", "text": "echo: hi", "is_echo": True, "app_id": 1}),
+        event(delivery={"mids": ["m_1"], "watermark": 1}),
+        event(read={"watermark": 1}),
+    )
     status, answer = await post(url, body, signed(body))
     assert (status, answer["status"]) == (200, "ignored") and bot.received == [] and sent(graph) == []
 
@@ -116,11 +132,26 @@ async def test_echoes_deliveries_and_reads_are_ignored(channel, graph):
 async def test_quick_replies_postbacks_and_locations_become_the_bots_messages(channel):
     url, bot, _ = channel
     bodies = [
-        envelope(event(message={"mid": "m_qr", "text": "Pass 1 Go",
-                                 "quick_reply": {"payload": '/buy_pack{"option": "BJ-PASS-1GO"}'}})),
+        envelope(
+            event(
+                message={
+                    "mid": "m_qr",
+                    "text": "Pass 1 Go",
+                    "quick_reply": {"payload": '/buy_pack{"option": "BJ-PASS-1GO"}'},
+                }
+            )
+        ),
         envelope(event(postback={"mid": "m_pb", "title": "Commencer", "payload": "/greet"})),
-        envelope(event(message={"mid": "m_loc", "attachments": [
-            {"type": "location", "payload": {"coordinates": {"lat": 14.6349, "long": -90.5069}}}]})),
+        envelope(
+            event(
+                message={
+                    "mid": "m_loc",
+                    "attachments": [
+                        {"type": "location", "payload": {"coordinates": {"lat": 14.6349, "long": -90.5069}}}
+                    ],
+                }
+            )
+        ),
     ]
     for body in bodies:
         assert (await post(url, body, signed(body)))[0] == 200
@@ -130,10 +161,16 @@ async def test_quick_replies_postbacks_and_locations_become_the_bots_messages(ch
 async def test_choices_are_quick_replies_within_messengers_limits(channel, graph):
     url, bot, _ = channel
     long_payload = '/inform{"option": "' + "Y" * 1200 + '"}'
-    bot.replies = [{"text": "¿Qué desea hacer?", "buttons": [
-        {"title": "Consultar mi saldo disponible", "payload": "/check_balance"},
-        {"title": "Recargar", "payload": "/top_up"},
-        {"title": "Otra cosa", "payload": long_payload}]}]
+    bot.replies = [
+        {
+            "text": "¿Qué desea hacer?",
+            "buttons": [
+                {"title": "Consultar mi saldo disponible", "payload": "/check_balance"},
+                {"title": "Recargar", "payload": "/top_up"},
+                {"title": "Otra cosa", "payload": long_payload},
+            ],
+        }
+    ]
     body = text("hola")
     await post(url, body, signed(body))
     (reply,) = sent(graph)
@@ -149,10 +186,16 @@ async def test_choices_are_quick_replies_within_messengers_limits(channel, graph
 async def test_more_than_13_choices_are_numbered_and_long_texts_split_at_2000(channel, graph):
     url, bot, _ = channel
     remember_language(f"sender:{PSID}", "es")
-    bot.replies = [{"text": "Tiendas:", "buttons": [
-                       {"title": f"Tienda {n}", "payload": f'/inform{{"option": "T{n}"}}'} for n in range(1, 15)]},
-                   {"text": "\n\n".join(["Detalle " + "z" * 990] * 5), "buttons": [
-                       {"title": "Sí", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]}]
+    bot.replies = [
+        {
+            "text": "Tiendas:",
+            "buttons": [{"title": f"Tienda {n}", "payload": f'/inform{{"option": "T{n}"}}'} for n in range(1, 15)],
+        },
+        {
+            "text": "\n\n".join(["Detalle " + "z" * 990] * 5),
+            "buttons": [{"title": "Sí", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
+        },
+    ]
     body = text("tiendas")
     await post(url, body, signed(body))
     messages = [m["message"]["message"] for m in sent(graph)]
@@ -179,4 +222,7 @@ def test_credentials_yml_registers_the_channel_with_settings_from_config():
     (channel,) = [c for c in create_http_input_channels(None, str(ROOT / "credentials.yml")) if c.name() == "messenger"]
     assert isinstance(channel, MessengerInput) and channel.url_prefix() == "messenger"
     assert (channel.verify_token, channel.app_secret, channel.page_token) == (
-        config.MESSENGER_VERIFY_TOKEN, config.MESSENGER_APP_SECRET, config.MESSENGER_PAGE_TOKEN)
+        config.MESSENGER_VERIFY_TOKEN,
+        config.MESSENGER_APP_SECRET,
+        config.MESSENGER_PAGE_TOKEN,
+    )

@@ -1,6 +1,7 @@
 """The payment webhook channel over real HTTP: Rasa's own app and channel registration from credentials.yml
 (rest, socketio and this one), served by Sanic on a free port, with a stand-in agent that records the external
 events it is asked to trigger (no model needed)."""
+
 import asyncio
 import hashlib
 import hmac
@@ -33,14 +34,35 @@ def sign(body: bytes, secret: str = SECRET, at: float = None) -> str:
     return f"t={at},v1=" + hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def completed_event(event_id="evt_1", checkout_id="cs_test_abc", reference="CB-0003-003", amount=15000,
-                    currency="gtq", conversation=CONVERSATION, kind="checkout.session.completed",
-                    payment_status="paid") -> bytes:
-    event = {"id": event_id, "object": "event", "type": kind, "created": int(time.time()), "livemode": False,
-             "data": {"object": {"id": checkout_id, "object": "checkout.session", "amount_total": amount,
-                                 "currency": currency, "client_reference_id": reference,
-                                 "metadata": {"conversation_id": conversation}, "payment_status": payment_status,
-                                 "status": "complete" if payment_status == "paid" else "open"}}}
+def completed_event(
+    event_id="evt_1",
+    checkout_id="cs_test_abc",
+    reference="CB-0003-003",
+    amount=15000,
+    currency="gtq",
+    conversation=CONVERSATION,
+    kind="checkout.session.completed",
+    payment_status="paid",
+) -> bytes:
+    event = {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": checkout_id,
+                "object": "checkout.session",
+                "amount_total": amount,
+                "currency": currency,
+                "client_reference_id": reference,
+                "metadata": {"conversation_id": conversation},
+                "payment_status": payment_status,
+                "status": "complete" if payment_status == "paid" else "open",
+            }
+        },
+    }
     return json.dumps(event, indent=2).encode()
 
 
@@ -69,8 +91,9 @@ class FakeAgent:
         await asyncio.sleep(self.delay)
         if self.fail:
             raise RuntimeError("action server down")
-        self.triggered.append({"intent": intent_name, "entities": entities, "output": output_channel,
-                               "conversation": tracker.sender_id})
+        self.triggered.append(
+            {"intent": intent_name, "entities": entities, "output": output_channel, "conversation": tracker.sender_id}
+        )
         tracker.update(UserUttered.create_external(intent_name, entities, tracker.get_latest_input_channel()))
         if self.answer:
             tracker.update(BotUttered("paid ✅"))
@@ -107,8 +130,11 @@ async def post(base: str, body: bytes, header: str = None, **headers):
     if header is not None:
         headers["Sandbox-Signature"] = header
     async with aiohttp.ClientSession() as client:
-        async with client.post(f"{base}/webhooks/payment_webhook/webhook", data=body,
-                               headers={"Content-Type": "application/json", **headers}) as answer:
+        async with client.post(
+            f"{base}/webhooks/payment_webhook/webhook",
+            data=body,
+            headers={"Content-Type": "application/json", **headers},
+        ) as answer:
             return answer.status, await answer.json()
 
 
@@ -127,8 +153,11 @@ async def test_a_signed_completed_payment_is_triggered_once_into_its_conversatio
     (call,) = agent.triggered
     assert call["intent"] == "EXTERNAL_payment_received" and call["conversation"] == CONVERSATION
     assert {e["entity"]: e["value"] for e in call["entities"]} == {
-        "payment_checkout_id": "cs_test_abc", "payment_reference": "CB-0003-003", "payment_amount": 150.0,
-        "payment_currency": "GTQ"}
+        "payment_checkout_id": "cs_test_abc",
+        "payment_reference": "CB-0003-003",
+        "payment_amount": 150.0,
+        "payment_currency": "GTQ",
+    }
     # the latest input channel is rest, which cannot push: the reply is collected (and kept in the tracker)
     assert isinstance(call["output"], CollectingOutputChannel)
     tracker = await agent.tracker_store.retrieve(CONVERSATION)
@@ -145,19 +174,25 @@ async def test_amounts_in_a_currency_without_minor_units_are_kept_whole(rasa_app
     assert values["payment_reference"] == "topup:+2290197000001"
 
 
-@pytest.mark.parametrize("header, expected", [
-    (None, 400),  # unsigned
-    ("", 400),
-    ("t=abc,v1=00", 401),
-    ("wrong secret", 401),
-    ("stale", 401),  # a replay of an old delivery
-    ("other body", 401),  # the body was changed after signing
-])
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        (None, 400),  # unsigned
+        ("", 400),
+        ("t=abc,v1=00", 401),
+        ("wrong secret", 401),
+        ("stale", 401),  # a replay of an old delivery
+        ("other body", 401),  # the body was changed after signing
+    ],
+)
 async def test_unsigned_forged_stale_or_tampered_deliveries_are_refused(rasa_app, header, expected):
     base, agent = rasa_app
     body = completed_event()
-    header = {"wrong secret": sign(body, secret="whsec_other"), "stale": sign(body, at=time.time() - 3600),
-              "other body": sign(body.replace(b"15000", b"1"))}.get(header, header)
+    header = {
+        "wrong secret": sign(body, secret="whsec_other"),
+        "stale": sign(body, at=time.time() - 3600),
+        "other body": sign(body.replace(b"15000", b"1")),
+    }.get(header, header)
     status, answer = await post(base, body, header)
     assert status == expected and answer["status"] == "refused"
     assert agent.triggered == []
@@ -183,13 +218,16 @@ async def test_two_deliveries_of_one_event_at_the_same_time_trigger_once(rasa_ap
     assert (await post(base, body, sign(body)))[1]["status"] == "duplicate" and len(agent.triggered) == 1
 
 
-@pytest.mark.parametrize("event", [
-    completed_event(kind="checkout.session.expired", payment_status="unpaid"),
-    completed_event(kind="payment_intent.succeeded"),
-    completed_event(payment_status="unpaid"),
-    completed_event(conversation=""),  # paid outside the chat
-    completed_event(conversation="nobody-ever-talked-here"),
-])
+@pytest.mark.parametrize(
+    "event",
+    [
+        completed_event(kind="checkout.session.expired", payment_status="unpaid"),
+        completed_event(kind="payment_intent.succeeded"),
+        completed_event(payment_status="unpaid"),
+        completed_event(conversation=""),  # paid outside the chat
+        completed_event(conversation="nobody-ever-talked-here"),
+    ],
+)
 async def test_other_events_unpaid_sessions_and_unknown_conversations_are_acknowledged_and_ignored(rasa_app, event):
     base, agent = rasa_app
     status, answer = await post(base, event, sign(event))

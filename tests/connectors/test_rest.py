@@ -1,5 +1,6 @@
 """The project's REST channel (connectors/rest.py) over real HTTP: the client's sender becomes rest:<sender>, so it
 never names another channel's conversation, and the channel is always rest, whatever the client claims."""
+
 import json
 
 import aiohttp
@@ -39,8 +40,15 @@ async def test_a_client_cannot_claim_the_whatsapp_channel(channel):
     assert (bot.received[0].sender_id, bot.received[0].input_channel) == (f"rest:{AWA}", "rest")
 
 
-@pytest.mark.parametrize("sender, conversation", [(int(AWA), f"rest:{AWA}"), (None, "rest:default"),
-                                                  ("rest:x", "rest:rest:x"), ("zendesk:c93b", "rest:zendesk:c93b")])
+@pytest.mark.parametrize(
+    "sender, conversation",
+    [
+        (int(AWA), f"rest:{AWA}"),
+        (None, "rest:default"),
+        ("rest:x", "rest:rest:x"),
+        ("zendesk:c93b", "rest:zendesk:c93b"),
+    ],
+)
 async def test_every_sender_is_namespaced(channel, sender, conversation):
     url, bot = channel
     body = {"message": "hola", **({"sender": sender} if sender is not None else {})}

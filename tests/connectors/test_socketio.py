@@ -1,6 +1,7 @@
 """The project's socket.io channel (connectors/socketio.py) with a real socket.io client, as the web chat widget
 talks to it: session ids are issued by the server, a browser-chosen one is refused, the conversation is
 web:<session id>, and replies (and proactive messages) reach the page."""
+
 import asyncio
 import uuid
 
@@ -49,8 +50,9 @@ async def rasa(monkeypatch):
     """(base URL, bot, channel): the channel as credentials.yml configures it"""
     monkeypatch.setattr(Sanic, "test_mode", True)
     bot = Bot()
-    channel = SocketIOInput.from_credentials({"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered",
-                                              "session_persistence": True})
+    channel = SocketIOInput.from_credentials(
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+    )
     async with serve(channel, bot) as url:
         yield url.rsplit("/webhooks/", 1)[0], bot, channel
 
@@ -112,4 +114,7 @@ def test_credentials_register_it_as_rasas_socketio_channel():
     (channel,) = [c for c in create_http_input_channels(None, str(ROOT / "credentials.yml")) if c.name() == "socketio"]
     assert isinstance(channel, SocketIOInput) and channel.session_persistence
     assert (channel.socketio_path, channel.user_message_evt, channel.bot_message_evt) == (
-        "/socket.io", "user_uttered", "bot_uttered")
+        "/socket.io",
+        "user_uttered",
+        "bot_uttered",
+    )

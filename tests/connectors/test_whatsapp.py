@@ -1,6 +1,7 @@
 """The WhatsApp Cloud API channel over real HTTP: Meta's webhooks (signed, unsigned, forged, replayed) into
 the channel's blueprint served by Sanic, a stand-in for Rasa's agent answering, and the sandbox's Graph API
 recording what the channel sent, checked against WhatsApp's limits."""
+
 import asyncio
 import hashlib
 import json
@@ -24,21 +25,29 @@ PHONE_NUMBER_ID = config.WHATSAPP_PHONE_NUMBER_ID
 
 
 def envelope(messages=None, statuses=None, phone_number_id=PHONE_NUMBER_ID, name="Awa") -> bytes:
-    value = {"messaging_product": "whatsapp",
-             "metadata": {"display_phone_number": "22990000000", "phone_number_id": phone_number_id}}
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "22990000000", "phone_number_id": phone_number_id},
+    }
     if messages:
         value.update(contacts=[{"profile": {"name": name}, "wa_id": AWA}], messages=messages)
     if statuses:
         value["statuses"] = statuses
     change = {"value": value, "field": "messages"}
-    return json.dumps({"object": "whatsapp_business_account",
-                       "entry": [{"id": "102290129340398", "changes": [change]}]}).encode()
+    return json.dumps(
+        {"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [change]}]}
+    ).encode()
 
 
 def message(kind="text", wa_id=AWA, message_id=None, at=None, **content) -> dict:
     content = content or {"text": {"body": "Bonjour"}}
-    return {"from": wa_id, "id": message_id or f"wamid.{uuid.uuid4().hex}", "timestamp": str(int(at or time.time())),
-            "type": kind, **content}
+    return {
+        "from": wa_id,
+        "id": message_id or f"wamid.{uuid.uuid4().hex}",
+        "timestamp": str(int(at or time.time())),
+        "type": kind,
+        **content,
+    }
 
 
 def text(body: str, **fields) -> bytes:
@@ -71,16 +80,20 @@ def sent(sandbox):
 
 # --- verification handshake ---------------------------------------------------------------------------
 
+
 async def test_the_verification_handshake_echoes_the_challenge_for_our_token_only(channel):
     url, _, _ = channel
-    ok = await get(url, **{"hub.mode": "subscribe", "hub.verify_token": config.WHATSAPP_VERIFY_TOKEN,
-                           "hub.challenge": "1158201444"})
+    ok = await get(
+        url,
+        **{"hub.mode": "subscribe", "hub.verify_token": config.WHATSAPP_VERIFY_TOKEN, "hub.challenge": "1158201444"},
+    )
     assert ok == (200, "1158201444")
     assert (await get(url, **{"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}))[0] == 403
     assert (await get(url, **{"hub.verify_token": config.WHATSAPP_VERIFY_TOKEN, "hub.challenge": "1"}))[0] == 403
 
 
 # --- signatures --------------------------------------------------------------------------------------
+
 
 async def test_a_signed_text_reaches_rasa_as_the_customers_number_and_the_reply_is_sent(channel, graph):
     url, bot, _ = channel
@@ -97,19 +110,25 @@ async def test_a_signed_text_reaches_rasa_as_the_customers_number_and_the_reply_
     assert reply["message"]["to"] == AWA and reply["from"] == PHONE_NUMBER_ID
 
 
-@pytest.mark.parametrize("headers", [
-    {},  # unsigned
-    {"X-Hub-Signature": "sha1"},  # Rasa's old SHA-1 header only, correctly signed
-    {"X-Hub-Signature-256": "wrong secret"},
-    {"X-Hub-Signature-256": "other body"},  # the body was changed after signing
-    {"X-Hub-Signature-256": "sha256=" + "0" * 64},
-    {"X-Hub-Signature-256": "sha1"},  # a SHA-1 digest under the SHA-256 header
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # unsigned
+        {"X-Hub-Signature": "sha1"},  # Rasa's old SHA-1 header only, correctly signed
+        {"X-Hub-Signature-256": "wrong secret"},
+        {"X-Hub-Signature-256": "other body"},  # the body was changed after signing
+        {"X-Hub-Signature-256": "sha256=" + "0" * 64},
+        {"X-Hub-Signature-256": "sha1"},  # a SHA-1 digest under the SHA-256 header
+    ],
+)
 async def test_unsigned_or_wrongly_signed_webhooks_are_refused_and_nothing_is_sent(channel, graph, headers):
     url, bot, _ = channel
     body = text("Je veux 1000 F de crédit")
-    forged = {"sha1": sign(body, SECRET, hashlib.sha1), "wrong secret": sign(body, "not-the-secret"),
-              "other body": sign(text("autre"), SECRET)}
+    forged = {
+        "sha1": sign(body, SECRET, hashlib.sha1),
+        "wrong secret": sign(body, "not-the-secret"),
+        "other body": sign(text("autre"), SECRET),
+    }
     headers = {name: forged.get(value, value) for name, value in headers.items()}
     status, answer = await post(url, body, headers)
     assert status == 403 and answer["status"] == "refused"
@@ -122,6 +141,7 @@ async def test_a_body_that_is_not_json_is_refused_even_when_signed(channel):
 
 
 # --- each message once ----------------------------------------------------------------------------------
+
 
 async def test_a_replayed_message_is_acknowledged_and_handled_once(channel, graph):
     url, bot, _ = channel
@@ -152,57 +172,93 @@ async def test_a_message_rasa_fails_on_is_released_so_metas_redelivery_is_handle
 
 async def test_status_events_are_acknowledged_and_ignored(channel, graph):
     url, bot, _ = channel
-    body = envelope(statuses=[{"id": "wamid.x", "status": "delivered", "timestamp": str(int(time.time())),
-                               "recipient_id": AWA}])
+    body = envelope(
+        statuses=[{"id": "wamid.x", "status": "delivered", "timestamp": str(int(time.time())), "recipient_id": AWA}]
+    )
     status, answer = await post(url, body, signed(body))
     assert (status, answer["status"]) == (200, "ignored") and bot.received == [] and sent(graph) == []
 
 
 async def test_messages_for_another_number_media_and_bad_senders_are_ignored(channel):
     url, bot, _ = channel
-    for body in (envelope([message()], phone_number_id="999999999999999"),
-                 envelope([message("image", image={"id": "1479537139650973", "mime_type": "image/jpeg"})]),
-                 envelope([message(wa_id="+22901 97")])):
+    for body in (
+        envelope([message()], phone_number_id="999999999999999"),
+        envelope([message("image", image={"id": "1479537139650973", "mime_type": "image/jpeg"})]),
+        envelope([message(wa_id="+22901 97")]),
+    ):
         assert (await post(url, body, signed(body)))[1]["status"] == "ignored"
     assert bot.received == []
 
 
 # --- what the customer sends ---------------------------------------------------------------------------
 
+
 async def test_buttons_list_rows_and_locations_become_the_bots_messages(channel):
     url, bot, _ = channel
     bodies = [
-        envelope([message("interactive", interactive={"type": "button_reply", "button_reply": {
-            "id": '/buy_pack{"option": "BJ-PASS-1GO"}', "title": "Pass 1 Go"}})]),
-        envelope([message("interactive", interactive={"type": "list_reply", "list_reply": {
-            "id": "/top_up", "title": "Recharger", "description": ""}})]),
+        envelope(
+            [
+                message(
+                    "interactive",
+                    interactive={
+                        "type": "button_reply",
+                        "button_reply": {"id": '/buy_pack{"option": "BJ-PASS-1GO"}', "title": "Pass 1 Go"},
+                    },
+                )
+            ]
+        ),
+        envelope(
+            [
+                message(
+                    "interactive",
+                    interactive={
+                        "type": "list_reply",
+                        "list_reply": {"id": "/top_up", "title": "Recharger", "description": ""},
+                    },
+                )
+            ]
+        ),
         envelope([message("location", location={"latitude": 6.3654, "longitude": 2.4183, "name": "Cadjehoun"})]),
         envelope([message("button", button={"payload": "/check_balance", "text": "Mon solde"})]),
     ]
     for body in bodies:
         assert (await post(url, body, signed(body)))[0] == 200
-    assert bot.texts == ['/buy_pack{"option": "BJ-PASS-1GO"}', "/top_up", '/find_store{"location": "6.3654,2.4183"}',
-                         "/check_balance"]
+    assert bot.texts == [
+        '/buy_pack{"option": "BJ-PASS-1GO"}',
+        "/top_up",
+        '/find_store{"location": "6.3654,2.4183"}',
+        "/check_balance",
+    ]
 
 
 # --- what the bot sends, as the sandbox recorded it -------------------------------------------------
 
-GREET_FR = {"text": "Bonjour 👋 Que puis-je faire pour vous ?", "buttons": [
-    {"title": "Mon solde", "payload": "/check_balance"},
-    {"title": "Mes unités restantes", "payload": "/check_quota"},
-    {"title": "Recharger", "payload": "/top_up"},
-    {"title": "Acheter un pass", "payload": "/buy_pack"},
-    {"title": "Mes factures", "payload": "/last_invoices"},
-    {"title": "Parler à un conseiller maintenant", "payload": "/human_handoff"},
-    {"title": "Changer de langue", "payload": "/change_language"}]}
+GREET_FR = {
+    "text": "Bonjour 👋 Que puis-je faire pour vous ?",
+    "buttons": [
+        {"title": "Mon solde", "payload": "/check_balance"},
+        {"title": "Mes unités restantes", "payload": "/check_quota"},
+        {"title": "Recharger", "payload": "/top_up"},
+        {"title": "Acheter un pass", "payload": "/buy_pack"},
+        {"title": "Mes factures", "payload": "/last_invoices"},
+        {"title": "Parler à un conseiller maintenant", "payload": "/human_handoff"},
+        {"title": "Changer de langue", "payload": "/change_language"},
+    ],
+}
 
 
 async def test_three_choices_are_reply_buttons_with_titles_of_at_most_20_characters(channel, graph):
     url, bot, _ = channel
-    bot.replies = [{"text": "Quel pass ?", "buttons": [
-        {"title": "Pass Internet 1 Go 7 jours", "payload": '/buy_pack{"option": "BJ-PASS-1GO"}'},
-        {"title": "Pass 5 Go", "payload": '/buy_pack{"option": "BJ-PASS-5GO"}'},
-        {"title": "Non merci", "payload": "/deny"}]}]
+    bot.replies = [
+        {
+            "text": "Quel pass ?",
+            "buttons": [
+                {"title": "Pass Internet 1 Go 7 jours", "payload": '/buy_pack{"option": "BJ-PASS-1GO"}'},
+                {"title": "Pass 5 Go", "payload": '/buy_pack{"option": "BJ-PASS-5GO"}'},
+                {"title": "Non merci", "payload": "/deny"},
+            ],
+        }
+    ]
     body = text("Acheter un pass")
     await post(url, body, signed(body))
     (reply,) = sent(graph)
@@ -232,9 +288,12 @@ async def test_four_to_ten_choices_are_a_list_labelled_in_the_customers_language
 
 async def test_without_a_remembered_language_the_list_button_follows_the_texts_language(channel, graph):
     url, bot, _ = channel
-    bot.replies = [{"text": "¿Qué paquete desea comprar? Elija una opción por favor",
-                    "buttons": [{"title": f"Paquete {n}", "payload": f"/buy_pack{{\"option\": \"GT-{n}\"}}"}
-                                for n in range(1, 6)]}]
+    bot.replies = [
+        {
+            "text": "¿Qué paquete desea comprar? Elija una opción por favor",
+            "buttons": [{"title": f"Paquete {n}", "payload": f'/buy_pack{{"option": "GT-{n}"}}'} for n in range(1, 6)],
+        }
+    ]
     body = text("hola")
     await post(url, body, signed(body))
     assert sent(graph)[0]["message"]["interactive"]["action"]["button"] == "Elegir"
@@ -243,8 +302,12 @@ async def test_without_a_remembered_language_the_list_button_follows_the_texts_l
 async def test_more_than_ten_choices_are_numbered_in_the_text(channel, graph):
     url, bot, _ = channel
     remember_language(f"sender:{AWA}", "en")
-    bot.replies = [{"text": "Which store?", "buttons": [
-        {"title": f"Store {n}", "payload": f'/inform{{"option": "S{n}"}}'} for n in range(1, 13)]}]
+    bot.replies = [
+        {
+            "text": "Which store?",
+            "buttons": [{"title": f"Store {n}", "payload": f'/inform{{"option": "S{n}"}}'} for n in range(1, 13)],
+        }
+    ]
     body = text("stores")
     await post(url, body, signed(body))
     (reply,) = sent(graph)
@@ -257,15 +320,20 @@ async def test_more_than_ten_choices_are_numbered_in_the_text(channel, graph):
 async def test_a_payload_too_long_for_an_id_is_sent_as_a_key_and_comes_back_whole(channel, graph):
     url, bot, _ = channel
     long_payload = '/inform{"option": "' + "X" * 300 + '"}'
-    bot.replies = [{"text": "Confirmer ?", "buttons": [{"title": "Oui", "payload": long_payload},
-                                                        {"title": "Non", "payload": "/deny"}]}]
+    bot.replies = [
+        {
+            "text": "Confirmer ?",
+            "buttons": [{"title": "Oui", "payload": long_payload}, {"title": "Non", "payload": "/deny"}],
+        }
+    ]
     body = text("go")
     await post(url, body, signed(body))
     buttons = sent(graph)[0]["message"]["interactive"]["action"]["buttons"]
     key = buttons[0]["reply"]["id"]
     assert len(key) <= 256 and key.startswith("k:") and buttons[1]["reply"]["id"] == "/deny"
-    tap = envelope([message("interactive", interactive={"type": "button_reply",
-                                                        "button_reply": {"id": key, "title": "Oui"}})])
+    tap = envelope(
+        [message("interactive", interactive={"type": "button_reply", "button_reply": {"id": key, "title": "Oui"}})]
+    )
     await post(url, tap, signed(tap))
     assert bot.texts[-1] == long_payload
 
@@ -282,9 +350,10 @@ async def test_long_texts_are_split_into_messages_of_at_most_4096_characters(cha
 
 async def test_links_images_and_link_buttons_go_as_text(channel, graph):
     url, bot, _ = channel
-    bot.replies = [{"text": "Votre facture", "buttons": [{"title": "PDF", "url": "https://op.example/f.pdf",
-                                                         "type": "web_url"}]},
-                   {"image": "https://op.example/plan.png"}]
+    bot.replies = [
+        {"text": "Votre facture", "buttons": [{"title": "PDF", "url": "https://op.example/f.pdf", "type": "web_url"}]},
+        {"image": "https://op.example/plan.png"},
+    ]
     body = text("facture")
     await post(url, body, signed(body))
     first, second = sent(graph)
@@ -295,13 +364,19 @@ async def test_links_images_and_link_buttons_go_as_text(channel, graph):
 
 # --- the 24-hour window --------------------------------------------------------------------------------
 
+
 async def test_outside_the_24_hour_window_the_approved_template_carries_the_text(channel, graph):
     _, _, channel_ = channel
     store.note_inbound("whatsapp", AWA, datetime.now(timezone.utc) - timedelta(hours=25))
     remember_language(f"line:+{AWA}", "fr")
     output = channel_.get_output_channel()  # what the payment webhook uses for its proactive message
-    await output.send_response(AWA, {"text": "Paiement reçu ✅\n\nVotre facture CB-0001-002 est réglée.",
-                                     "buttons": [{"title": "Mon solde", "payload": "/check_balance"}]})
+    await output.send_response(
+        AWA,
+        {
+            "text": "Paiement reçu ✅\n\nVotre facture CB-0001-002 est réglée.",
+            "buttons": [{"title": "Mon solde", "payload": "/check_balance"}],
+        },
+    )
     (reply,) = sent(graph)
     template = reply["message"]["template"]
     assert reply["type"] == "template" and template["name"] == config.WHATSAPP_TEMPLATE_NAME
@@ -329,6 +404,7 @@ async def test_a_customer_who_never_wrote_gets_the_template_in_the_configured_la
 
 
 # --- the Graph API client -----------------------------------------------------------------------------
+
 
 async def test_a_5xx_or_429_from_meta_is_tried_again(channel, graph):
     url, _, _ = channel
@@ -358,6 +434,7 @@ async def test_a_wrong_access_token_is_refused_by_the_graph_api_and_logged_witho
 
 # --- credentials.yml -----------------------------------------------------------------------------------
 
+
 def test_credentials_yml_registers_the_channel_with_settings_from_config():
     from rasa.core.run import create_http_input_channels
 
@@ -366,7 +443,10 @@ def test_credentials_yml_registers_the_channel_with_settings_from_config():
     (channel,) = [c for c in create_http_input_channels(None, str(ROOT / "credentials.yml")) if c.name() == "whatsapp"]
     assert isinstance(channel, WhatsAppInput)
     assert (channel.verify_token, channel.app_secret, channel.phone_number_id) == (
-        config.WHATSAPP_VERIFY_TOKEN, config.WHATSAPP_APP_SECRET, config.WHATSAPP_PHONE_NUMBER_ID)
+        config.WHATSAPP_VERIFY_TOKEN,
+        config.WHATSAPP_APP_SECRET,
+        config.WHATSAPP_PHONE_NUMBER_ID,
+    )
 
 
 def test_the_proactive_payment_confirmation_goes_out_through_this_channel():

@@ -1,6 +1,7 @@
 """The Zendesk messaging (Sunshine Conversations) channel over real HTTP: its blueprint on a Sanic app served on
 a free port, webhooks posted to it as SunCo delivers them, a stand-in for Rasa that records the messages it is
 handed and answers through the channel's output, and the real sandbox receiving (and recording) what goes out."""
+
 import asyncio
 import json
 from datetime import datetime, timedelta, timezone
@@ -24,8 +25,13 @@ CONVERSATION = "c93bb9c14dde8ffb94564eae"
 USER = "5963c0d619a30a2e00de36b8"
 BOT_INTEGRATION = {"id": "5ef21b86e933b7355c11c604", "name": "rasa-bot", "integrationType": "custom"}
 AGENTS = {"id": "5ef21b86e933b7355c11c605", "name": "zd-agentWorkspace", "integrationType": "zd:agentWorkspace"}
-HANDOFF = {"segment": "prepaid", "language": "es", "identity": {"line": "+50255501234", "method": "otp"},
-           "topic": "loans", "summary": "Pide un préstamo de datos; rechazado por deuda. Tarjeta 4242 4242 4242 4242."}
+HANDOFF = {
+    "segment": "prepaid",
+    "language": "es",
+    "identity": {"line": "+50255501234", "method": "otp"},
+    "topic": "loans",
+    "summary": "Pide un préstamo de datos; rechazado por deuda. Tarjeta 4242 4242 4242 4242.",
+}
 
 
 def now_iso(delta_seconds: float = 0) -> str:
@@ -34,26 +40,61 @@ def now_iso(delta_seconds: float = 0) -> str:
 
 
 def webhook(*events: Dict[str, Any], app: str = "sandbox-app") -> bytes:
-    return json.dumps({"app": {"id": app}, "webhook": {"id": "582ded", "version": "v2"}, "events": list(events)}).encode()
+    return json.dumps(
+        {"app": {"id": app}, "webhook": {"id": "582ded", "version": "v2"}, "events": list(events)}
+    ).encode()
 
 
-def message_event(text: str = "quiero un préstamo", event_id: str = "evt-1", message_id: str = "msg-1",
-                  author: str = "user", content: Dict[str, Any] = None, active: Dict[str, Any] = BOT_INTEGRATION,
-                  created_at: str = None, conversation: str = CONVERSATION) -> Dict[str, Any]:
-    writer = {"type": author, "userId": USER, "user": {"id": USER, "externalId": "crm-42", "profile": {
-        "givenName": "María", "surname": "López", "locale": "es-GT"}}} if author == "user" else {"type": author}
+def message_event(
+    text: str = "quiero un préstamo",
+    event_id: str = "evt-1",
+    message_id: str = "msg-1",
+    author: str = "user",
+    content: Dict[str, Any] = None,
+    active: Dict[str, Any] = BOT_INTEGRATION,
+    created_at: str = None,
+    conversation: str = CONVERSATION,
+) -> Dict[str, Any]:
+    writer = (
+        {
+            "type": author,
+            "userId": USER,
+            "user": {
+                "id": USER,
+                "externalId": "crm-42",
+                "profile": {"givenName": "María", "surname": "López", "locale": "es-GT"},
+            },
+        }
+        if author == "user"
+        else {"type": author}
+    )
     conversation_json = {"id": conversation, "type": "personal", "metadata": {}}
     if active:
         conversation_json["activeSwitchboardIntegration"] = active
-    return {"id": event_id, "type": "conversation:message", "createdAt": created_at or now_iso(),
-            "payload": {"conversation": conversation_json,
-                        "message": {"id": message_id, "received": now_iso(), "author": writer,
-                                    "content": content or {"type": "text", "text": text},
-                                    "source": {"type": "web", "integrationId": "5e4af71a"}}}}
+    return {
+        "id": event_id,
+        "type": "conversation:message",
+        "createdAt": created_at or now_iso(),
+        "payload": {
+            "conversation": conversation_json,
+            "message": {
+                "id": message_id,
+                "received": now_iso(),
+                "author": writer,
+                "content": content or {"type": "text", "text": text},
+                "source": {"type": "web", "integrationId": "5e4af71a"},
+            },
+        },
+    }
 
 
-def switchboard_event(kind: str = "switchboard:passControl", active: Dict[str, Any] = BOT_INTEGRATION,
-                      event_id: str = "evt-sb-1", reason: str = "ticketClosed", created_at: str = None) -> Dict[str, Any]:
+def switchboard_event(
+    kind: str = "switchboard:passControl",
+    active: Dict[str, Any] = BOT_INTEGRATION,
+    event_id: str = "evt-sb-1",
+    reason: str = "ticketClosed",
+    created_at: str = None,
+) -> Dict[str, Any]:
     conversation = {"id": CONVERSATION, "type": "personal"}
     if active:
         conversation["activeSwitchboardIntegration"] = active
@@ -83,13 +124,30 @@ class StandInRasa:
         if message.text == "/human_handoff":
             await out.send_response(to, {"text": "Le paso con un asesor.", "custom": {"handoff": dict(HANDOFF)}})
         elif message.text == "menu":
-            await out.send_response(to, {"text": "¿Qué desea hacer?", "buttons": [
-                {"title": "Recargar saldo", "payload": "/top_up"},
-                {"title": "Un título de botón demasiado largo para el widget de Zendesk", "payload": "/buy_pack"},
-                {"title": "Ver la web", "url": "https://operator.example/help"}]})
+            await out.send_response(
+                to,
+                {
+                    "text": "¿Qué desea hacer?",
+                    "buttons": [
+                        {"title": "Recargar saldo", "payload": "/top_up"},
+                        {
+                            "title": "Un título de botón demasiado largo para el widget de Zendesk",
+                            "payload": "/buy_pack",
+                        },
+                        {"title": "Ver la web", "url": "https://operator.example/help"},
+                    ],
+                },
+            )
         elif message.text == "many":
-            await out.send_response(to, {"text": "¿Cuál paquete?", "buttons": [
-                {"title": f"Paquete {n}", "payload": f'/buy_pack{{"option": "pack-{n}"}}'} for n in range(1, 13)]})
+            await out.send_response(
+                to,
+                {
+                    "text": "¿Cuál paquete?",
+                    "buttons": [
+                        {"title": f"Paquete {n}", "payload": f'/buy_pack{{"option": "pack-{n}"}}'} for n in range(1, 13)
+                    ],
+                },
+            )
         elif message.text == "long":
             await out.send_response(to, {"text": ("Una frase larga sobre su factura. " * 150).strip()})
         else:
@@ -126,6 +184,7 @@ def sent(sandbox: str, what: str = "messages") -> List[Dict[str, Any]]:
 
 
 # --- webhook authentication ---------------------------------------------------------------------------
+
 
 async def test_health(channel):
     url, _ = channel
@@ -165,14 +224,17 @@ async def test_without_a_configured_secret_nothing_is_accepted(channel, monkeypa
     assert rasa.messages == []
 
 
-@pytest.mark.parametrize("body, expected", [(b"not json", 400), (b'{"events": "x"}', 400), (b"[]", 400),
-                                            (webhook(message_event(), app="another-app"), 400)])
+@pytest.mark.parametrize(
+    "body, expected",
+    [(b"not json", 400), (b'{"events": "x"}', 400), (b"[]", 400), (webhook(message_event(), app="another-app"), 400)],
+)
 async def test_malformed_deliveries_and_other_apps_are_refused(channel, body, expected):
     url, rasa = channel
     assert (await deliver(url, body))[0] == expected and rasa.messages == []
 
 
 # --- each message once --------------------------------------------------------------------------------
+
 
 async def test_the_same_event_delivered_twice_reaches_rasa_once(channel, sandbox):
     url, rasa = channel
@@ -211,6 +273,7 @@ async def test_several_events_in_one_delivery_are_each_handled(channel):
 
 # --- what is (not) passed to Rasa -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("author", ["business"])
 async def test_messages_not_written_by_the_customer_are_ignored(channel, sandbox, author):
     """Our own replies come back as conversation:message events authored by the business."""
@@ -229,10 +292,17 @@ async def test_a_reply_button_sends_its_payload_not_its_title(channel):
 
 async def test_a_postback_sends_its_payload(channel):
     url, rasa = channel
-    event = {"id": "evt-pb", "type": "conversation:postback", "createdAt": now_iso(),
-             "payload": {"conversation": {"id": CONVERSATION, "activeSwitchboardIntegration": BOT_INTEGRATION},
-                         "user": {"id": USER, "externalId": "crm-42"}, "source": {"type": "messenger"},
-                         "postback": {"payload": '/buy_pack{"option": "pack-2"}'}}}
+    event = {
+        "id": "evt-pb",
+        "type": "conversation:postback",
+        "createdAt": now_iso(),
+        "payload": {
+            "conversation": {"id": CONVERSATION, "activeSwitchboardIntegration": BOT_INTEGRATION},
+            "user": {"id": USER, "externalId": "crm-42"},
+            "source": {"type": "messenger"},
+            "postback": {"payload": '/buy_pack{"option": "pack-2"}'},
+        },
+    }
     assert (await deliver(url, webhook(event)))[1]["events"][0]["outcome"] == "delivered"
     (message,) = rasa.messages
     assert message.text == '/buy_pack{"option": "pack-2"}' and message.metadata["zendesk"]["user_id"] == USER
@@ -256,6 +326,7 @@ async def test_messages_with_nothing_to_read_are_acknowledged(channel):
 
 
 # --- what goes out, within SunCo's limits ---------------------------------------------------------------------
+
 
 async def test_buttons_become_reply_actions_with_short_titles(channel, sandbox):
     url, _ = channel
@@ -299,6 +370,7 @@ async def test_long_text_is_split_within_the_limit(channel, sandbox):
 
 # --- handoff to the agents and back ---------------------------------------------------------------------------
 
+
 async def test_a_handoff_passes_control_with_string_metadata_and_the_bot_then_stays_silent(channel, sandbox):
     url, rasa = channel
     await deliver(url, webhook(message_event("/human_handoff")))
@@ -309,8 +381,12 @@ async def test_a_handoff_passes_control_with_string_metadata_and_the_bot_then_st
     metadata = handover["metadata"]
     assert all(isinstance(value, str) for value in metadata.values())
     assert {k: metadata[k] for k in ("segment", "language", "identity.line", "identity.method", "topic")} == {
-        "segment": "prepaid", "language": "es", "identity.line": "+50255501234", "identity.method": "otp",
-        "topic": "loans"}
+        "segment": "prepaid",
+        "language": "es",
+        "identity.line": "+50255501234",
+        "identity.method": "otp",
+        "topic": "loans",
+    }
     assert metadata["summary"].startswith("Pide un préstamo") and "4242" not in metadata["summary"]
     assert metadata["dataCapture.systemField.tags"] == "chatbot,topic_loans,segment_prepaid,language_es"
     assert channel_state.owner(CONVERSATION) == channel_state.AGENT
@@ -352,8 +428,9 @@ async def test_an_agent_taking_over_in_the_workspace_silences_the_bot(channel, s
     assert (await deliver(url, webhook(message_event(active=None))))[1]["events"][0]["outcome"] == "agent"
     assert rasa.messages == []
     # SunCo's later word wins: a newer message saying the bot is active again gives it back
-    assert (await deliver(url, webhook(message_event(active=BOT_INTEGRATION, created_at=now_iso(1)))))[1][
-        "events"][0]["outcome"] == "delivered"
+    assert (await deliver(url, webhook(message_event(active=BOT_INTEGRATION, created_at=now_iso(1)))))[1]["events"][0][
+        "outcome"
+    ] == "delivered"
 
 
 async def test_a_message_saying_an_agent_is_active_silences_the_bot(channel):
@@ -386,8 +463,9 @@ async def test_when_sunco_refuses_the_handoff_the_customer_is_told_an_agent_will
     remember_language(f"sender:zendesk:{CONVERSATION}", "fr")
     HANDOFF["language"] = "fr"
     try:
-        requests.post(f"{sandbox}/_sandbox/sunco/faults", json={"operation": "passControl", "status": 503, "count": 2},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{sandbox}/_sandbox/sunco/faults", json={"operation": "passControl", "status": 503, "count": 2}, timeout=5
+        ).raise_for_status()
         await deliver(url, webhook(message_event("/human_handoff")))
     finally:
         HANDOFF["language"] = "es"
@@ -400,8 +478,9 @@ async def test_when_sunco_refuses_the_handoff_the_customer_is_told_an_agent_will
 
 async def test_a_passing_glitch_is_retried_once(channel, sandbox):
     url, _ = channel
-    requests.post(f"{sandbox}/_sandbox/sunco/faults", json={"operation": "passControl", "status": 503, "count": 1},
-                  timeout=5).raise_for_status()
+    requests.post(
+        f"{sandbox}/_sandbox/sunco/faults", json={"operation": "passControl", "status": 503, "count": 1}, timeout=5
+    ).raise_for_status()
     await deliver(url, webhook(message_event("/human_handoff")))
     assert len(sent(sandbox, "switchboard")) == 1 and channel_state.owner(CONVERSATION) == channel_state.AGENT
 
@@ -421,8 +500,16 @@ async def test_proactive_messages_wait_while_an_agent_has_the_conversation(chann
 
 
 def test_handoff_metadata_is_flat_strings_within_4_kb():
-    metadata = flat_metadata({**HANDOFF, "summary": "Résumé très long. " * 600, "vip": True, "tries": 3,
-                              "topics": ["loans", "data"], "nothing": None})
+    metadata = flat_metadata(
+        {
+            **HANDOFF,
+            "summary": "Résumé très long. " * 600,
+            "vip": True,
+            "tries": 3,
+            "topics": ["loans", "data"],
+            "nothing": None,
+        }
+    )
     assert all(isinstance(v, str) for v in metadata.values())
     assert len(json.dumps(metadata, ensure_ascii=False).encode("utf-8")) <= 4096
     assert metadata["summary"].endswith("…") and metadata["vip"] == "true" and metadata["tries"] == "3"

@@ -3,6 +3,7 @@
 Uses its own ports so a `make run` on the same machine does not get in the way. Needs the model
 trained by `make train` (make test trains before running pytest).
 """
+
 import os
 import secrets
 import subprocess
@@ -69,33 +70,68 @@ def assistant(tmp_path_factory):
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{ports["actions"]}/webhook"\n'
         f"tracker_store:\n  type: privacy.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n"
-        f"  db: {work / 'tracker.db'}\n")
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
-           "SANDBOX_DB_URL": f"sqlite:///{work / 'sandbox.db'}", "SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
-           "PYTHONPATH": str(ROOT), "CLOCK_OFFSET_SECONDS": repr(stack_offset()),
-           # many conversations identify the same fixture customers within minutes
-           "OTP_RESEND_SECONDS": "0", "OTP_MAX_SENDS_PER_HOUR": "1000",
-           # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
-           "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook"}
+        f"  db: {work / 'tracker.db'}\n"
+    )
+    env = {
+        **os.environ,
+        "RASA_TELEMETRY_ENABLED": "false",
+        "ASSISTANT_DB_URL": f"sqlite:///{work / 'assistant.db'}",
+        "SANDBOX_DB_URL": f"sqlite:///{work / 'sandbox.db'}",
+        "SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
+        "PYTHONPATH": str(ROOT),
+        "CLOCK_OFFSET_SECONDS": repr(stack_offset()),
+        # many conversations identify the same fixture customers within minutes
+        "OTP_RESEND_SECONDS": "0",
+        "OTP_MAX_SENDS_PER_HOUR": "1000",
+        # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
+        "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook",
+    }
     commands = {
         "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
         "actions": [str(BIN / "rasa"), "run", "actions", "--port", str(ports["actions"])],
-        "rasa": [str(BIN / "rasa"), "run", "--model", str(MODEL), "--port", str(ports["rasa"]), "--cors", "*", "--enable-api",
-                 "--auth-token", token,
-                 "--credentials", str(ROOT / "credentials.yml"), "--endpoints", str(endpoints)],
-        "webchat": [str(BIN / "python"), str(ROOT / "webchat" / "server.py"), "--port", str(ports["webchat"]),
-                    "--host", "127.0.0.1", "--socket-url", f"http://127.0.0.1:{ports['rasa']}"],
+        "rasa": [
+            str(BIN / "rasa"),
+            "run",
+            "--model",
+            str(MODEL),
+            "--port",
+            str(ports["rasa"]),
+            "--cors",
+            "*",
+            "--enable-api",
+            "--auth-token",
+            token,
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+            "--endpoints",
+            str(endpoints),
+        ],
+        "webchat": [
+            str(BIN / "python"),
+            str(ROOT / "webchat" / "server.py"),
+            "--port",
+            str(ports["webchat"]),
+            "--host",
+            "127.0.0.1",
+            "--socket-url",
+            f"http://127.0.0.1:{ports['rasa']}",
+        ],
     }
     health = {"sandbox": "/health", "actions": "/health", "rasa": "/", "webchat": "/health"}
     processes = {}
     try:
         for name, command in commands.items():
             log = work / f"{name}.log"
-            processes[name] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+            processes[name] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+            )
         for name, process in processes.items():
             wait_until_up(f"http://127.0.0.1:{ports[name]}{health[name]}", process, work / f"{name}.log")
-        yield {**{name: f"http://127.0.0.1:{port}" for name, port in ports.items()}, "tracker_db": work / "tracker.db",
-               "token": token}
+        yield {
+            **{name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
+            "tracker_db": work / "tracker.db",
+            "token": token,
+        }
     finally:
         for process in processes.values():
             process.terminate()
@@ -115,8 +151,9 @@ def chat(assistant):
         sender = sender or f"e2e-{uuid.uuid4().hex[:12]}-{next(counter)}"
 
         def send(message: str):
-            reply = requests.post(f"{assistant['rasa']}/webhooks/rest/webhook",
-                                  json={"sender": sender, "message": message}, timeout=60)
+            reply = requests.post(
+                f"{assistant['rasa']}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60
+            )
             reply.raise_for_status()
             return reply.json()
 
@@ -153,7 +190,9 @@ KNOWN = _known_texts()
 
 def _language_of_text(text):
     """The language of the template that explains most of this text ("{a} de {b}" loses to a full sentence)."""
-    best = {lang: max((literal for p, literal in patterns if p.match(text)), default=-1) for lang, patterns in KNOWN.items()}
+    best = {
+        lang: max((literal for p, literal in patterns if p.match(text)), default=-1) for lang, patterns in KNOWN.items()
+    }
     ranked = sorted(best.items(), key=lambda kv: -kv[1])
     return ranked[0][0] if ranked[0][1] >= 0 and ranked[0][1] > ranked[1][1] else None
 

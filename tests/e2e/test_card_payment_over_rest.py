@@ -4,6 +4,7 @@ for that conversation, paid on the gateway's hosted page; the gateway's signed w
 from the conversation's tracker (Rasa's HTTP API), where it must be exactly once, even after a redelivery.
 
 The chat journey that creates the checkout is tested on its own; here the checkout is created directly."""
+
 import hashlib
 import hmac
 import json
@@ -32,8 +33,11 @@ def delivery_of(assistant, checkout_id, seconds=60):
     """The gateway's webhook delivery for this checkout, once delivered (a 2xx from Rasa)."""
     deadline, found = time.monotonic() + seconds, []
     while time.monotonic() < deadline:
-        found = [d for d in requests.get(f"{assistant['sandbox']}/_sandbox/webhooks", timeout=5).json()
-                 if d["event"]["data"]["object"]["id"] == checkout_id]
+        found = [
+            d
+            for d in requests.get(f"{assistant['sandbox']}/_sandbox/webhooks", timeout=5).json()
+            if d["event"]["data"]["object"]["id"] == checkout_id
+        ]
         if found and found[-1]["status"] in ("delivered", "failed"):
             break
         time.sleep(0.5)
@@ -43,14 +47,17 @@ def delivery_of(assistant, checkout_id, seconds=60):
 
 def tracker_of(assistant, sender):
     """The REST client `sender`'s conversation (rest:<sender>, connectors/rest.py), through Rasa's HTTP API."""
-    answer = requests.get(f"{assistant['rasa']}/conversations/rest:{sender}/tracker",
-                          params={"token": assistant["token"]}, timeout=10)
+    answer = requests.get(
+        f"{assistant['rasa']}/conversations/rest:{sender}/tracker", params={"token": assistant["token"]}, timeout=10
+    )
     answer.raise_for_status()
     return answer.json()
 
 
 def paid_messages(tracker):
-    return [e["text"] for e in tracker["events"] if e["event"] == "bot" and (e.get("text") or "").startswith(PAID_OPENINGS)]
+    return [
+        e["text"] for e in tracker["events"] if e["event"] == "bot" and (e.get("text") or "").startswith(PAID_OPENINGS)
+    ]
 
 
 def redeliver(assistant, event):
@@ -58,8 +65,12 @@ def redeliver(assistant, event):
     body = json.dumps(event, ensure_ascii=False, indent=2).encode()
     at = int(time.time())
     signature = hmac.new(WEBHOOK_SECRET.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
-    return requests.post(f"{assistant['rasa']}/webhooks/payment_webhook/webhook", data=body, timeout=30,
-                         headers={"Content-Type": "application/json", "Sandbox-Signature": f"t={at},v1={signature}"})
+    return requests.post(
+        f"{assistant['rasa']}/webhooks/payment_webhook/webhook",
+        data=body,
+        timeout=30,
+        headers={"Content-Type": "application/json", "Sandbox-Signature": f"t={at},v1={signature}"},
+    )
 
 
 def test_a_paid_bill_is_announced_once_in_the_conversation_that_created_the_checkout(chat, assistant):
@@ -68,11 +79,21 @@ def test_a_paid_bill_is_announced_once_in_the_conversation_that_created_the_chec
     assert send("hola, buenas tardes")  # the conversation exists and its latest channel is rest
 
     gateway = PaymentsClient(base_url=assistant["sandbox"])
-    checkout = gateway.create_checkout(amount=150.0, currency="GTQ", reference=BILL, conversation_id=f"rest:{sender}",
-                                       success_url=f"{assistant['webchat']}/", cancel_url=f"{assistant['webchat']}/",
-                                       idempotency_key=str(uuid.uuid4()), locale="es")
-    page = requests.post(checkout.url, data={"card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123",
-                                             "name": "María López"}, timeout=10)
+    checkout = gateway.create_checkout(
+        amount=150.0,
+        currency="GTQ",
+        reference=BILL,
+        conversation_id=f"rest:{sender}",
+        success_url=f"{assistant['webchat']}/",
+        cancel_url=f"{assistant['webchat']}/",
+        idempotency_key=str(uuid.uuid4()),
+        locale="es",
+    )
+    page = requests.post(
+        checkout.url,
+        data={"card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123", "name": "María López"},
+        timeout=10,
+    )
     assert page.status_code == 200 and gateway.checkout(checkout.id).payment_status == "paid"
 
     delivery = delivery_of(assistant, checkout.id)
@@ -80,8 +101,12 @@ def test_a_paid_bill_is_announced_once_in_the_conversation_that_created_the_chec
     (message,) = paid_messages(tracker)
     assert "Q150.00" in message and "FGT-" in message  # the bill's number, read from the BSS
     assert language_of([{"text": message}]) == tracker["slots"]["language"]
-    external = [e for e in tracker["events"] if e["event"] == "user"
-                and (e.get("parse_data") or {}).get("intent", {}).get("name") == "EXTERNAL_payment_received"]
+    external = [
+        e
+        for e in tracker["events"]
+        if e["event"] == "user"
+        and (e.get("parse_data") or {}).get("intent", {}).get("name") == "EXTERNAL_payment_received"
+    ]
     assert len(external) == 1 and external[0]["input_channel"] == "rest"
 
     # the gateway delivers the same event again: acknowledged, and nothing more is said
@@ -97,12 +122,28 @@ def test_a_paid_bill_is_announced_once_in_the_conversation_that_created_the_chec
 def test_a_forged_webhook_is_refused_and_says_nothing(chat, assistant):
     sender = f"e2e-pay-{uuid.uuid4().hex[:12]}"
     chat(sender)("hello there")
-    event = {"id": "evt_forged", "object": "event", "type": "checkout.session.completed",
-             "data": {"object": {"id": "cs_test_forged", "amount_total": 15000, "currency": "gtq",
-                                 "client_reference_id": BILL, "metadata": {"conversation_id": f"rest:{sender}"},
-                                 "payment_status": "paid", "status": "complete"}}}
+    event = {
+        "id": "evt_forged",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "data": {
+            "object": {
+                "id": "cs_test_forged",
+                "amount_total": 15000,
+                "currency": "gtq",
+                "client_reference_id": BILL,
+                "metadata": {"conversation_id": f"rest:{sender}"},
+                "payment_status": "paid",
+                "status": "complete",
+            }
+        },
+    }
     body = json.dumps(event).encode()
-    answer = requests.post(f"{assistant['rasa']}/webhooks/payment_webhook/webhook", data=body, timeout=10,
-                           headers={"Sandbox-Signature": f"t={int(time.time())},v1={'0' * 64}"})
+    answer = requests.post(
+        f"{assistant['rasa']}/webhooks/payment_webhook/webhook",
+        data=body,
+        timeout=10,
+        headers={"Sandbox-Signature": f"t={int(time.time())},v1={'0' * 64}"},
+    )
     assert answer.status_code == 401
     assert paid_messages(tracker_of(assistant, sender)) == []

@@ -1,5 +1,6 @@
 """Rasa's HTTP API in `make run`'s configuration (`--enable-api --auth-token`): closed without the token, open with
 it; and a REST client naming a WhatsApp conversation's id (the customer's number) lands in its own conversation."""
+
 import uuid
 
 import pytest
@@ -17,11 +18,12 @@ def call(assistant, method, path, token=None, **kwargs):
 
 def endpoints(conversation):
     """(method, path, a valid body): the endpoints that read, write or drive a conversation, or the server."""
-    return [("GET", f"/conversations/{conversation}/tracker", None),
-            ("POST", f"/conversations/{conversation}/tracker/events", {"event": "slot", "name": "language",
-                                                                        "value": "fr"}),
-            ("POST", f"/conversations/{conversation}/trigger_intent", {"name": "greet"}),
-            ("GET", "/status", None)]
+    return [
+        ("GET", f"/conversations/{conversation}/tracker", None),
+        ("POST", f"/conversations/{conversation}/tracker/events", {"event": "slot", "name": "language", "value": "fr"}),
+        ("POST", f"/conversations/{conversation}/trigger_intent", {"name": "greet"}),
+        ("GET", "/status", None),
+    ]
 
 
 @pytest.mark.parametrize("token", [None, "", "guess"])

@@ -1,4 +1,5 @@
 """Whole conversations over the REST channel, against the sandbox: identify by SMS code, then the balance."""
+
 import re
 
 import pytest
@@ -21,11 +22,14 @@ def fresh_sandbox(assistant):
     requests.post(f"{assistant['sandbox']}/_sandbox/reset", timeout=10).raise_for_status()
 
 
-@pytest.mark.parametrize("question, number, msisdn, balance", [
-    ("cuánto saldo tengo", "5550 0002", "+50255500002", "Q35.50"),
-    ("quel est mon solde svp", "97 00 00 01", "+2290197000001", "500 FCFA"),
-    ("how much credit do I have", "+229 01 96 00 00 05", "+2290196000005", "800 FCFA"),
-])
+@pytest.mark.parametrize(
+    "question, number, msisdn, balance",
+    [
+        ("cuánto saldo tengo", "5550 0002", "+50255500002", "Q35.50"),
+        ("quel est mon solde svp", "97 00 00 01", "+2290197000001", "500 FCFA"),
+        ("how much credit do I have", "+229 01 96 00 00 05", "+2290196000005", "800 FCFA"),
+    ],
+)
 def test_balance_after_identification_by_sms_code(chat, assistant, question, number, msisdn, balance):
     send = chat()
     first = send(question)

@@ -1,5 +1,6 @@
 """Self-service journeys over the REST channel, whole conversations against the sandbox's fixture
 customers, in each language: what the sandbox holds appears in the answers, and state really changes."""
+
 import re
 
 import pytest
@@ -89,8 +90,9 @@ def test_a_suspended_line_is_refused_politely(chat, assistant):
 def test_sandbox_down_gets_a_clear_answer(chat, assistant):
     send = chat()
     identify(send, assistant, "how much credit do I have", "+229 01 96 00 00 05", "+2290196000005")
-    requests.post(f"{assistant['sandbox']}/_sandbox/faults", json={"service": "bss", "status": 503, "count": 100},
-                  timeout=5)
+    requests.post(
+        f"{assistant['sandbox']}/_sandbox/faults", json={"service": "bss", "status": 503, "count": 100}, timeout=5
+    )
     try:
         answer = send("buy a data pack")
         assert "aren't responding" in plain(answer) and "/human_handoff" in payloads(answer), answer

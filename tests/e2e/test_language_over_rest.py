@@ -1,11 +1,21 @@
 """Over the REST channel, against the real model and action server: the reply's language."""
+
 import pytest
 
 from tests.e2e.conftest import language_of
 
 
-@pytest.mark.parametrize("greeting, language", [("hola", "es"), ("bonjour", "fr"), ("hello", "en"),
-                                                ("buenas tardes", "es"), ("bonsoir", "fr"), ("good morning", "en")])
+@pytest.mark.parametrize(
+    "greeting, language",
+    [
+        ("hola", "es"),
+        ("bonjour", "fr"),
+        ("hello", "en"),
+        ("buenas tardes", "es"),
+        ("bonsoir", "fr"),
+        ("good morning", "en"),
+    ],
+)
 def test_a_greeting_is_answered_in_its_language(chat, greeting, language):
     replies = chat()(greeting)
     assert language_of(replies) == language, replies
@@ -34,6 +44,10 @@ def test_the_language_is_remembered_for_the_next_session(chat, assistant):
     send = chat(sender)
     assert language_of(send("hola, buenos días")) == "es"
     # A new session on the same channel id (after expiry, or a restarted tracker store)
-    requests.post(f"{assistant['rasa']}/conversations/rest:{sender}/tracker/events",  # connectors/rest.py
-                  params={"token": assistant["token"]}, json={"event": "restart"}, timeout=10).raise_for_status()
+    requests.post(
+        f"{assistant['rasa']}/conversations/rest:{sender}/tracker/events",  # connectors/rest.py
+        params={"token": assistant["token"]},
+        json={"event": "restart"},
+        timeout=10,
+    ).raise_for_status()
     assert language_of(send("ok")) == "es"

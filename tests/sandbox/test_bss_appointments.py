@@ -1,13 +1,22 @@
 """TMF674 stores and TMF646 appointments on their shared 30-minute agenda."""
+
 import threading
 from datetime import timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
+from zoneinfo import ZoneInfo
 
-from tests.sandbox.test_bss_helpers import (APPOINTMENT, AWA, SEARCH_SLOT, SITE, assert_tmf_error, bss,  # noqa: F401
-                                            parse, utcnow)
 from tests.clock import at_each_instant
+from tests.sandbox.test_bss_helpers import (  # noqa: F401
+    APPOINTMENT,
+    AWA,
+    SEARCH_SLOT,
+    SITE,
+    assert_tmf_error,
+    bss,
+    parse,
+    utcnow,
+)
 
 pytestmark = at_each_instant()  # date-sensitive: each day of a week, a month end, around midnight
 
@@ -24,14 +33,26 @@ def free_slots(bss, site_id, **window):
 
 
 def book(bss, site_id, start):
-    return bss.post(APPOINTMENT, {"relatedPlace": {"id": site_id}, "validFor": {"startDateTime": start},
-                                  "category": "storeVisit", "description": "SIM swap",
-                                  "relatedParty": [{"id": AWA, "role": "customer", "name": "Awa"}]}, key=None)
+    return bss.post(
+        APPOINTMENT,
+        {
+            "relatedPlace": {"id": site_id},
+            "validFor": {"startDateTime": start},
+            "category": "storeVisit",
+            "description": "SIM swap",
+            "relatedParty": [{"id": AWA, "role": "customer", "name": "Awa"}],
+        },
+        key=None,
+    )
 
 
-@pytest.mark.parametrize("market, zone, cities", [
-    ("BJ", "Africa/Porto-Novo", {"Cotonou", "Parakou", "Porto-Novo"}),
-    ("GT", "America/Guatemala", {"Guatemala", "Mixco", "Quetzaltenango"})])
+@pytest.mark.parametrize(
+    "market, zone, cities",
+    [
+        ("BJ", "Africa/Porto-Novo", {"Cotonou", "Parakou", "Porto-Novo"}),
+        ("GT", "America/Guatemala", {"Guatemala", "Mixco", "Quetzaltenango"}),
+    ],
+)
 def test_at_least_three_stores_per_market_with_address_point_and_hours(bss, market, zone, cities):
     stores = [s for s in bss.get(SITE).json() if s["place"][0]["countryCode"] == market]
     assert len(stores) >= 3 and {s["place"][0]["city"] for s in stores} == cities
@@ -76,7 +97,7 @@ def test_free_slots_are_thirty_minutes_within_opening_hours_for_seven_days(bss):
         assert local.minute in (0, 30)
         assert period["startHour"] <= local.strftime("%H:%M")
         assert (local + timedelta(minutes=30)).strftime("%H:%M") <= period["endHour"]
-    assert not any(parse(t).astimezone(zone).weekday() == 6 for t in slots)     # closed on Sunday
+    assert not any(parse(t).astimezone(zone).weekday() == 6 for t in slots)  # closed on Sunday
 
 
 def test_booking_takes_the_slot_and_a_second_booking_is_refused(bss):
@@ -109,8 +130,16 @@ def test_two_concurrent_bookings_of_one_slot_one_wins(bss):
         thread.join(timeout=20)
     assert sorted(r.status_code for r in results) == [201, 409]
     assert_tmf_error(next(r for r in results if r.status_code == 409), 409, "ERR_SLOT_TAKEN")
-    assert len([a for a in bss.get(APPOINTMENT, **{"relatedPlace.id": "BJ-COT-GANHI"}).json()
-                if a["status"] == "confirmed"]) == 1
+    assert (
+        len(
+            [
+                a
+                for a in bss.get(APPOINTMENT, **{"relatedPlace.id": "BJ-COT-GANHI"}).json()
+                if a["status"] == "confirmed"
+            ]
+        )
+        == 1
+    )
 
 
 def test_rescheduling_moves_the_appointment_and_frees_the_old_slot(bss):
@@ -133,8 +162,11 @@ def test_cancelling_frees_the_slot_for_someone_else(bss):
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert slot in free_slots(bss, "GT-GUA-ZONA10")
     assert book(bss, "GT-GUA-ZONA10", slot).status_code == 201
-    assert_tmf_error(bss.patch(f"{APPOINTMENT}/{appointment['id']}", {"validFor": {"startDateTime": slot}}), 409,
-                     "ERR_NOT_MODIFIABLE")
+    assert_tmf_error(
+        bss.patch(f"{APPOINTMENT}/{appointment['id']}", {"validFor": {"startDateTime": slot}}),
+        409,
+        "ERR_NOT_MODIFIABLE",
+    )
 
 
 def test_slots_outside_the_agenda_are_invalid(bss):
@@ -143,8 +175,12 @@ def test_slots_outside_the_agenda_are_invalid(bss):
     assert_tmf_error(book(bss, "GT-MIXCO", off_grid), 400, "ERR_INVALID_SLOT")
     past = (utcnow() - timedelta(days=1)).replace(minute=0, second=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert_tmf_error(book(bss, "GT-MIXCO", past), 400, "ERR_INVALID_SLOT")
-    local_3am = (utcnow().astimezone(ZoneInfo("America/Guatemala")) + timedelta(days=2)).replace(
-        hour=3, minute=0, second=0, microsecond=0).astimezone(timezone.utc).isoformat()
+    local_3am = (
+        (utcnow().astimezone(ZoneInfo("America/Guatemala")) + timedelta(days=2))
+        .replace(hour=3, minute=0, second=0, microsecond=0)
+        .astimezone(timezone.utc)
+        .isoformat()
+    )
     assert_tmf_error(book(bss, "GT-MIXCO", local_3am), 400, "ERR_INVALID_SLOT")
     assert_tmf_error(book(bss, "NOPE", off_grid), 404, "ERR_NOT_FOUND")
     assert_tmf_error(bss.post(APPOINTMENT, {"relatedPlace": {"id": "GT-MIXCO"}}, key=None), 400, "ERR_BAD_REQUEST")

@@ -1,4 +1,5 @@
 """The API gateway: OAuth2 client credentials, the Bearer check, TMF errors, injected faults."""
+
 import requests
 
 from tests.sandbox.test_bss_helpers import AWA, BUCKET, CLIENT, assert_tmf_error, bss  # noqa: F401 (fixture)
@@ -10,14 +11,18 @@ def test_client_credentials_give_a_bearer_token_for_an_hour(sandbox):
     token = answer.json()
     assert token["token_type"] == "Bearer" and token["expires_in"] == 3600 and token["access_token"].count(".") == 2
     assert answer.headers["Cache-Control"] == "no-store"
-    balances = requests.get(f"{sandbox}{BUCKET}", params={"logicalResource.id": AWA},
-                            headers={"Authorization": f"Bearer {token['access_token']}"})
+    balances = requests.get(
+        f"{sandbox}{BUCKET}",
+        params={"logicalResource.id": AWA},
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    )
     assert balances.status_code == 200 and len(balances.json()) == 5
 
 
 def test_wrong_secret_is_invalid_client(sandbox):
-    answer = requests.post(f"{sandbox}/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=("assistant", "wrong"))
+    answer = requests.post(
+        f"{sandbox}/oauth/token", data={"grant_type": "client_credentials"}, auth=("assistant", "wrong")
+    )
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
     assert answer.headers["WWW-Authenticate"].startswith("Basic")
 
@@ -33,8 +38,9 @@ def test_every_tmf_call_needs_a_valid_bearer_token(sandbox, bss):
     assert no_token.headers["WWW-Authenticate"].startswith("Bearer")
     forged = bss.headers["Authorization"][:-4] + "AAAA"
     assert_tmf_error(requests.get(f"{sandbox}{BUCKET}", headers={"Authorization": forged}), 401, "ERR_UNAUTHORIZED")
-    assert_tmf_error(requests.get(f"{sandbox}{BUCKET}", headers={"Authorization": "Basic YTpi"}), 401,
-                     "ERR_UNAUTHORIZED")
+    assert_tmf_error(
+        requests.get(f"{sandbox}{BUCKET}", headers={"Authorization": "Basic YTpi"}), 401, "ERR_UNAUTHORIZED"
+    )
 
 
 def test_answers_are_tmf_json_and_unknown_resources_a_tmf_404(bss):

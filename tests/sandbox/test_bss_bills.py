@@ -1,8 +1,17 @@
 """TMF678 bills and TMF676 payments: wallet payments move money, card payments are recorded once."""
+
 import uuid
 
-from tests.sandbox.test_bss_helpers import (ACCOUNT, BILL, MARIA, PAYMENT, SUSPENDED, AWA, assert_tmf_error,
-                                            bss)  # noqa: F401 (fixture)
+from tests.sandbox.test_bss_helpers import (
+    ACCOUNT,
+    AWA,
+    BILL,
+    MARIA,
+    PAYMENT,
+    SUSPENDED,
+    assert_tmf_error,
+    bss,  # noqa: F401 (fixture)
+)
 
 
 def bills(bss, account_id):
@@ -10,9 +19,13 @@ def bills(bss, account_id):
 
 
 def pay(bss, account_id, bill_id, value, method, key="new", **extra):
-    body = {"account": {"id": account_id}, "paymentMethod": {"id": method},
-            "totalAmount": {"unit": "GTQ", "value": value},
-            "paymentItem": [{"item": {"id": bill_id}, "totalAmount": {"unit": "GTQ", "value": value}}], **extra}
+    body = {
+        "account": {"id": account_id},
+        "paymentMethod": {"id": method},
+        "totalAmount": {"unit": "GTQ", "value": value},
+        "paymentItem": [{"item": {"id": bill_id}, "totalAmount": {"unit": "GTQ", "value": value}}],
+        **extra,
+    }
     return bss.post(PAYMENT, body, key=key)
 
 
@@ -43,8 +56,7 @@ def test_paying_a_bill_from_the_wallet_settles_it(bss):
 
 def test_wallet_payments_need_a_key_and_replay_once(bss):
     newest = bills(bss, "BA-0003")[0]
-    assert_tmf_error(pay(bss, "BA-0003", newest["id"], 50.0, "wallet", key=None), 400,
-                     "ERR_IDEMPOTENCY_KEY_REQUIRED")
+    assert_tmf_error(pay(bss, "BA-0003", newest["id"], 50.0, "wallet", key=None), 400, "ERR_IDEMPOTENCY_KEY_REQUIRED")
     key = str(uuid.uuid4())
     first, again = (pay(bss, "BA-0003", newest["id"], 50.0, "wallet", key=key) for _ in range(2))
     assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
@@ -55,22 +67,24 @@ def test_wallet_payments_need_a_key_and_replay_once(bss):
 
 def test_a_card_payment_is_recorded_once_per_correlator(bss):
     older = bills(bss, "BA-0004")[1]
-    first = pay(bss, "BA-0004", older["id"], 299.0, "card", key=None, correlatorId="cs_test_1",
-                authorizationCode="pi_1")
+    first = pay(
+        bss, "BA-0004", older["id"], 299.0, "card", key=None, correlatorId="cs_test_1", authorizationCode="pi_1"
+    )
     assert first.status_code == 201, first.text
     again = pay(bss, "BA-0004", older["id"], 299.0, "card", key=None, correlatorId="cs_test_1")
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
     assert len(bss.get(PAYMENT, **{"account.id": "BA-0004"}).json()) == 1
     assert bss.get(f"{BILL}/{older['id']}").json()["state"] == "settled"
-    assert bss.account("BA-0004")["paymentStatus"] == "due"         # the newer bill, not yet due
+    assert bss.account("BA-0004")["paymentStatus"] == "due"  # the newer bill, not yet due
     assert bss.get(f"{PAYMENT}/{first.json()['id']}").json()["authorizationCode"] == "pi_1"
 
 
 def test_payment_refusals(bss):
     newest = bills(bss, "BA-0003")[0]
     assert_tmf_error(pay(bss, "BA-0003", newest["id"], 150.01, "card"), 400, "ERR_AMOUNT_OUT_OF_RANGE")
-    assert_tmf_error(pay(bss, "BA-0003", newest["id"], 150.0, "wallet", payer={"id": SUSPENDED}), 403,
-                     "ERR_LINE_SUSPENDED")
+    assert_tmf_error(
+        pay(bss, "BA-0003", newest["id"], 150.0, "wallet", payer={"id": SUSPENDED}), 403, "ERR_LINE_SUSPENDED"
+    )
     hogar = bills(bss, "BA-0004")[0]
     assert_tmf_error(pay(bss, "BA-0004", hogar["id"], 299.0, "wallet", payer={"id": AWA}), 400, "ERR_BAD_REQUEST")
     assert_tmf_error(pay(bss, "BA-0003", "CB-NOPE", 10.0, "card"), 404, "ERR_NOT_FOUND")
@@ -80,11 +94,15 @@ def test_payment_refusals(bss):
 
 
 def test_a_payment_without_items_pays_the_oldest_bills_first(bss):
-    answer = bss.post(PAYMENT, {"account": {"id": "BA-0004"}, "paymentMethod": {"id": "card"},
-                                "totalAmount": {"unit": "GTQ", "value": 400.0}}, key=None)
+    answer = bss.post(
+        PAYMENT,
+        {"account": {"id": "BA-0004"}, "paymentMethod": {"id": "card"}, "totalAmount": {"unit": "GTQ", "value": 400.0}},
+        key=None,
+    )
     assert answer.status_code == 201, answer.text
     states = [(b["state"], b["remainingAmount"]["value"]) for b in bills(bss, "BA-0004")]
     assert states == [("partiallyPaid", 198.0), ("settled", 0)]
-    receivable = next(b for b in bss.get(f"{ACCOUNT}/BA-0004").json()["accountBalance"]
-                      if b["balanceType"] == "receivable")
+    receivable = next(
+        b for b in bss.get(f"{ACCOUNT}/BA-0004").json()["accountBalance"] if b["balanceType"] == "receivable"
+    )
     assert receivable["amount"]["value"] == 198.0

@@ -1,8 +1,8 @@
 """TMF620 catalogue per market and payment type, and the next-best-offer ranking."""
+
 import pytest
 
-from tests.sandbox.test_bss_helpers import (AWA, JOHN, MARIA, OFFERING, assert_tmf_error, bss,  # noqa: F401
-                                            buy)
+from tests.sandbox.test_bss_helpers import AWA, JOHN, MARIA, OFFERING, assert_tmf_error, bss, buy  # noqa: F401
 
 
 def characteristic(offering: dict, name: str):
@@ -56,7 +56,7 @@ def test_add_ons_have_a_monthly_price(bss, market):
 @pytest.mark.parametrize("market", ["BJ", "GT"])
 def test_loan_packs_carry_a_ten_percent_fee(bss, market):
     loans = bss.get(OFFERING, **{"category.name": "loan", "market": market}).json()
-    assert {"airtime", "data"} <= {characteristic(l, "loanType")[0] for l in loans}
+    assert {"airtime", "data"} <= {characteristic(loan, "loanType")[0] for loan in loans}
     for loan in loans:
         assert characteristic(loan, "serviceFeePct") == [10]
         assert price(loan, "serviceFee") == pytest.approx(price(loan, "advance") * 0.10)
@@ -64,8 +64,7 @@ def test_loan_packs_carry_a_ten_percent_fee(bss, market):
 
 
 def test_catalogue_lists_page_and_select_fields(bss):
-    first = bss.get(OFFERING, **{"category.name": "pack", "market": "GT", "limit": 2, "offset": 1,
-                                 "fields": "name"})
+    first = bss.get(OFFERING, **{"category.name": "pack", "market": "GT", "limit": 2, "offset": 1, "fields": "name"})
     assert first.headers["X-Total-Count"] == "8" and first.headers["X-Result-Count"] == "2"
     assert set(first.json()[0]) == {"id", "href", "@type", "name"}
     assert_tmf_error(bss.get(OFFERING, market="FR"), 400, "ERR_BAD_REQUEST")
@@ -98,9 +97,9 @@ def test_recommendations_follow_the_balance(bss):
     """After John spends his airtime on a pack, what he cannot afford moves down."""
     assert buy(bss, "BJ-PASS-1GO", JOHN).status_code == 201
     offers = {o["id"]: o for o in bss.get(OFFERING, recommendedFor=JOHN).json()}
-    assert offers["BJ-PASS-JOUR-150MO"]["affordable"] is True       # 100 F of the 300 F left
-    assert offers["BJ-PASS-1GO"]["affordable"] is False              # 500 F
-    assert offers["BJ-PASS-1GO"]["recommendationReasonCode"] == "HEAVY_DATA_USE"   # 1 GB left now
+    assert offers["BJ-PASS-JOUR-150MO"]["affordable"] is True  # 100 F of the 300 F left
+    assert offers["BJ-PASS-1GO"]["affordable"] is False  # 500 F
+    assert offers["BJ-PASS-1GO"]["recommendationReasonCode"] == "HEAVY_DATA_USE"  # 1 GB left now
     assert offers["BJ-PASS-1GO"]["recommendationRank"] > offers["BJ-PASS-JOUR-150MO"]["recommendationRank"]
 
 

@@ -1,10 +1,26 @@
 """The fixture customers of shared/spec/sandbox.md, as the TMF APIs show them, and reset."""
+
 from datetime import timedelta
 
 import requests
 
-from tests.sandbox.test_bss_helpers import (AWA, BILL, CARLOS, JOHN, KOFFI, MARIA, PROBLEM, PRODUCT, SUSPENDED,
-                                            USAGE, assert_tmf_error, bss, buy, parse, utcnow)  # noqa: F401
+from tests.sandbox.test_bss_helpers import (
+    AWA,
+    BILL,
+    CARLOS,
+    JOHN,
+    KOFFI,
+    MARIA,
+    PROBLEM,
+    PRODUCT,
+    SUSPENDED,
+    USAGE,  # noqa: F401
+    assert_tmf_error,
+    bss,
+    buy,
+    parse,
+    utcnow,
+)
 
 
 def characteristic(product: dict, name: str):

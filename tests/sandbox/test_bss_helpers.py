@@ -1,4 +1,5 @@
 """A tiny TMF client for the BSS tests (imported by the other test_bss_* files), plus its own checks."""
+
 import uuid
 from datetime import datetime, timezone
 
@@ -6,8 +7,14 @@ import pytest
 import requests
 
 CLIENT = ("assistant", "sandbox-secret")
-AWA, CARLOS, MARIA, JOHN, KOFFI, SUSPENDED = ("+2290197000001", "+50255500002", "+50235500003",
-                                              "+2290196000005", "+2290166000006", "+50255500007")
+AWA, CARLOS, MARIA, JOHN, KOFFI, SUSPENDED = (
+    "+2290197000001",
+    "+50255500002",
+    "+50235500003",
+    "+2290196000005",
+    "+2290166000006",
+    "+50255500007",
+)
 BUCKET = "/tmf-api/prepayBalanceManagement/v4/bucket"
 TOPUP = "/tmf-api/prepayBalanceManagement/v4/topupBalance"
 PRODUCT = "/tmf-api/productInventory/v4/product"
@@ -66,8 +73,11 @@ class BSS:
         return self.bucket(msisdn, bucket_type)["remainingValue"]["amount"]
 
     def data_left(self, msisdn: str) -> int:
-        return sum(b["remainingValue"]["amount"] for b in self.buckets(msisdn)
-                   if b["usageType"] == "data" and b["status"] == "active")
+        return sum(
+            b["remainingValue"]["amount"]
+            for b in self.buckets(msisdn)
+            if b["usageType"] == "data" and b["status"] == "active"
+        )
 
     def products(self, msisdn: str) -> list:
         return self.get(PRODUCT, **{"realizingResource.id": msisdn}).json()
@@ -81,13 +91,18 @@ class BSS:
 
 
 def order_item(offering_id: str, msisdn: str, action: str = "add") -> dict:
-    return {"id": "1", "action": action, "productOffering": {"id": offering_id},
-            "product": {"productCharacteristic": [{"name": "MSISDN", "value": msisdn}]}}
+    return {
+        "id": "1",
+        "action": action,
+        "productOffering": {"id": offering_id},
+        "product": {"productCharacteristic": [{"name": "MSISDN", "value": msisdn}]},
+    }
 
 
 def buy(bss: BSS, offering_id: str, msisdn: str, payment: str = "airtime", key: str = "new") -> requests.Response:
-    return bss.post(ORDER, {"productOrderItem": [order_item(offering_id, msisdn)], "payment": [{"id": payment}]},
-                    key=key)
+    return bss.post(
+        ORDER, {"productOrderItem": [order_item(offering_id, msisdn)], "payment": [{"id": payment}]}, key=key
+    )
 
 
 def assert_tmf_error(response: requests.Response, status: int, code: str) -> dict:

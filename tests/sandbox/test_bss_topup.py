@@ -1,16 +1,32 @@
 """TMF654 topupBalance: limits, wallet or card, another line, loan repayment first, idempotency."""
+
 import threading
 import uuid
 
 import pytest
 
-from tests.sandbox.test_bss_helpers import (AWA, CARLOS, JOHN, KOFFI, MARIA, SUSPENDED, TOPUP, assert_tmf_error,
-                                            bss, buy)  # noqa: F401 (fixture)
+from tests.sandbox.test_bss_helpers import (
+    AWA,
+    CARLOS,
+    JOHN,
+    KOFFI,
+    MARIA,
+    SUSPENDED,
+    TOPUP,
+    assert_tmf_error,
+    bss,  # noqa: F401 (fixture)
+    buy,
+)
 
 
 def topup(bss, target, amount, units, method="wallet", key="new", **extra):
-    body = {"amount": {"amount": amount, "units": units}, "usageType": "monetary",
-            "logicalResource": [{"id": target, "@referredType": "MSISDN"}], "paymentMethod": {"id": method}, **extra}
+    body = {
+        "amount": {"amount": amount, "units": units},
+        "usageType": "monetary",
+        "logicalResource": [{"id": target, "@referredType": "MSISDN"}],
+        "paymentMethod": {"id": method},
+        **extra,
+    }
     return bss.post(TOPUP, body, key=key)
 
 
@@ -57,14 +73,17 @@ def test_a_small_top_up_only_repays_part_of_the_debt(bss):
 
 
 def test_oldest_loan_is_repaid_first(bss):
-    assert buy(bss, "GT-LOAN-SALDO-5", CARLOS).status_code == 201            # debt 10 + 5.50
+    assert buy(bss, "GT-LOAN-SALDO-5", CARLOS).status_code == 201  # debt 10 + 5.50
     topup(bss, CARLOS, 12, "GTQ", method="card")
     loans = bss.account("BA-0002")["loan"]
-    assert [(l["productOffering"]["id"], l["outstanding"]["value"]) for l in loans] == [("GT-LOAN-SALDO-5", 3.5)]
+    assert [(loan["productOffering"]["id"], loan["outstanding"]["value"]) for loan in loans] == [
+        ("GT-LOAN-SALDO-5", 3.5)
+    ]
 
 
-@pytest.mark.parametrize("target, amount, units", [(AWA, 99, "XOF"), (AWA, 100_001, "XOF"),
-                                                   (CARLOS, 4.99, "GTQ"), (CARLOS, 1000.01, "GTQ")])
+@pytest.mark.parametrize(
+    "target, amount, units", [(AWA, 99, "XOF"), (AWA, 100_001, "XOF"), (CARLOS, 4.99, "GTQ"), (CARLOS, 1000.01, "GTQ")]
+)
 def test_amounts_outside_the_market_limits(bss, target, amount, units):
     assert_tmf_error(topup(bss, target, amount, units, method="card"), 400, "ERR_AMOUNT_OUT_OF_RANGE")
 
@@ -101,8 +120,11 @@ def test_malformed_top_ups(bss):
     assert_tmf_error(topup(bss, AWA, 500, "GTQ"), 400, "ERR_BAD_REQUEST")
     assert_tmf_error(topup(bss, AWA, 500, "XOF", method="cash"), 400, "ERR_BAD_REQUEST")
     assert_tmf_error(topup(bss, AWA, "lots", "XOF"), 400, "ERR_BAD_REQUEST")
-    assert_tmf_error(bss.post(TOPUP, {"amount": {"amount": 500, "units": "XOF"}, "paymentMethod": {"id": "card"}}),
-                     400, "ERR_BAD_REQUEST")
+    assert_tmf_error(
+        bss.post(TOPUP, {"amount": {"amount": 500, "units": "XOF"}, "paymentMethod": {"id": "card"}}),
+        400,
+        "ERR_BAD_REQUEST",
+    )
     assert_tmf_error(topup(bss, "+22900000000", 500, "XOF"), 404, "ERR_NOT_FOUND")
     assert_tmf_error(topup(bss, MARIA, 50, "GTQ", method="card"), 400, "ERR_NOT_PREPAID")
     assert bss.amount(AWA, "main") == 2500 and bss.amount(AWA, "wallet") == 15000

@@ -1,5 +1,6 @@
 """The sandbox's Graph API: WhatsApp Cloud API and Messenger Send API calls checked against the platforms'
 limits (Graph errors when violated), recorded for tests at /_sandbox/meta/messages, cleared by a reset."""
+
 import pytest
 import requests
 
@@ -12,14 +13,16 @@ AWA = "2290197000001"
 def whatsapp(base, message, version="v19.0", phone_number_id=PHONE_NUMBER_ID, headers=None):
     path = f"{version}/{phone_number_id}" if version else phone_number_id
     body = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": AWA, **message}
-    return requests.post(f"{base}/graph/{path}/messages", json=body, headers=WA_TOKEN if headers is None else headers,
-                         timeout=10)
+    return requests.post(
+        f"{base}/graph/{path}/messages", json=body, headers=WA_TOKEN if headers is None else headers, timeout=10
+    )
 
 
 def messenger(base, message, messaging_type="RESPONSE", params=None, **extra):
     body = {"recipient": {"id": "6754123498765432"}, "messaging_type": messaging_type, "message": message, **extra}
-    return requests.post(f"{base}/graph/v19.0/me/messages", json=body, params=PAGE_TOKEN if params is None else params,
-                         timeout=10)
+    return requests.post(
+        f"{base}/graph/v19.0/me/messages", json=body, params=PAGE_TOKEN if params is None else params, timeout=10
+    )
 
 
 def recorded(base, **filters):
@@ -27,18 +30,38 @@ def recorded(base, **filters):
 
 
 def buttons(*titles):
-    return {"type": "interactive", "interactive": {"type": "button", "body": {"text": "Choisissez"}, "action": {
-        "buttons": [{"type": "reply", "reply": {"id": f"/b{n}", "title": t}} for n, t in enumerate(titles)]}}}
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": {"text": "Choisissez"},
+            "action": {
+                "buttons": [{"type": "reply", "reply": {"id": f"/b{n}", "title": t}} for n, t in enumerate(titles)]
+            },
+        },
+    }
 
 
 def list_message(rows, button="Choisir"):
-    return {"type": "interactive", "interactive": {"type": "list", "body": {"text": "Menu"}, "action": {
-        "button": button, "sections": [{"rows": rows}]}}}
+    return {
+        "type": "interactive",
+        "interactive": {
+            "type": "list",
+            "body": {"text": "Menu"},
+            "action": {"button": button, "sections": [{"rows": rows}]},
+        },
+    }
 
 
 def template(parameter):
-    return {"type": "template", "template": {"name": "operator_update", "language": {"code": "fr"}, "components": [
-        {"type": "body", "parameters": [{"type": "text", "text": parameter}]}]}}
+    return {
+        "type": "template",
+        "template": {
+            "name": "operator_update",
+            "language": {"code": "fr"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": parameter}]}],
+        },
+    }
 
 
 def test_a_whatsapp_message_is_accepted_like_the_cloud_api_and_recorded(sandbox):
@@ -68,19 +91,22 @@ def test_a_wrong_token_or_phone_number_id_is_refused_with_a_graph_error(sandbox)
     assert recorded(sandbox) == []
 
 
-@pytest.mark.parametrize("message, what", [
-    ({"type": "text", "text": {"body": "x" * 4097}}, "Text body"),
-    ({"type": "text", "text": {"body": ""}}, "Text body"),
-    (buttons("a", "b", "c", "d"), "Buttons count"),
-    (buttons("x" * 21), "Button title"),
-    (buttons("Oui", "Oui"), "Button titles must be unique"),
-    (list_message([{"id": f"/r{n}", "title": f"Row {n}"} for n in range(11)]), "Total row count"),
-    (list_message([{"id": "/r", "title": "y" * 25}]), "Row title"),
-    (list_message([{"id": "/r", "title": "ok", "description": "d" * 73}]), "Row description"),
-    (list_message([{"id": "r" * 201, "title": "ok"}]), "Row id"),
-    (list_message([{"id": "/r", "title": "ok"}], button="Choisissez une option"), "List button text"),
-    (template("p" * 1025), "Template parameter text"),
-])
+@pytest.mark.parametrize(
+    "message, what",
+    [
+        ({"type": "text", "text": {"body": "x" * 4097}}, "Text body"),
+        ({"type": "text", "text": {"body": ""}}, "Text body"),
+        (buttons("a", "b", "c", "d"), "Buttons count"),
+        (buttons("x" * 21), "Button title"),
+        (buttons("Oui", "Oui"), "Button titles must be unique"),
+        (list_message([{"id": f"/r{n}", "title": f"Row {n}"} for n in range(11)]), "Total row count"),
+        (list_message([{"id": "/r", "title": "y" * 25}]), "Row title"),
+        (list_message([{"id": "/r", "title": "ok", "description": "d" * 73}]), "Row description"),
+        (list_message([{"id": "r" * 201, "title": "ok"}]), "Row id"),
+        (list_message([{"id": "/r", "title": "ok"}], button="Choisissez une option"), "List button text"),
+        (template("p" * 1025), "Template parameter text"),
+    ],
+)
 def test_whatsapp_limits_are_enforced_with_graph_errors(sandbox, message, what):
     answer = whatsapp(sandbox, message)
     assert answer.status_code == 400
@@ -100,8 +126,11 @@ def test_messages_at_the_limits_are_accepted(sandbox):
     rows = [{"id": f"/r{n}", "title": "t" * 24, "description": "d" * 72} for n in range(10)]
     assert whatsapp(sandbox, list_message(rows, button="c" * 20)).status_code == 200
     assert whatsapp(sandbox, template("p" * 1024)).status_code == 200
-    assert [r["type"] for r in recorded(sandbox, channel="whatsapp")] == ["interactive/button", "interactive/list",
-                                                                         "template"]
+    assert [r["type"] for r in recorded(sandbox, channel="whatsapp")] == [
+        "interactive/button",
+        "interactive/list",
+        "template",
+    ]
 
 
 def test_a_messenger_message_is_accepted_like_the_send_api_and_recorded(sandbox):
@@ -113,15 +142,18 @@ def test_a_messenger_message_is_accepted_like_the_send_api_and_recorded(sandbox)
     assert record["type"] == "quick_replies" and record["from"] == "page"
 
 
-@pytest.mark.parametrize("message, extra", [
-    ({"text": "x" * 2001}, {}),
-    ({"text": "a", "quick_replies": [{"content_type": "text", "title": "t", "payload": "p"}] * 14}, {}),
-    ({"text": "a", "quick_replies": [{"content_type": "text", "title": "t" * 21, "payload": "p"}]}, {}),
-    ({"text": "a", "quick_replies": [{"content_type": "text", "title": "t", "payload": "p" * 1001}]}, {}),
-    ({"text": "a"}, {"messaging_type": "MESSAGE_TAG"}),  # a tag is required outside the window
-    ({"text": "a"}, {"messaging_type": "MESSAGE_TAG", "tag": "PROMOTION"}),
-    ({}, {}),
-])
+@pytest.mark.parametrize(
+    "message, extra",
+    [
+        ({"text": "x" * 2001}, {}),
+        ({"text": "a", "quick_replies": [{"content_type": "text", "title": "t", "payload": "p"}] * 14}, {}),
+        ({"text": "a", "quick_replies": [{"content_type": "text", "title": "t" * 21, "payload": "p"}]}, {}),
+        ({"text": "a", "quick_replies": [{"content_type": "text", "title": "t", "payload": "p" * 1001}]}, {}),
+        ({"text": "a"}, {"messaging_type": "MESSAGE_TAG"}),  # a tag is required outside the window
+        ({"text": "a"}, {"messaging_type": "MESSAGE_TAG", "tag": "PROMOTION"}),
+        ({}, {}),
+    ],
+)
 def test_messenger_limits_are_enforced_with_graph_errors(sandbox, message, extra):
     answer = messenger(sandbox, message, **{"messaging_type": "RESPONSE", **extra})
     assert answer.status_code == 400 and answer.json()["error"]["code"] == 100

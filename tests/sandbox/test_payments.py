@@ -3,6 +3,7 @@ into, bill settlement and top-ups through the BSS, and the signed webhook retrie
 
 Most tests use their own sandbox process (`gateway`), started with SANDBOX_PAYMENT_WEBHOOK_URL pointing
 to a small HTTP receiver in this test process, so the database file and the log can be inspected."""
+
 import hashlib
 import hmac
 import json
@@ -11,8 +12,8 @@ import re
 import sqlite3
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -67,8 +68,12 @@ def gateway_process(tmp_path_factory):
     folder = tmp_path_factory.mktemp("payments")
     db_path, log_path = folder / "sandbox.db", folder / "sandbox.log"
     try:
-        with running_sandbox(folder, SANDBOX_PAYMENT_WEBHOOK_URL=receiver.url, SANDBOX_PAYMENT_WEBHOOK_BACKOFF="0.1",
-                             SANDBOX_PAYMENT_WEBHOOK_MAX_ATTEMPTS=str(MAX_ATTEMPTS)) as url:
+        with running_sandbox(
+            folder,
+            SANDBOX_PAYMENT_WEBHOOK_URL=receiver.url,
+            SANDBOX_PAYMENT_WEBHOOK_BACKOFF="0.1",
+            SANDBOX_PAYMENT_WEBHOOK_MAX_ATTEMPTS=str(MAX_ATTEMPTS),
+        ) as url:
             yield Gateway(url, db_path, log_path, receiver)
     finally:
         receiver.server.shutdown()
@@ -83,16 +88,26 @@ def gateway(gateway_process):
 
 # --- helpers -----------------------------------------------------------------------------------------
 
+
 def create_session(base, key=None, auth=SECRET_KEY, **params):
-    data = {"amount": 15000, "currency": "gtq", "client_reference_id": MARIA_BILL,
-            "metadata[conversation_id]": "conv-42", "success_url": "http://127.0.0.1:5005/paid?session={CHECKOUT_SESSION_ID}",
-            "cancel_url": "http://127.0.0.1:5005/cancelled"}
+    data = {
+        "amount": 15000,
+        "currency": "gtq",
+        "client_reference_id": MARIA_BILL,
+        "metadata[conversation_id]": "conv-42",
+        "success_url": "http://127.0.0.1:5005/paid?session={CHECKOUT_SESSION_ID}",
+        "cancel_url": "http://127.0.0.1:5005/cancelled",
+    }
     data.update(params)
     headers = {"Authorization": f"Bearer {auth}"} if auth else {}
     if key:
         headers["Idempotency-Key"] = key
-    return requests.post(f"{base}/v1/checkout/sessions", data={k: v for k, v in data.items() if v is not None},
-                         headers=headers, timeout=10)
+    return requests.post(
+        f"{base}/v1/checkout/sessions",
+        data={k: v for k, v in data.items() if v is not None},
+        headers=headers,
+        timeout=10,
+    )
 
 
 def new_session(base, **params) -> dict:
@@ -102,13 +117,15 @@ def new_session(base, **params) -> dict:
 
 
 def pay(session: dict, card=GOOD_CARD, expiry="12/34", cvc="123", name="María López"):
-    return requests.post(session["url"], data={"card_number": card, "expiry": expiry, "cvc": cvc, "name": name},
-                         timeout=10)
+    return requests.post(
+        session["url"], data={"card_number": card, "expiry": expiry, "cvc": cvc, "name": name}, timeout=10
+    )
 
 
 def get_session(base, session_id):
-    return requests.get(f"{base}/v1/checkout/sessions/{session_id}", headers={"Authorization": f"Bearer {SECRET_KEY}"},
-                        timeout=10)
+    return requests.get(
+        f"{base}/v1/checkout/sessions/{session_id}", headers={"Authorization": f"Bearer {SECRET_KEY}"}, timeout=10
+    )
 
 
 def webhooks(base):
@@ -126,16 +143,25 @@ def wait_for_delivery(base, final=("delivered", "failed"), timeout=15):
 
 
 def bss_get(base, path, **params):
-    token = requests.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=("assistant", "sandbox-secret"), timeout=10).json()["access_token"]
+    token = requests.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("assistant", "sandbox-secret"),
+        timeout=10,
+    ).json()["access_token"]
     response = requests.get(f"{base}{path}", params=params, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def bill(base, bill_id):
-    return next(b for b in bss_get(base, "/tmf-api/customerBillManagement/v4/customerBill",
-                                   **{"billingAccount.id": MARIA_ACCOUNT}) if b["id"] == bill_id)
+    return next(
+        b
+        for b in bss_get(
+            base, "/tmf-api/customerBillManagement/v4/customerBill", **{"billingAccount.id": MARIA_ACCOUNT}
+        )
+        if b["id"] == bill_id
+    )
 
 
 def card_payments_for(base, session_id):
@@ -159,6 +185,7 @@ def digits_only(text: str) -> str:
 
 # --- sessions (API) ----------------------------------------------------------------------------------
 
+
 def test_create_session_form_encoded_like_stripe(gateway):
     created = new_session(gateway.url)
     assert created["id"].startswith("cs_")
@@ -173,15 +200,32 @@ def test_create_session_form_encoded_like_stripe(gateway):
 
 
 def test_create_session_as_json_and_with_line_items(gateway):
-    response = requests.post(f"{gateway.url}/v1/checkout/sessions", json={
-        "amount": 2500, "currency": "XOF", "client_reference_id": f"topup:{AWA}", "metadata": {"conversation_id": "c1"},
-        "success_url": "http://127.0.0.1/ok"}, headers={"Authorization": f"Bearer {SECRET_KEY}"}, timeout=10)
+    response = requests.post(
+        f"{gateway.url}/v1/checkout/sessions",
+        json={
+            "amount": 2500,
+            "currency": "XOF",
+            "client_reference_id": f"topup:{AWA}",
+            "metadata": {"conversation_id": "c1"},
+            "success_url": "http://127.0.0.1/ok",
+        },
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},
+        timeout=10,
+    )
     assert response.status_code == 200
     assert (response.json()["amount_total"], response.json()["currency"]) == (2500, "xof")
 
-    items = new_session(gateway.url, amount=None, currency=None, **{
-        "line_items[0][price_data][currency]": "gtq", "line_items[0][price_data][unit_amount]": "29900",
-        "line_items[0][price_data][product_data][name]": "Factura Internet Hogar", "line_items[0][quantity]": "2"})
+    items = new_session(
+        gateway.url,
+        amount=None,
+        currency=None,
+        **{
+            "line_items[0][price_data][currency]": "gtq",
+            "line_items[0][price_data][unit_amount]": "29900",
+            "line_items[0][price_data][product_data][name]": "Factura Internet Hogar",
+            "line_items[0][quantity]": "2",
+        },
+    )
     assert (items["amount_total"], items["currency"]) == (59800, "gtq")
 
 
@@ -199,7 +243,9 @@ def test_idempotency_key_returns_the_same_session(gateway):
     assert reused.json()["error"]["type"] == "idempotency_error"
 
 
-@pytest.mark.parametrize("auth, message", [(None, "You did not provide an API key"), ("sk_test_wrong_key_123", "Invalid API Key")])
+@pytest.mark.parametrize(
+    "auth, message", [(None, "You did not provide an API key"), ("sk_test_wrong_key_123", "Invalid API Key")]
+)
 def test_api_key_is_required(gateway, auth, message):
     response = create_session(gateway.url, auth=auth)
     assert response.status_code == 401
@@ -208,22 +254,29 @@ def test_api_key_is_required(gateway, auth, message):
 
 
 def test_secret_key_as_basic_user_like_stripe_clients(gateway):
-    response = requests.post(f"{gateway.url}/v1/checkout/sessions", auth=(SECRET_KEY, ""), timeout=10,
-                             data={"amount": 100, "currency": "xof", "success_url": "http://127.0.0.1/ok"})
+    response = requests.post(
+        f"{gateway.url}/v1/checkout/sessions",
+        auth=(SECRET_KEY, ""),
+        timeout=10,
+        data={"amount": 100, "currency": "xof", "success_url": "http://127.0.0.1/ok"},
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("params, param, code", [
-    ({"currency": None}, "currency", "parameter_missing"),
-    ({"amount": None}, "amount", "parameter_missing"),
-    ({"success_url": None}, "success_url", "parameter_missing"),
-    ({"currency": "abc"}, "currency", "parameter_invalid"),
-    ({"amount": "12.5"}, "amount", "parameter_invalid_integer"),
-    ({"amount": "0"}, "amount", "amount_too_small"),
-    ({"success_url": "not a url"}, "success_url", "url_invalid"),
-    ({"mode": "subscription"}, "mode", "parameter_invalid"),
-    ({"expires_at": "1"}, "expires_at", "parameter_invalid"),
-])
+@pytest.mark.parametrize(
+    "params, param, code",
+    [
+        ({"currency": None}, "currency", "parameter_missing"),
+        ({"amount": None}, "amount", "parameter_missing"),
+        ({"success_url": None}, "success_url", "parameter_missing"),
+        ({"currency": "abc"}, "currency", "parameter_invalid"),
+        ({"amount": "12.5"}, "amount", "parameter_invalid_integer"),
+        ({"amount": "0"}, "amount", "amount_too_small"),
+        ({"success_url": "not a url"}, "success_url", "url_invalid"),
+        ({"mode": "subscription"}, "mode", "parameter_invalid"),
+        ({"expires_at": "1"}, "expires_at", "parameter_invalid"),
+    ],
+)
 def test_invalid_parameters(gateway, params, param, code):
     response = create_session(gateway.url, **params)
     assert response.status_code == 400
@@ -240,20 +293,27 @@ def test_unknown_session_is_resource_missing(gateway):
 
 def test_expired_session_cannot_be_paid(gateway):
     session = new_session(gateway.url)
-    expire = requests.post(f"{gateway.url}/v1/checkout/sessions/{session['id']}/expire",
-                           headers={"Authorization": f"Bearer {SECRET_KEY}"}, timeout=10)
+    expire = requests.post(
+        f"{gateway.url}/v1/checkout/sessions/{session['id']}/expire",
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},
+        timeout=10,
+    )
     assert expire.status_code == 200
     assert (expire.json()["status"], expire.json()["url"]) == ("expired", None)
     page = requests.get(session["url"], timeout=10)
     assert "Enlace de pago vencido" in page.text and "<form" not in page.text
     assert pay(session).status_code == 409
     assert bill(gateway.url, MARIA_BILL)["state"] != "settled"
-    again = requests.post(f"{gateway.url}/v1/checkout/sessions/{session['id']}/expire",
-                          headers={"Authorization": f"Bearer {SECRET_KEY}"}, timeout=10)
+    again = requests.post(
+        f"{gateway.url}/v1/checkout/sessions/{session['id']}/expire",
+        headers={"Authorization": f"Bearer {SECRET_KEY}"},
+        timeout=10,
+    )
     assert again.status_code == 400
 
 
 # --- the hosted page ---------------------------------------------------------------------------------
+
 
 def test_payment_page_renders_without_external_assets(gateway):
     session = new_session(gateway.url)
@@ -280,14 +340,17 @@ def test_page_language_and_currency_follow_the_market(gateway):
     assert "Secure payment" in requests.get(english["url"], timeout=10).text
 
 
-@pytest.mark.parametrize("form, errors", [
-    ({"card": "4242 4242 4242 4241"}, ["El número de tarjeta no es válido."]),
-    ({"card": ""}, ["Ingresá el número de tarjeta."]),
-    ({"expiry": "01/20"}, ["Esta tarjeta está vencida."]),
-    ({"expiry": "13/30"}, ["Ingresá la fecha de vencimiento con el formato MM/AA."]),
-    ({"cvc": "12"}, ["El código de seguridad debe tener 3 o 4 dígitos."]),
-    ({"name": " "}, ["Ingresá el nombre como aparece en la tarjeta."]),
-])
+@pytest.mark.parametrize(
+    "form, errors",
+    [
+        ({"card": "4242 4242 4242 4241"}, ["El número de tarjeta no es válido."]),
+        ({"card": ""}, ["Ingresá el número de tarjeta."]),
+        ({"expiry": "01/20"}, ["Esta tarjeta está vencida."]),
+        ({"expiry": "13/30"}, ["Ingresá la fecha de vencimiento con el formato MM/AA."]),
+        ({"cvc": "12"}, ["El código de seguridad debe tener 3 o 4 dígitos."]),
+        ({"name": " "}, ["Ingresá el nombre como aparece en la tarjeta."]),
+    ],
+)
 def test_invalid_card_details_are_explained_on_the_page(gateway, form, errors):
     session = new_session(gateway.url)
     response = pay(session, **form)
@@ -338,8 +401,9 @@ def test_successful_payment_settles_the_bill_and_records_a_tmf676_payment(gatewa
 
 def test_card_top_up_credits_the_line(gateway):
     before = main_balance(gateway.url, AWA)
-    session = new_session(gateway.url, amount=1000, currency="xof", client_reference_id=f"topup:{AWA}",
-                          **{"metadata[msisdn]": AWA})
+    session = new_session(
+        gateway.url, amount=1000, currency="xof", client_reference_id=f"topup:{AWA}", **{"metadata[msisdn]": AWA}
+    )
     assert pay(session, name="Awa Dossou").status_code == 200
     assert main_balance(gateway.url, AWA) == before + 1000
     event = wait_for_delivery(gateway.url)["event"]
@@ -370,12 +434,14 @@ def test_card_number_is_never_stored_nor_logged(gateway):
             assert spelling.encode() not in stored
             assert spelling.encode() not in logged
     with sqlite3.connect(gateway.db_path) as db:
-        kept = db.execute("SELECT card_brand, card_last4 FROM payment_checkout_sessions WHERE id = ?",
-                          (paid["id"],)).fetchone()
+        kept = db.execute(
+            "SELECT card_brand, card_last4 FROM payment_checkout_sessions WHERE id = ?", (paid["id"],)
+        ).fetchone()
     assert kept == ("visa", "4242")
 
 
 # --- the webhook -------------------------------------------------------------------------------------
+
 
 def test_webhook_is_signed_and_retried_until_accepted(gateway):
     gateway.receiver.reset(failures=2)
@@ -441,21 +507,27 @@ def test_without_webhook_url_the_event_is_recorded_undelivered(sandbox):
 
 # --- failures ----------------------------------------------------------------------------------------
 
+
 def test_injected_faults(gateway):
-    requests.post(f"{gateway.url}/_sandbox/faults", json={"service": "payments", "status": 503, "count": 1},
-                  timeout=10).raise_for_status()
+    requests.post(
+        f"{gateway.url}/_sandbox/faults", json={"service": "payments", "status": 503, "count": 1}, timeout=10
+    ).raise_for_status()
     down = create_session(gateway.url)
     assert down.status_code == 503 and down.json()["error"]["type"] == "api_error"
 
-    requests.post(f"{gateway.url}/_sandbox/faults", json={"service": "payments", "status": 429, "count": 1,
-                                                         "retry_after": 2}, timeout=10).raise_for_status()
+    requests.post(
+        f"{gateway.url}/_sandbox/faults",
+        json={"service": "payments", "status": 429, "count": 1, "retry_after": 2},
+        timeout=10,
+    ).raise_for_status()
     limited = create_session(gateway.url)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "2"
     assert limited.json()["error"]["code"] == "rate_limit"
 
     session = new_session(gateway.url)
-    requests.post(f"{gateway.url}/_sandbox/faults", json={"service": "payments", "status": 503, "count": 1},
-                  timeout=10).raise_for_status()
+    requests.post(
+        f"{gateway.url}/_sandbox/faults", json={"service": "payments", "status": 503, "count": 1}, timeout=10
+    ).raise_for_status()
     page = requests.get(session["url"], timeout=10)
     assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html")
     assert requests.get(session["url"], timeout=10).status_code == 200

@@ -1,5 +1,6 @@
 """The SMS gateway plays Kannel's smsbox: /cgi-bin/sendsms with Kannel's reply codes, delivery reports
 to dlr-url, and the outbox tests read at /_sandbox/sms."""
+
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,8 +16,11 @@ CREDENTIALS = {"username": "assistant", "password": "sandbox-sms"}
 
 
 def send(base, **params):
-    return requests.get(f"{base}/cgi-bin/sendsms", params={**CREDENTIALS, "from": "OPERATOR", "charset": "UTF-8",
-                                                           "coding": "0", **params}, timeout=10)
+    return requests.get(
+        f"{base}/cgi-bin/sendsms",
+        params={**CREDENTIALS, "from": "OPERATOR", "charset": "UTF-8", "coding": "0", **params},
+        timeout=10,
+    )
 
 
 def outbox(base, to=None):
@@ -87,17 +91,21 @@ def test_outbox_is_per_number_and_oldest_first(sandbox):
 
 
 def test_kannel_aliases_user_and_pass(sandbox):
-    response = requests.get(f"{sandbox}/cgi-bin/sendsms", params={"user": "assistant", "pass": "sandbox-sms",
-                                                                  "from": "OPERATOR", "to": MARIA, "text": "Hola"},
-                            timeout=10)
+    response = requests.get(
+        f"{sandbox}/cgi-bin/sendsms",
+        params={"user": "assistant", "pass": "sandbox-sms", "from": "OPERATOR", "to": MARIA, "text": "Hola"},
+        timeout=10,
+    )
     assert (response.status_code, response.text) == (202, "0: Accepted for delivery")
     assert [m["text"] for m in outbox(sandbox, MARIA)] == ["Hola"]
 
 
 def test_several_receivers_separated_by_space_or_plus(sandbox):
     # An unencoded "+" is a space in a query string: Kannel splits `to` on it.
-    url = f"{sandbox}/cgi-bin/sendsms?username=assistant&password=sandbox-sms&from=OPERATOR" \
-          f"&to=%2B50255500002+%2B50235500003+002290197000001&text=Aviso+de+corte"
+    url = (
+        f"{sandbox}/cgi-bin/sendsms?username=assistant&password=sandbox-sms&from=OPERATOR"
+        f"&to=%2B50255500002+%2B50235500003+002290197000001&text=Aviso+de+corte"
+    )
     response = requests.get(url, timeout=10)
     assert response.status_code == 202
     for number in (CARLOS, MARIA, AWA):
@@ -108,24 +116,29 @@ def test_text_in_ucs2(sandbox):
     # "Código" in UTF-16BE, url-encoded byte by byte, as a UCS-2 client sends it.
     text = "Código ñ".encode("utf-16-be")
     encoded = "".join(f"%{byte:02X}" for byte in text)
-    url = f"{sandbox}/cgi-bin/sendsms?username=assistant&password=sandbox-sms&from=X&to=%2B50255500002" \
-          f"&charset=UTF-16BE&coding=2&text={encoded}"
+    url = (
+        f"{sandbox}/cgi-bin/sendsms?username=assistant&password=sandbox-sms&from=X&to=%2B50255500002"
+        f"&charset=UTF-16BE&coding=2&text={encoded}"
+    )
     assert requests.get(url, timeout=10).status_code == 202
     assert outbox(sandbox, CARLOS)[0]["text"] == "Código ñ"
 
 
-@pytest.mark.parametrize("params, status, body", [
-    ({"password": "wrong"}, 403, "Authorization failed for sendsms"),
-    ({"username": "someone"}, 403, "Authorization failed for sendsms"),
-    ({"to": None}, 400, "Missing receiver number, rejected"),
-    ({"to": ""}, 400, "Empty receiver number not allowed, rejected"),
-    ({"to": "awa"}, 400, "Number(s) has/have been denied by white- and/or black-lists."),
-    ({"from": None}, 400, "Sender missing and no global set, rejected"),
-    ({"dlr-url": "ftp://x", "dlr-mask": "1"}, 400, "DLR-URL field misformed, rejected"),
-    ({"dlr-mask": "64"}, 400, "DLR-Mask field misformed, rejected"),
-    ({"coding": "3"}, 400, "Coding field misformed, rejected"),
-    ({"text": None, "charset": "UTF-8", "raw_text": "%FF%FE"}, 400, "Charset or body misformed, rejected"),
-])
+@pytest.mark.parametrize(
+    "params, status, body",
+    [
+        ({"password": "wrong"}, 403, "Authorization failed for sendsms"),
+        ({"username": "someone"}, 403, "Authorization failed for sendsms"),
+        ({"to": None}, 400, "Missing receiver number, rejected"),
+        ({"to": ""}, 400, "Empty receiver number not allowed, rejected"),
+        ({"to": "awa"}, 400, "Number(s) has/have been denied by white- and/or black-lists."),
+        ({"from": None}, 400, "Sender missing and no global set, rejected"),
+        ({"dlr-url": "ftp://x", "dlr-mask": "1"}, 400, "DLR-URL field misformed, rejected"),
+        ({"dlr-mask": "64"}, 400, "DLR-Mask field misformed, rejected"),
+        ({"coding": "3"}, 400, "Coding field misformed, rejected"),
+        ({"text": None, "charset": "UTF-8", "raw_text": "%FF%FE"}, 400, "Charset or body misformed, rejected"),
+    ],
+)
 def test_kannel_rejections(sandbox, params, status, body):
     query = {**CREDENTIALS, "from": "OPERATOR", "to": AWA, "text": "code 1234"}
     raw_text = params.pop("raw_text", None)
@@ -172,8 +185,9 @@ def test_reset_empties_the_outbox(sandbox):
 
 
 def test_injected_fault_answers_like_kannel_and_sends_nothing(sandbox):
-    fault = requests.post(f"{sandbox}/_sandbox/faults", json={"service": "sms", "status": 503, "count": 1,
-                                                              "retry_after": 2}, timeout=10)
+    fault = requests.post(
+        f"{sandbox}/_sandbox/faults", json={"service": "sms", "status": 503, "count": 1, "retry_after": 2}, timeout=10
+    )
     assert fault.status_code == 201
 
     failed = send(sandbox, to=AWA, text="code 1111")

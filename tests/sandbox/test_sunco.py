@@ -1,4 +1,5 @@
 """The sandbox's Sunshine Conversations v2: posting messages, passing control, what tests read back."""
+
 import pytest
 import requests
 
@@ -37,17 +38,26 @@ def test_reply_actions_within_the_limits_are_accepted(sandbox):
     assert len(recorded(sandbox)[0]["content"]["actions"]) == 11
 
 
-@pytest.mark.parametrize("content, problem", [
-    ({"type": "text", "text": "x" * 4097}, "4096"),
-    ({"type": "text"}, "text"),
-    ({"type": "carousel", "items": []}, "content.type"),
-    ({"type": "text", "text": "t", "actions": [{"type": "reply", "text": "x" * 41, "payload": "/a"}]}, "40"),
-    ({"type": "text", "text": "t", "actions": [{"type": "reply", "text": f"{n}", "payload": "/a"} for n in range(11)]},
-     "at most 10"),
-    ({"type": "text", "text": "t", "actions": [{"type": "reply", "text": "Yes"}]}, "payload"),
-    ({"type": "text", "text": "t", "actions": [{"type": "teleport", "text": "Go"}]}, "type"),
-    ({"type": "image", "mediaUrl": "not a url"}, "mediaUrl"),
-])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ({"type": "text", "text": "x" * 4097}, "4096"),
+        ({"type": "text"}, "text"),
+        ({"type": "carousel", "items": []}, "content.type"),
+        ({"type": "text", "text": "t", "actions": [{"type": "reply", "text": "x" * 41, "payload": "/a"}]}, "40"),
+        (
+            {
+                "type": "text",
+                "text": "t",
+                "actions": [{"type": "reply", "text": f"{n}", "payload": "/a"} for n in range(11)],
+            },
+            "at most 10",
+        ),
+        ({"type": "text", "text": "t", "actions": [{"type": "reply", "text": "Yes"}]}, "payload"),
+        ({"type": "text", "text": "t", "actions": [{"type": "teleport", "text": "Go"}]}, "type"),
+        ({"type": "image", "mediaUrl": "not a url"}, "mediaUrl"),
+    ],
+)
 def test_messages_beyond_the_limits_are_refused_and_not_recorded(sandbox, content, problem):
     answer = post_text(sandbox, content)
     assert answer.status_code == 400
@@ -75,21 +85,28 @@ def test_another_apps_conversations_are_out_of_reach(sandbox):
 
 def test_pass_control_is_recorded_with_its_metadata(sandbox):
     metadata = {"segment": "prepaid", "language": "es", "summary": "Quiere un préstamo", "vip": False, "score": 3}
-    answer = requests.post(url(sandbox, "passControl"), auth=AUTH, timeout=5,
-                           json={"switchboardIntegration": "zd:agentWorkspace", "metadata": metadata})
+    answer = requests.post(
+        url(sandbox, "passControl"),
+        auth=AUTH,
+        timeout=5,
+        json={"switchboardIntegration": "zd:agentWorkspace", "metadata": metadata},
+    )
     assert (answer.status_code, answer.json()) == (200, {})
     (action,) = recorded(sandbox, "switchboard")
     assert action["action"] == "passControl" and action["switchboardIntegration"] == "zd:agentWorkspace"
     assert action["metadata"] == metadata and action["conversation"] == CONVERSATION
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"switchboardIntegration": ""},
-    {"switchboardIntegration": "next", "metadata": {"identity": {"line": "+229"}}},  # not flat
-    {"switchboardIntegration": "next", "metadata": {"tags": ["a", "b"]}},
-    {"switchboardIntegration": "next", "metadata": {"summary": "x" * 4100}},  # over 4 KB
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"switchboardIntegration": ""},
+        {"switchboardIntegration": "next", "metadata": {"identity": {"line": "+229"}}},  # not flat
+        {"switchboardIntegration": "next", "metadata": {"tags": ["a", "b"]}},
+        {"switchboardIntegration": "next", "metadata": {"summary": "x" * 4100}},  # over 4 KB
+    ],
+)
 def test_pass_control_refuses_what_sunco_refuses(sandbox, body):
     answer = requests.post(url(sandbox, "passControl"), json=body, auth=AUTH, timeout=5)
     assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "bad_request"
@@ -97,14 +114,24 @@ def test_pass_control_refuses_what_sunco_refuses(sandbox, body):
 
 
 def test_injected_faults_hit_one_operation_count_times_and_reset_clears_them(sandbox):
-    assert requests.post(f"{sandbox}/_sandbox/sunco/faults", json={"operation": "passControl", "status": 503,
-                                                                    "count": 2}, timeout=5).status_code == 201
+    assert (
+        requests.post(
+            f"{sandbox}/_sandbox/sunco/faults", json={"operation": "passControl", "status": 503, "count": 2}, timeout=5
+        ).status_code
+        == 201
+    )
     assert post_text(sandbox, {"type": "text", "text": "Hi"}).status_code == 201  # messages still work
     for _ in range(2):
-        answer = requests.post(url(sandbox, "passControl"), json={"switchboardIntegration": "next"}, auth=AUTH, timeout=5)
+        answer = requests.post(
+            url(sandbox, "passControl"), json={"switchboardIntegration": "next"}, auth=AUTH, timeout=5
+        )
         assert answer.status_code == 503
-    assert requests.post(url(sandbox, "passControl"), json={"switchboardIntegration": "next"}, auth=AUTH,
-                         timeout=5).status_code == 200
+    assert (
+        requests.post(
+            url(sandbox, "passControl"), json={"switchboardIntegration": "next"}, auth=AUTH, timeout=5
+        ).status_code
+        == 200
+    )
     requests.post(f"{sandbox}/_sandbox/sunco/faults", json={"operation": "messages", "count": 5}, timeout=5)
     requests.post(f"{sandbox}/_sandbox/reset", timeout=10).raise_for_status()
     assert post_text(sandbox, {"type": "text", "text": "Hi"}).status_code == 201

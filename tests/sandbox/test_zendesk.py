@@ -1,5 +1,6 @@
 """Zendesk Support and Help Center: zenpy works against the sandbox unchanged, and raw HTTP sees
 Zendesk's shapes, status codes and errors."""
+
 import time
 from urllib.parse import urlsplit
 
@@ -38,10 +39,16 @@ def zenpy_reader(site, monkeypatch):
 
 
 def handoff_ticket(**overrides):
-    fields = dict(subject="Fallo de datos móviles", comment=Comment(body="Resumen del bot: sin datos desde ayer", public=False),
-                  requester=User(name="Carlos Pérez", email="carlos@example.com"), tags=["chatbot", "mobile_data"],
-                  priority="normal", type="incident", external_id="rasa-conv-abc",
-                  custom_fields=[CustomField(id=360001234567, value="+50255500002")])
+    fields = dict(
+        subject="Fallo de datos móviles",
+        comment=Comment(body="Resumen del bot: sin datos desde ayer", public=False),
+        requester=User(name="Carlos Pérez", email="carlos@example.com"),
+        tags=["chatbot", "mobile_data"],
+        priority="normal",
+        type="incident",
+        external_id="rasa-conv-abc",
+        custom_fields=[CustomField(id=360001234567, value="+50255500002")],
+    )
     fields.update(overrides)
     return Ticket(**fields)
 
@@ -55,6 +62,7 @@ def fault(sandbox, **body):
 
 
 # --- tickets -----------------------------------------------------------------------------------------
+
 
 def test_zenpy_creates_a_ticket_and_gets_a_ticket_audit(sandbox, zenpy):
     audit = zenpy.tickets.create(handoff_ticket())
@@ -76,7 +84,9 @@ def test_zenpy_creates_a_ticket_and_gets_a_ticket_audit(sandbox, zenpy):
     assert stored[0]["requester"]["name"] == "Carlos Pérez"
     assert stored[0]["requester"]["email"] == "carlos@example.com"
     assert stored[0]["requester_id"] == stored[0]["requester"]["id"] != stored[0]["submitter_id"]
-    assert [(c["body"], c["public"]) for c in stored[0]["comments"]] == [("Resumen del bot: sin datos desde ayer", False)]
+    assert [(c["body"], c["public"]) for c in stored[0]["comments"]] == [
+        ("Resumen del bot: sin datos desde ayer", False)
+    ]
     assert stored[0]["is_public"] is False
 
 
@@ -99,8 +109,14 @@ def test_known_requester_is_reused(sandbox, zenpy):
 
 
 def test_requester_by_phone_and_public_comment(sandbox):
-    body = {"ticket": {"subject": "Problème de réseau", "comment": {"body": "Pas de réseau à Parakou", "public": True},
-                       "requester": {"name": "Koffi", "phone": "+2290166000006"}, "group_id": 42}}
+    body = {
+        "ticket": {
+            "subject": "Problème de réseau",
+            "comment": {"body": "Pas de réseau à Parakou", "public": True},
+            "requester": {"name": "Koffi", "phone": "+2290166000006"},
+            "group_id": 42,
+        }
+    }
     response = requests.post(f"{sandbox}/api/v2/tickets", json=body, auth=AUTH, timeout=10)
     assert response.status_code == 201
     payload = response.json()
@@ -144,12 +160,15 @@ def test_bad_credentials_are_refused(sandbox, auth):
     assert all_tickets(sandbox) == []
 
 
-@pytest.mark.parametrize("ticket, field", [
-    ({"subject": "no comment"}, "base"),
-    ({"subject": "x", "comment": {"body": "y"}, "priority": "asap"}, "priority"),
-    ({"subject": "x", "comment": {"body": "y"}, "type": "bug"}, "type"),
-    ({"subject": "x", "comment": {"body": "y"}, "requester_id": 424242}, "requester"),
-])
+@pytest.mark.parametrize(
+    "ticket, field",
+    [
+        ({"subject": "no comment"}, "base"),
+        ({"subject": "x", "comment": {"body": "y"}, "priority": "asap"}, "priority"),
+        ({"subject": "x", "comment": {"body": "y"}, "type": "bug"}, "type"),
+        ({"subject": "x", "comment": {"body": "y"}, "requester_id": 424242}, "requester"),
+    ],
+)
 def test_invalid_tickets_get_422(sandbox, ticket, field):
     response = requests.post(f"{sandbox}/api/v2/tickets.json", json={"ticket": ticket}, auth=AUTH, timeout=10)
     assert response.status_code == 422
@@ -171,6 +190,7 @@ def test_get_unknown_ticket_is_record_not_found(sandbox):
 
 # --- Help Center ---------------------------------------------------------------------------------------
 
+
 def search(base, **params):
     response = requests.get(f"{base}/api/v2/help_center/articles/search.json", params=params, timeout=10)
     assert response.status_code == 200, response.text
@@ -184,7 +204,9 @@ def test_zenpy_search_returns_articles_with_snippets(site, zenpy_reader):
     assert best.id == ROAMING_ARTICLE
     assert best.locale == "es"
     assert "<em>" in best.snippet and "roaming" in best.snippet.lower()
-    assert best.html_url.endswith(f"/hc/es/articles/{ROAMING_ARTICLE}-Roaming-Activar-Tu-Linea-En-El-Extranjero-Y-Tarifas")
+    assert best.html_url.endswith(
+        f"/hc/es/articles/{ROAMING_ARTICLE}-Roaming-Activar-Tu-Linea-En-El-Extranjero-Y-Tarifas"
+    )
     assert "<table>" in best.body
 
 
@@ -204,29 +226,35 @@ def test_search_result_shape_and_pagination(site, zenpy_reader):
     assert second["page"] == 2 and second["previous_page"]
     assert [r["id"] for r in page["results"] + second["results"]] == [r["id"] for r in everything["results"][:4]]
     # zenpy follows next_page until the end.
-    assert len(list(zenpy_reader.help_center.articles.search(query="internet", locale="fr", per_page=2))) == everything["count"]
+    assert (
+        len(list(zenpy_reader.help_center.articles.search(query="internet", locale="fr", per_page=2)))
+        == everything["count"]
+    )
 
 
-@pytest.mark.parametrize("locale, query, expected", [
-    ("fr", "configurer internet", APN_ARTICLE),
-    ("fr", "comment parametrer les donnees sur mon telephone", APN_ARTICLE),
-    ("fr", "itinérance", ROAMING_ARTICLE),
-    ("fr", "ma puce est bloquée", PUK_ARTICLE),
-    ("fr", "frais de retrait mobile money", 360010006),
-    ("fr", "j'ai oublié mon code secret mobile money", 360010007),
-    ("fr", "rembourser mon prêt", 360010009),
-    ("fr", "mot de passe wifi de la box", 360010013),
-    ("es", "configurar internet", APN_ARTICLE),
-    ("es", "olvidé el pin de mi billetera", 360010007),
-    ("es", "no tengo señal", 360010012),
-    ("es", "reclamar un cobro de mi factura", 360010010),
-    ("es", "portabilidad", 360010005),
-    ("en-us", "how do I set up internet on my phone", APN_ARTICLE),
-    ("en-us", "roaming rates", ROAMING_ARTICLE),
-    ("en-us", "someone stole my sim", 360010004),
-    ("en-us", "store opening hours", 360010016),
-    ("en-us", "pack validity", 360010008),
-])
+@pytest.mark.parametrize(
+    "locale, query, expected",
+    [
+        ("fr", "configurer internet", APN_ARTICLE),
+        ("fr", "comment parametrer les donnees sur mon telephone", APN_ARTICLE),
+        ("fr", "itinérance", ROAMING_ARTICLE),
+        ("fr", "ma puce est bloquée", PUK_ARTICLE),
+        ("fr", "frais de retrait mobile money", 360010006),
+        ("fr", "j'ai oublié mon code secret mobile money", 360010007),
+        ("fr", "rembourser mon prêt", 360010009),
+        ("fr", "mot de passe wifi de la box", 360010013),
+        ("es", "configurar internet", APN_ARTICLE),
+        ("es", "olvidé el pin de mi billetera", 360010007),
+        ("es", "no tengo señal", 360010012),
+        ("es", "reclamar un cobro de mi factura", 360010010),
+        ("es", "portabilidad", 360010005),
+        ("en-us", "how do I set up internet on my phone", APN_ARTICLE),
+        ("en-us", "roaming rates", ROAMING_ARTICLE),
+        ("en-us", "someone stole my sim", 360010004),
+        ("en-us", "store opening hours", 360010016),
+        ("en-us", "pack validity", 360010008),
+    ],
+)
 def test_relevance(site, locale, query, expected):
     results = search(site, query=query, locale=locale)["results"]
     assert results and results[0]["id"] == expected, [r["title"] for r in results[:3]]
@@ -283,6 +311,7 @@ def test_article_json_and_html_page(site):
 
 
 # --- failures ----------------------------------------------------------------------------------------
+
 
 def test_rate_limit_answers_429_with_retry_after(sandbox):
     fault(sandbox, status=429, count=1, retry_after=7)

@@ -1,6 +1,7 @@
 """Money moves in general (actions/dialogue/operations.py), shown with a top-up or a pack: nothing moves
 without an explicit yes, a yes for another identity or a vanished operation does nothing, a failure at the yes
 or a timeout is retried with the same idempotency key, and a journey waits for, then survives, identification."""
+
 import requests
 
 from actions.identity import sessions

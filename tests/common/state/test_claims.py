@@ -1,4 +1,5 @@
 """One claim protocol for every inbound webhook (payments, WhatsApp, Messenger, Zendesk messaging)."""
+
 from datetime import timedelta
 
 from common.state import claims
