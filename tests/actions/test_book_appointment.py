@@ -10,7 +10,8 @@ import requests
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import sessions
-from actions.journeys.book_appointment import ActionBookAppointment, parse_when, slot_options
+from actions.journeys.book_appointment import ActionBookAppointment, slot_options
+from actions.typed_moments import parse_when
 from clients.bss import BSSClient, new_idempotency_key
 from tests.clock import at_each_instant
 from tests.conftest import make_tracker, sms_to, user_event
