@@ -19,6 +19,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 
 from actions.backends import bss
+from actions.dialogue import state
 from actions.i18n import language_of
 from actions.identity import sessions
 from clients.bss import Line
@@ -96,16 +97,8 @@ def record(tracker: Tracker, outcome: str, topic: Optional[str] = None, line: Op
         logger.exception("could not record the outcome %s of %s", outcome, tracker.sender_id)
 
 
-def waits_for_answer(events: Iterable[EventType]) -> bool:
-    """Did the journey end its turn on a question (an amount, a yes) rather than an answer?"""
-    return any(
-        e.get("event") == "slot" and e.get("name") in ("awaiting_answer", "awaiting_confirmation") and e.get("value")
-        for e in events or []
-    )
-
-
 def served(tracker: Tracker, action, line: Line, events: Iterable[EventType]) -> None:
     """After an account journey's `serve`: self-served, unless it is still asking something or the
     action records its own outcome (`self_serves = False`: a money move counts once it is done)."""
-    if getattr(action, "self_serves", True) and not waits_for_answer(events):
-        record(tracker, "self_served", topic=getattr(action, "intent", "") or action.name(), line=line)
+    if action.self_serves and not state.waits_for_answer(events):
+        record(tracker, "self_served", topic=action.intent or action.name(), line=line)

@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import outcomes
+from actions.dialogue import state
 from actions.i18n import say
 from actions.identity import sessions, verified
 from actions.outage_notice import outage_notice
@@ -24,7 +25,7 @@ from clients.bss import Line
 
 logger = logging.getLogger(__name__)
 # intent -> the action that serves it, so identification can resume the journey it interrupted
-JOURNEYS: Dict[str, Type["AccountAction"]] = {}
+JOURNEYS: Dict[str, Type[Action]] = {}
 # What identify_form fills: cleared before each new identification, so nothing stale is reused.
 IDENTIFICATION_SLOTS = (
     "phone_number",
@@ -40,19 +41,29 @@ def start_identification(journey: Optional[str]) -> List[EventType]:
     """Asks who the customer is from scratch, remembering which journey to resume afterwards."""
     return [SlotSet(s, None) for s in IDENTIFICATION_SLOTS] + [
         SlotSet("identified", False),
-        SlotSet("pending_journey", journey),
+        *state.resuming(journey),
         FollowupAction("identify_form"),
     ]
+
+
+def register_journey(intent: str, action: Type[Action]) -> None:
+    """`action` serves the journey `intent`: identification resumes it, and the customer's answers to its
+    questions go to it. It says whether a "no" answers its question (`answers_no`), else "no" stops it."""
+    if not isinstance(getattr(action, "answers_no", None), bool):
+        raise TypeError(f"{action.__name__} must say whether a no answers its questions (answers_no)")
+    JOURNEYS[intent] = action
 
 
 class AccountAction(Action, ABC):
     intent: Text = ""  # the intent this journey answers
     kinds = ("mobile", "home")  # which identities may use it
+    answers_no = False  # True: a "no" while it waits for an answer goes to it (else "no" stops the journey)
+    self_serves = True  # serving it counts as self-served (False: the action records its own outcome)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.intent:
-            JOURNEYS[cls.intent] = cls
+            register_journey(cls.intent, cls)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         try:

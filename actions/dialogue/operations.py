@@ -13,14 +13,16 @@ from datetime import timedelta
 from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import case, select, update
 
 from actions import outcomes
+from actions.dialogue import state
 from actions.dialogue.account import AccountAction, serve_pending
-from actions.dialogue.steps import DRAFT_SLOT, ActionContinueJourney, end_journey
+from actions.dialogue.state import end_journey
+from actions.dialogue.steps import ActionContinueJourney
 from actions.i18n import language_of, say
 from actions.journeys.give_feedback import maybe_ask_nps
 from clients import BackendError, BackendUnavailable
@@ -87,12 +89,7 @@ def propose(
     message["buttons"] = confirm["buttons"][:1] + list(alternatives) + confirm["buttons"][1:]
     message["text"] = f"{message['text']}\n{confirm['text']}"
     dispatcher.utter_message(**message)
-    return [
-        SlotSet(DRAFT_SLOT, {**draft, "asking": None, "options": []}),
-        SlotSet("pending_journey", journey),
-        SlotSet("awaiting_answer", True),
-        SlotSet("awaiting_confirmation", True),
-    ]
+    return state.confirming(journey, {**draft, "asking": None, "options": []})
 
 
 def latest(conversation_id: str) -> Optional[PendingOperation]:
@@ -233,9 +230,9 @@ class ActionYes(Action):
         return "action_yes"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        if tracker.get_slot("awaiting_confirmation"):
+        if state.is_confirming(tracker):
             return await ActionConfirmOperation().run(dispatcher, tracker, domain)
-        pending = tracker.get_slot("pending_journey") if tracker.get_slot("awaiting_answer") else None
+        pending = state.waiting_journey(tracker)
         operation = latest(tracker.sender_id)
         if (
             pending in (None, "give_feedback")
@@ -260,15 +257,11 @@ class ActionNo(Action):
         return "action_no"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        journey = serve_pending(tracker.get_slot("pending_journey"))
-        if (
-            tracker.get_slot("awaiting_answer")
-            and not tracker.get_slot("awaiting_confirmation")
-            and getattr(journey, "answers_no", False)
-        ):
+        journey = serve_pending(state.waiting_journey(tracker))
+        if journey is not None and not state.is_confirming(tracker) and journey.answers_no:
             # the journey asked a question "no" answers ("did this article help?")
             return await ActionContinueJourney().run(dispatcher, tracker, domain)
-        if tracker.get_slot("awaiting_confirmation") or tracker.get_slot("awaiting_answer"):
+        if state.is_confirming(tracker) or state.is_waiting(tracker):
             return await ActionCancelOperation().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_anything_else")
         return []

@@ -13,29 +13,18 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.dialogue import state
 from actions.dialogue.account import AccountAction, serve_pending
 from actions.dialogue.choices import match_option
+from actions.dialogue.state import end_journey
 from actions.i18n import language_of, say
 from clients.bss import Line
 from common import clock
 from common.i18n import render
 
-# The customer's choices so far live in the `journey_draft` slot: {"journey", "values", "asking",
-# "options", "at"}. They only say what to propose next: the operator checks every value again,
-# and a money move only happens on the operation stored server-side (actions/dialogue/operations.py).
-DRAFT_SLOT = "journey_draft"
+# The draft (actions/dialogue/state.py) only says what to propose next: the operator checks every value
+# again, and a money move only happens on the operation stored server-side (actions/dialogue/operations.py).
 DRAFT_MINUTES = 30
-# Journey state that every other journey, and every ending, clears.
-STEP_SLOTS = (DRAFT_SLOT, "pending_journey", "awaiting_answer", "awaiting_confirmation")
-
-
-def end_journey() -> List[EventType]:
-    return [
-        SlotSet(DRAFT_SLOT, None),
-        SlotSet("pending_journey", None),
-        SlotSet("awaiting_answer", False),
-        SlotSet("awaiting_confirmation", False),
-    ]
 
 
 class StepJourney(AccountAction, ABC):
@@ -46,13 +35,12 @@ class StepJourney(AccountAction, ABC):
     """
 
     collects: Tuple[str, ...] = ()  # entities this journey reads from the customer's messages
-    answers_no = False  # True: a "no" while it waits for an answer goes to it (else "no" stops the journey)
 
     def before_identification(self, tracker: Tracker) -> List[EventType]:
-        return [SlotSet(DRAFT_SLOT, self.draft(tracker))]
+        return [SlotSet(state.DRAFT_SLOT, self.draft(tracker))]
 
     def draft(self, tracker: Tracker) -> Dict[str, Any]:
-        previous = tracker.get_slot(DRAFT_SLOT) or {}
+        previous = state.draft_of(tracker)
         fresh = {"journey": self.intent, "values": {}, "at": clock.timestamp()}
         if previous.get("journey") != self.intent or clock.timestamp() - previous.get("at", 0) > DRAFT_MINUTES * 60:
             previous = {}
@@ -114,12 +102,7 @@ class StepJourney(AccountAction, ABC):
             message["buttons"] = buttons + message.get("buttons", [])
         dispatcher.utter_message(**message)
         draft = {**draft, "asking": entity, "options": [[value, title] for value, title in options]}
-        return [
-            SlotSet(DRAFT_SLOT, draft),
-            SlotSet("pending_journey", self.intent),
-            SlotSet("awaiting_answer", True),
-            SlotSet("awaiting_confirmation", False),
-        ]
+        return state.asking(self.intent, draft)
 
 
 class ActionContinueJourney(Action):
@@ -129,8 +112,8 @@ class ActionContinueJourney(Action):
         return "action_continue_journey"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        journey = serve_pending(tracker.get_slot("pending_journey"))
-        if journey is None or not tracker.get_slot("awaiting_answer"):
+        journey = serve_pending(state.waiting_journey(tracker))
+        if journey is None:
             say(dispatcher, tracker, "nothing_asked")
             return end_journey()
         return await journey().run(dispatcher, tracker, domain)

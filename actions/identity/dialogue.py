@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backends import bss, sms
+from actions.dialogue import state
 from actions.dialogue.account import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.dialogue.account import JOURNEYS, start_identification
 from actions.i18n import language_of, say
@@ -225,7 +226,7 @@ class ActionStartIdentification(Action):
         journey = JOURNEYS.get(intent or "")
         # What the customer already said ("top up 1000") waits for them while they identify.
         kept = journey().before_identification(tracker) if journey else []
-        return [SlotSet(s, None) for s in FORM_SLOTS] + kept + [SlotSet("pending_journey", intent if journey else None)]
+        return [SlotSet(s, None) for s in FORM_SLOTS] + kept + state.resuming(intent if journey else None)
 
 
 class ActionIdentificationDone(Action):
@@ -236,7 +237,7 @@ class ActionIdentificationDone(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         events: List[EventType] = [
-            SlotSet("pending_journey", None),
+            *state.resuming(None),
             SlotSet("otp_code", None),
             SlotSet("document_number", None),
         ]
@@ -249,7 +250,7 @@ class ActionIdentificationDone(Action):
             return events
         who = phone.masked(identity.value) if identity.kind == "line" else identity.value
         say(dispatcher, tracker, "identified", who=who)
-        journey = JOURNEYS.get(tracker.get_slot("pending_journey") or "")
+        journey = JOURNEYS.get(state.pending(tracker) or "")
         if journey is None:
             # an outage in the customer's area comes first (a resumed journey tells it through AccountAction)
             events += notice_for_current_line(dispatcher, tracker)

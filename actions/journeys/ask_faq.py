@@ -14,14 +14,15 @@ import unicodedata
 from typing import Any, Dict, List, Optional, Set, Text, Tuple
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import outcomes
 from actions.backends import zendesk
-from actions.dialogue.account import JOURNEYS
-from actions.dialogue.steps import DRAFT_SLOT, end_journey
+from actions.dialogue import state
+from actions.dialogue.account import register_journey
+from actions.dialogue.state import end_journey
 from actions.i18n import language_of, say
 from clients import BackendError
 from clients.zendesk import Article
@@ -131,11 +132,7 @@ class ActionAskFaq(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         intent = latest_intent(tracker)
-        if (
-            tracker.get_slot("pending_journey") == "ask_faq"
-            and tracker.get_slot("awaiting_answer")
-            and intent in ("affirm", "deny")
-        ):
+        if state.waiting_journey(tracker) == "ask_faq" and intent in ("affirm", "deny"):
             return self.follow_up(dispatcher, tracker, intent == "affirm")
         not_understood = intent == "nlu_fallback"
         question = ((tracker.latest_message or {}).get("text") or "").strip()
@@ -157,18 +154,13 @@ class ActionAskFaq(Action):
             message["text"] = render("faq_guess", language)["text"] + "\n" + message["text"]
         dispatcher.utter_message(**message)
         draft: Dict[str, Any] = {"journey": "ask_faq", "values": {"article": best.id}, "at": clock.timestamp()}
-        return [
-            SlotSet(DRAFT_SLOT, draft),
-            SlotSet("pending_journey", "ask_faq"),
-            SlotSet("awaiting_answer", True),
-            SlotSet("awaiting_confirmation", False),
-        ]
+        return state.asking("ask_faq", draft)
 
     @staticmethod
     def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, helped: bool) -> List[EventType]:
         if helped:
             say(dispatcher, tracker, "faq_helped")
-            article = ((tracker.get_slot(DRAFT_SLOT) or {}).get("values") or {}).get("article")
+            article = (state.draft_of(tracker).get("values") or {}).get("article")
             outcomes.record(tracker, "help_centre", topic=f"ask_faq:{article}" if article else "ask_faq")
         else:
             say(dispatcher, tracker, "faq_not_helped")
@@ -183,4 +175,4 @@ class ActionAskFaq(Action):
         return end_journey()
 
 
-JOURNEYS["ask_faq"] = ActionAskFaq  # a yes / no to "did this answer your question?" comes back here
+register_journey("ask_faq", ActionAskFaq)  # a yes / no to "did this answer your question?" comes back here

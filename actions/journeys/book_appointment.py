@@ -17,8 +17,10 @@ from babel.dates import format_date, format_time
 
 from actions import formatting
 from actions.backends import bss
+from actions.dialogue import state
 from actions.dialogue.choices import normalised
-from actions.dialogue.steps import StepJourney, end_journey
+from actions.dialogue.state import end_journey
+from actions.dialogue.steps import StepJourney
 from actions.i18n import language_of, say
 from actions.identity import dialogue, phone
 from actions.journeys.find_store import address, find, known_cities, place_name
@@ -110,7 +112,7 @@ class ActionBookAppointment(StepJourney):
     def read(self, tracker, values: Dict[str, Any], asking: Optional[str]) -> Dict[str, Any]:
         message = tracker.latest_message or {}
         text, intent = (message.get("text") or "").strip()[:MAX_TEXT], (message.get("intent") or {}).get("name")
-        answering = tracker.get_slot("awaiting_answer") and tracker.get_slot("pending_journey") == self.intent
+        answering = state.waiting_journey(tracker) == self.intent
         if intent == self.intent and not text.startswith("/") and not answering:  # a new request: start from it
             said = {
                 e["entity"]: e.get("value")

@@ -9,7 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backends import bss
 from actions.dialogue.choices import match_option
 from actions.dialogue.operations import executor, propose
-from actions.dialogue.steps import StepJourney, end_journey
+from actions.dialogue.state import end_journey
+from actions.dialogue.steps import StepJourney
 from actions.i18n import language_of, say
 from actions.journeys.catalogue import find_offering
 from actions.journeys.list_subscriptions import row

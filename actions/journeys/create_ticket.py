@@ -23,7 +23,7 @@ from actions.customer_request import (
     topic_of,
     user_turns,
 )
-from actions.dialogue.steps import end_journey
+from actions.dialogue.state import end_journey
 from actions.i18n import say
 from actions.zendesk_tickets import after_hours_note, customer_of, open_ticket, tell_submitted
 from common import config

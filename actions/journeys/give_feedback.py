@@ -12,13 +12,14 @@ from datetime import timedelta
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import or_, select
 
-from actions.dialogue.account import JOURNEYS
-from actions.dialogue.steps import end_journey
+from actions.dialogue import state
+from actions.dialogue.account import register_journey
+from actions.dialogue.state import end_journey
 from actions.i18n import language_of, say
 from actions.outcomes import market_of, subject_of
 from common import config
@@ -37,11 +38,7 @@ def ask_score(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "np
     message = render(key, language_of(tracker))
     message["buttons"] = [{"title": str(n), "payload": f"/{INTENT}{json.dumps({'score': str(n)})}"} for n in SCORES]
     dispatcher.utter_message(**message)
-    return [
-        SlotSet("pending_journey", INTENT),
-        SlotSet("awaiting_answer", True),
-        SlotSet("awaiting_confirmation", False),
-    ]
+    return state.asking(INTENT)
 
 
 def _open_survey(subject: str, conversation_id: str, source: str) -> None:
@@ -129,11 +126,7 @@ class ActionGiveFeedback(Action):
                 return ask_score(dispatcher, tracker, "nps_score_invalid")
             self.store_score(tracker, survey.id, score)
             say(dispatcher, tracker, "nps_ask_comment")
-            return [
-                SlotSet("pending_journey", INTENT),
-                SlotSet("awaiting_answer", True),
-                SlotSet("awaiting_confirmation", False),
-            ]
+            return state.asking(INTENT)
         text = (tracker.latest_message or {}).get("text") or ""
         if waiting_for == "comment":
             if intent == "deny" and words(text) <= 3:  # "no thanks"; a longer "no, ..." is a comment
@@ -142,7 +135,7 @@ class ActionGiveFeedback(Action):
                 return end_journey()
             if (intent == "affirm" and words(text) <= 3) or (intent == INTENT and words(text) <= 6):
                 say(dispatcher, tracker, "nps_comment_go_ahead")  # "yes" / "I want to say something"
-                return [SlotSet("pending_journey", INTENT), SlotSet("awaiting_answer", True)]
+                return state.asking(INTENT)
             self.finish(survey.id, comment=text)
             say(dispatcher, tracker, "nps_thanks")
             return end_journey()
@@ -196,4 +189,4 @@ class ActionGiveFeedback(Action):
                 survey.comment = redact_text(comment.strip())[:2000]
 
 
-JOURNEYS[INTENT] = ActionGiveFeedback
+register_journey(INTENT, ActionGiveFeedback)

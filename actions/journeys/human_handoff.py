@@ -20,7 +20,7 @@ from rasa_sdk.types import DomainDict
 from actions import business_hours, outcomes
 from actions.customer_history import channels_summary
 from actions.customer_request import ISSUE_SLOT, intent_of, is_complaint, is_payload, topic_of, user_turns
-from actions.dialogue.steps import end_journey
+from actions.dialogue.state import end_journey
 from actions.i18n import language_of, say
 from actions.identity.phone import display
 from actions.journeys.give_feedback import maybe_ask_nps

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backends import bss
 from actions.dialogue.operations import executor, propose
-from actions.dialogue.steps import DRAFT_SLOT, StepJourney, end_journey
+from actions.dialogue.state import DRAFT_SLOT, end_journey
+from actions.dialogue.steps import StepJourney
 from actions.formatting import money, short_date
 from actions.i18n import language_of, say
 from actions.journeys.top_up import send_checkout_link, wallet_balance

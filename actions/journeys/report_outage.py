@@ -8,13 +8,14 @@ import re
 from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backends import bss
-from actions.dialogue.account import JOURNEYS
-from actions.dialogue.steps import end_journey
+from actions.dialogue import state
+from actions.dialogue.account import register_journey
+from actions.dialogue.state import end_journey
 from actions.i18n import say
 from actions.identity.verified import verified_line
 from actions.outage_notice import affecting, tell
@@ -42,11 +43,7 @@ class ActionReportOutage(Action):
         city = named or (line.characteristics.get("city") if line else None)
         if not city:
             say(dispatcher, tracker, "outage_ask_city")
-            return [
-                SlotSet("pending_journey", INTENT),
-                SlotSet("awaiting_answer", True),
-                SlotSet("awaiting_confirmation", False),
-            ]
+            return state.asking(INTENT)
         kind = line.kind if line and not named else None  # an area they named: whatever its incidents are
         try:
             incidents = affecting(bss().incidents(city), kind)
@@ -89,15 +86,11 @@ class ActionReportOutage(Action):
         )
         if entity:
             return entity[:MAX_CITY_LENGTH]
-        answering = (
-            tracker.get_slot("pending_journey") == INTENT
-            and tracker.get_slot("awaiting_answer")
-            and (message.get("intent") or {}).get("name") != INTENT
-        )
+        answering = state.waiting_journey(tracker) == INTENT and (message.get("intent") or {}).get("name") != INTENT
         text = (message.get("text") or "").strip()
         if answering and not text.startswith("/") and re.search(r"[^\W\d_]", text) and len(text) <= MAX_CITY_LENGTH:
             return text
         return None
 
 
-JOURNEYS[INTENT] = ActionReportOutage
+register_journey(INTENT, ActionReportOutage)

@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.amounts import parse_amount
 from actions.backends import bss
 from actions.dialogue.operations import executor, propose
-from actions.dialogue.steps import StepJourney, end_journey
+from actions.dialogue.state import end_journey
+from actions.dialogue.steps import StepJourney
 from actions.formatting import money
 from actions.i18n import language_of, say
 from actions.journeys.catalogue import find_offering, offer_details

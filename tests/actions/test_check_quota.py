@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from actions import backends
 from actions.dialogue import account
 from actions.formatting import date
 from actions.identity import sessions
@@ -27,7 +28,7 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def expiry(msisdn, bucket_id, language):
-    bucket = next(b for b in account.bss().buckets(msisdn) if b.id == bucket_id)
+    bucket = next(b for b in backends.bss().buckets(msisdn) if b.id == bucket_id)
     return date(bucket.expires_at, "Africa/Porto-Novo" if msisdn.startswith("+229") else "America/Guatemala", language)
 
 
@@ -116,7 +117,7 @@ async def test_nothing_left_says_so_and_offers_a_pack(operator, dispatcher, doma
 
 
 async def test_a_used_up_pack_is_shown_with_a_pack_to_buy(operator, dispatcher, domain, monkeypatch):
-    client = account.bss()
+    client = backends.bss()
     real = client.buckets
     monkeypatch.setattr(
         client,
@@ -142,7 +143,7 @@ async def test_a_home_plan_without_quota_is_unlimited(operator, dispatcher, doma
 
 
 def with_home_quota(monkeypatch, allowance):
-    client = account.bss()
+    client = backends.bss()
     real = client.contract
     monkeypatch.setattr(
         client,
@@ -201,8 +202,8 @@ async def test_a_bss_outage_gives_a_clear_answer(operator, dispatcher, domain):
 
 
 def test_a_lines_buckets_are_never_taken_for_a_home_quota(operator):
-    assert account.bss().buckets(MARIA)  # María's billing account holds her line's buckets...
-    assert account.bss().account_buckets("BA-0003") == []  # ...which are not an account's own quota
+    assert backends.bss().buckets(MARIA)  # María's billing account holds her line's buckets...
+    assert backends.bss().account_buckets("BA-0003") == []  # ...which are not an account's own quota
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from actions import backends
 from actions.dialogue import account
 from actions.formatting import date
 from actions.identity import sessions
@@ -23,8 +24,8 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def renewal(msisdn, language):
-    add_on = account.bss().add_ons(msisdn)[0]
-    return plain(date(add_on.renewal_at, account.bss().line(msisdn).time_zone, language))
+    add_on = backends.bss().add_ons(msisdn)[0]
+    return plain(date(add_on.renewal_at, backends.bss().line(msisdn).time_zone, language))
 
 
 def test_the_action_serves_list_subscriptions_for_mobile_lines():
@@ -74,7 +75,7 @@ async def test_john_has_none_and_is_offered_some(operator, dispatcher, domain, l
 
 async def test_a_cancelled_add_on_is_not_listed(operator, dispatcher, domain):
     order = {"productOrderItem": [{"id": "1", "action": "delete", "product": {"id": "ADD-0001-MELODIE"}}]}
-    client = account.bss()
+    client = backends.bss()
     client._request("POST", "/productOrderingManagement/v4/productOrder", json=order, idempotency_key="cancel-melodie")
     assert "Vous n'avez aucun abonnement actif" in await ask(dispatcher, domain, f"line:{AWA}", "fr")
 

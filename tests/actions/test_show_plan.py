@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from actions import backends
 from actions.dialogue import account
 from actions.formatting import date
 from actions.identity import sessions
@@ -23,8 +24,8 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def renewal(product_id, language):
-    line = account.bss().contract(product_id) if product_id.startswith("HG-") else account.bss().line(product_id)
-    return date(account.bss().plan(line).renewal_at, "America/Guatemala", language)
+    line = backends.bss().contract(product_id) if product_id.startswith("HG-") else backends.bss().line(product_id)
+    return date(backends.bss().plan(line).renewal_at, "America/Guatemala", language)
 
 
 def test_the_action_serves_show_plan_for_mobile_and_home():

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import requests
 
+from actions import backends
 from actions.dialogue import account
 from actions.formatting import date
 from actions.identity import sessions
@@ -26,7 +27,7 @@ async def ask(dispatcher, domain, subject, language):
 
 
 def day_of(msisdn, destination, time_zone, language):
-    record = next(r for r in account.bss().usage(msisdn) if r.destination == destination and r.cost > 0)
+    record = next(r for r in backends.bss().usage(msisdn) if r.destination == destination and r.cost > 0)
     return date(record.used_at, time_zone, language)
 
 
