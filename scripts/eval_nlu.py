@@ -8,8 +8,8 @@ so that a regression shows next to the runs before it.
 """
 
 import asyncio
+import hashlib
 import json
-import random
 import subprocess
 import sys
 import tempfile
@@ -51,19 +51,24 @@ def examples_by_language(folder: Path):
 
 
 def split(by_language):
-    rng = random.Random(SEED)
+    """Stratified by language and intent; an example's side depends on its own text (a seeded hash), not on a
+    shuffle of its intent, so adding examples to an intent leaves the other examples where they were and
+    the runs in history.tsv stay comparable."""
     train, test = [], {lang: [] for lang in by_language}
     for lang, messages in sorted(by_language.items()):
         groups = defaultdict(list)
         for m in messages:
             groups[m.get("intent")].append(m)
         for intent in sorted(groups):
-            group = sorted(groups[intent], key=lambda m: m.get("text"))
-            rng.shuffle(group)
+            group = sorted(groups[intent], key=lambda m: (rank(lang, m.get("text")), m.get("text")))
             n_test = max(1, round(len(group) * TEST_SHARE))
             test[lang] += group[:n_test]
             train += group[n_test:]
     return train, test
+
+
+def rank(lang: str, text: str) -> str:
+    return hashlib.sha1(f"{SEED}|{lang}|{text}".encode()).hexdigest()
 
 
 def entity_spans(entities):
