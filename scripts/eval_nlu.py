@@ -2,12 +2,14 @@
 
 Five-fold cross-validation is too slow on two cores, so the split is fixed (seeded, stratified by
 language and intent). Also scores the hand-written held-out sets in tests/nlu/<lang>.yml, which
-no model ever trains on. Writes results/eval/report.md and report.json (not committed).
+no model ever trains on. Writes results/eval/report.md and report.json (not committed), and appends
+one line per run to results/eval/history.tsv (date, commit, intent macro-F1 and entity F1 per set)
+so that a regression shows next to the runs before it.
 """
 
 import asyncio
+import hashlib
 import json
-import random
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,18 @@ sys.path.insert(0, str(ROOT))  # the model refers to our components package
 OUT = ROOT / "results" / "eval"
 LANGUAGES = ("fr", "es", "en")
 SEED, TEST_SHARE = 42, 0.2
+# The pairs customers' messages are most often confused between (the issue, data/README.md): counted
+# gold→predicted in both directions in every set.
+CONFUSION_PAIRS = (
+    ("show_offers", "buy_pack"),
+    ("top_up", "inform"),
+    ("check_quota", "usage_history"),
+    ("check_quota", "buy_pack"),
+    ("check_loan", "check_balance"),
+    ("cancel_subscription", "buy_subscription"),
+    ("deny", "inform"),
+)
+HISTORY = OUT / "history.tsv"
 
 
 def examples_by_language(folder: Path):
@@ -37,23 +51,43 @@ def examples_by_language(folder: Path):
 
 
 def split(by_language):
-    rng = random.Random(SEED)
+    """Stratified by language and intent; an example's side depends on its own text (a seeded hash), not on a
+    shuffle of its intent, so adding examples to an intent leaves the other examples where they were and
+    the runs in history.tsv stay comparable."""
     train, test = [], {lang: [] for lang in by_language}
     for lang, messages in sorted(by_language.items()):
         groups = defaultdict(list)
         for m in messages:
             groups[m.get("intent")].append(m)
         for intent in sorted(groups):
-            group = sorted(groups[intent], key=lambda m: m.get("text"))
-            rng.shuffle(group)
+            group = sorted(groups[intent], key=lambda m: (rank(lang, m.get("text")), m.get("text")))
             n_test = max(1, round(len(group) * TEST_SHARE))
             test[lang] += group[:n_test]
             train += group[n_test:]
     return train, test
 
 
+def rank(lang: str, text: str) -> str:
+    return hashlib.sha1(f"{SEED}|{lang}|{text}".encode()).hexdigest()
+
+
 def entity_spans(entities):
     return {(e["entity"], e["start"], e["end"]) for e in entities or [] if e["entity"] != "conversation_language"}
+
+
+def prf(tp: int, fp: int, fn: int):
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def confusion_counts(gold, guess):
+    """{"a→b": n} for each listed pair, both directions, zeros included so that runs compare."""
+    counts = {}
+    for a, b in CONFUSION_PAIRS:
+        for x, y in ((a, b), (b, a)):
+            counts[f"{x}→{y}"] = sum(g == x and q == y for g, q in zip(gold, guess))
+    return counts
 
 
 async def predict(model_path: Path, messages):
@@ -83,11 +117,29 @@ def score(messages, predictions):
     labels = sorted(set(gold))
     p, r, f, support = precision_recall_fscore_support(gold, guess, labels=labels, zero_division=0)
     tp = fp = fn = 0
+    by_type = defaultdict(lambda: [0, 0, 0])  # entity type: [tp, fp, fn]
+    entity_errors = []
     for m, pred in zip(messages, predictions):
         g, q = entity_spans(m.get("entities")), entity_spans(pred.get("entities"))
         tp, fp, fn = tp + len(g & q), fp + len(q - g), fn + len(g - q)
-    ent_p = tp / (tp + fp) if tp + fp else 0.0
-    ent_r = tp / (tp + fn) if tp + fn else 0.0
+        for kind, spans in ((0, g & q), (1, q - g), (2, g - q)):
+            for entity, _, _ in spans:
+                by_type[entity][kind] += 1
+        if g != q:
+            text = m.get("text")
+            entity_errors.append(
+                (text, sorted(f"{e}:{text[s:t]}" for e, s, t in g), sorted(f"{e}:{text[s:t]}" for e, s, t in q))
+            )
+    ent_p, ent_r, ent_f = prf(tp, fp, fn)
+    per_entity = {}
+    for entity, (etp, efp, efn) in sorted(by_type.items()):
+        ep, er, ef = prf(etp, efp, efn)
+        per_entity[entity] = {
+            "precision": round(ep, 3),
+            "recall": round(er, 3),
+            "f1": round(ef, 3),
+            "support": etp + efn,
+        }
     errors = [(m.get("text"), g, q) for m, g, q in zip(messages, gold, guess) if g != q]
     return {
         "examples": len(messages),
@@ -97,9 +149,75 @@ def score(messages, predictions):
         "fallback_rate": fallbacks / len(predictions),
         "entity_precision": ent_p,
         "entity_recall": ent_r,
-        "entity_f1": 2 * ent_p * ent_r / (ent_p + ent_r) if ent_p + ent_r else 0.0,
+        "entity_f1": ent_f,
+        "per_entity": per_entity,
+        "confusions": confusion_counts(gold, guess),
         "errors": errors,
+        "entity_errors": entity_errors,
     }
+
+
+def confusion_table(report, sets):
+    """Counts of the listed confusion pairs, gold→predicted, one column per set."""
+    names = list(sets)
+    lines = [
+        "\n## Confusion pairs (gold → predicted)\n",
+        "| pair | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for pair in report[names[0]]["confusions"]:
+        lines.append(f"| {pair} | " + " | ".join(str(report[n]["confusions"][pair]) for n in names) + " |")
+    return lines
+
+
+def entity_table(report, sets):
+    """Entity F1 per entity type (and how many gold spans), one column per set."""
+    names = list(sets)
+    entities = sorted({e for n in names for e in report[n]["per_entity"]})
+    lines = [
+        "\n## Entity F1 per entity type (F1, gold spans)\n",
+        "| entity | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for entity in entities:
+        cells = []
+        for n in names:
+            e = report[n]["per_entity"].get(entity)
+            cells.append(f"{e['f1']:.3f} ({e['support']})" if e else "-")
+        lines.append(f"| {entity} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def git_commit() -> str:
+    """The commit evaluated, with "+dirty" when the working tree has changes not committed."""
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + (
+        "+dirty"
+        if git("status", "--porcelain", "--untracked-files=no", "--", "data", "config.yml", "components")
+        else ""
+    )
+
+
+def append_history(report, sets) -> None:
+    """One line per run in results/eval/history.tsv: date, commit, then intent macro-F1 and entity F1 per set."""
+    from common.clock import now
+
+    columns = [f"{n} {metric}" for n in sets for metric in ("intent_f1", "entity_f1")]
+    if not HISTORY.exists():
+        HISTORY.write_text("\t".join(["date", "commit", "train_examples", *columns]) + "\n")
+    values = [f"{report[n][key]:.3f}" for n in sets for key in ("intent_macro_f1", "entity_f1")]
+    row = [now().strftime("%Y-%m-%dT%H:%M:%SZ"), git_commit(), str(report["train_examples"]), *values]
+    rows = HISTORY.read_text().splitlines()
+    header, previous = rows[0].split("\t"), rows[-1].split("\t") if len(rows) > 1 else None
+    if previous and header[3:] == columns:
+        drops = [f"{c} {old} → {new}" for c, old, new in zip(columns, previous[3:], values) if float(new) < float(old)]
+        print(f"\nagainst the last run in {HISTORY.name} ({previous[1]}):", "; ".join(drops) or "no score went down")
+    with HISTORY.open("a") as out:
+        out.write("\t".join(row) + "\n")
 
 
 def main() -> int:
@@ -160,7 +278,13 @@ def main() -> int:
         lines += [f"- {intent}: {f1}" for intent, f1 in worst]
         lines.append(f"\n### {name}: misclassified\n")
         lines += [f"- `{text}`: {gold} → {guess}" for text, gold, guess in report[name]["errors"]]
+    lines += confusion_table(report, sets)
+    lines += entity_table(report, sets)
+    for name in sets:
+        lines.append(f"\n### {name}: entity errors (gold / predicted)\n")
+        lines += [f"- `{text}`: {gold} / {guess}" for text, gold, guess in report[name]["entity_errors"]]
     (OUT / "report.md").write_text("\n".join(lines) + "\n")
+    append_history(report, sets)
     print("\n".join(lines[: 4 + len(sets)]))
     print(f"\nfull report: {OUT / 'report.md'}")
     below = [n for n in sets if n.startswith("split-") and report[n]["intent_macro_f1"] < 0.90]
