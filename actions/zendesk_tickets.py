@@ -25,9 +25,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import business_hours
 from actions.backends import zendesk
 from actions.customer_history import history_note
-from actions.dialogue.account import AccountAction
 from actions.i18n import language_of, say
-from actions.identity import sessions
+from actions.identity import sessions, verified
 from actions.identity.phone import display
 from actions.identity.verified import channel_identity
 from clients import BackendError, BackendUnavailable
@@ -85,7 +84,7 @@ def customer_of(tracker: Tracker) -> Customer:
     identity, line = None, None
     try:
         identity = sessions.current(tracker.sender_id, touch=False) or channel_identity(tracker)
-        line = AccountAction.line_of(identity) if identity else None
+        line = verified.line_of(identity) if identity else None
     except BackendError as error:  # a ticket never waits for the BSS: it goes without the line's details
         logger.warning("ticket for %s without line details: %s", tracker.sender_id, error)
     subject = identity.subject if identity else None

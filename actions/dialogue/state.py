@@ -19,7 +19,6 @@ PENDING = "pending_journey"
 AWAITING_ANSWER = "awaiting_answer"
 AWAITING_CONFIRMATION = "awaiting_confirmation"
 DRAFT_SLOT = "journey_draft"
-STEP_SLOTS = (DRAFT_SLOT, PENDING, AWAITING_ANSWER, AWAITING_CONFIRMATION)
 
 
 def asking(journey: str, draft: Optional[Dict[str, Any]] = None) -> List[EventType]:
