@@ -13,12 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate lint pytest train shell eval kpi browser-deps clean help
+.PHONY: install run test validate lint pytest train shell eval kpi prune browser-deps clean help
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
 	@echo "make test    install if needed, lint, validate data, train, pytest, rasa test"
 	@echo "make install | train | shell | eval | clean"
+	@echo "make prune   delete expired de-duplication, routing and outbox rows (run it daily)"
 	@echo "make kpi     active users, outcomes, deflection, NPS (FROM=YYYY-MM-DD TO=YYYY-MM-DD BY=channel|language|market)"
 
 install: $(VENV)/.installed webchat/node_modules/.installed
@@ -77,3 +78,7 @@ clean:
 # make kpi [FROM=YYYY-MM-DD] [TO=YYYY-MM-DD] [BY=channel|language|market]: default the last 30 days
 kpi: $(VENV)/.installed
 	$(PY) scripts/kpi.py $(if $(FROM),--from $(FROM)) $(if $(TO),--to $(TO)) $(if $(BY),--by $(BY))
+
+# Daily housekeeping of the assistant's own tables (common/state/retention.py says what goes and what stays).
+prune: $(VENV)/.installed
+	$(PY) -m common.state.retention

@@ -162,6 +162,11 @@ HELP_CENTRE_MIN_COVERAGE = float(_env("HELP_CENTRE_MIN_COVERAGE", "0.5"))
 TICKET_RETRY_SECONDS = int(_env("TICKET_RETRY_SECONDS", "60"))
 # The same request from the same conversation within this time is the same ticket (double tap, redelivery).
 TICKET_DUPLICATE_MINUTES = int(_env("TICKET_DUPLICATE_MINUTES", "10"))
+# Housekeeping (common/state/retention.py, `make prune` or a daily CronJob): rows kept only to de-duplicate
+# deliveries or to route the next message are deleted once no platform can redeliver or no customer can answer.
+# Tickets sent to Zendesk leave the outbox after TICKET_OUTBOX_RETENTION_DAYS (Zendesk holds them).
+DEDUP_RETENTION_DAYS = int(_env("DEDUP_RETENTION_DAYS", "7"))
+TICKET_OUTBOX_RETENTION_DAYS = int(_env("TICKET_OUTBOX_RETENTION_DAYS", "30"))
 # How many of the latest messages the ticket's transcript (an internal note) keeps.
 TICKET_TRANSCRIPT_MESSAGES = int(_env("TICKET_TRANSCRIPT_MESSAGES", "60"))
 

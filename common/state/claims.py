@@ -78,14 +78,3 @@ def release(source: str, item_id: str) -> None:
                 InboundClaim.source == source, InboundClaim.item_id == item_id, InboundClaim.completed_at.is_(None)
             )
         )
-
-
-def prune(older_than: timedelta) -> int:
-    """Deletes completed claims older than `older_than` (platforms stop redelivering after a few days)."""
-    with session() as s, s.begin():
-        gone = s.execute(
-            delete(InboundClaim).where(
-                InboundClaim.completed_at.is_not(None), InboundClaim.completed_at < clock.now() - older_than
-            )
-        )
-        return gone.rowcount

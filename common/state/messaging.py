@@ -67,8 +67,11 @@ def key_for(payload: str) -> str:
     key = KEY_PREFIX + hashlib.sha256(payload.encode()).hexdigest()[:32]
     try:
         with session() as s, s.begin():
-            if s.get(ButtonPayload, key) is None:
+            row = s.get(ButtonPayload, key)
+            if row is None:
                 s.add(ButtonPayload(key=key, payload=payload, created_at=clock.now()))
+            else:  # sent again: kept as long as its latest use (common/state/retention.py)
+                row.created_at = clock.now()
     except IntegrityError:  # written at the same moment by another reply
         pass
     return key

@@ -26,16 +26,3 @@ def test_a_released_claim_can_be_taken_again():
 def test_the_same_id_from_two_sources_is_two_items():
     assert claims.claim("whatsapp", "1", "c", 120) == "claimed"
     assert claims.claim("messenger", "1", "c", 120) == "claimed"
-
-
-def test_pruning_forgets_only_completed_claims_older_than_asked(clock):
-    for item in ("old-done", "old-open"):
-        claims.claim("sunco", item, "c", 120)
-    claims.complete("sunco", "old-done")
-    clock.shift(timedelta(days=8))
-    claims.claim("sunco", "new", "c", 120)
-    claims.complete("sunco", "new")
-    assert claims.prune(timedelta(days=7)) == 1
-    assert claims.claim("sunco", "old-done", "c", 120) == "claimed"  # forgotten: a delivery this late is new
-    assert claims.claim("sunco", "new", "c", 120) == "done"
-    assert claims.claim("sunco", "old-open", "c", 86400 * 30) == "busy"  # never pruned while not completed
