@@ -12,8 +12,8 @@ from typing import List
 
 from sqlalchemy import create_engine, select, text
 
-from actions.identity import sessions
 from common import config
+from common.state import db
 from common.state.care_kpi import ConversationOutcome, session
 from privacy.redaction import redact_text
 
@@ -51,7 +51,7 @@ def recent_messages(conversation_id: str, limit: int = MESSAGES_PER_CHANNEL) -> 
 def other_channels(subject: str, conversation_id: str) -> List[str]:
     """Lines for an agent's note: each other channel of this customer, then its recent messages."""
     lines = []
-    for link in sessions.linked_conversations(subject):
+    for link in db.linked_conversations(subject):
         if link.conversation_id == conversation_id:
             continue
         lines.append(
@@ -94,6 +94,6 @@ def channels_summary(subject: str, conversation_id: str) -> str:
     """'whatsapp 2290197000001, messenger 7712' for a handoff's metadata."""
     return ", ".join(
         f"{link.channel} {link.conversation_id}"
-        for link in sessions.linked_conversations(subject or "")
+        for link in db.linked_conversations(subject or "")
         if link.conversation_id != conversation_id
     )

@@ -19,11 +19,11 @@ from rasa_sdk.types import DomainDict
 from actions.backends import bss
 from actions.formatting import money
 from actions.i18n import language_of, say
-from actions.identity import phone, sessions
+from actions.identity import sessions
 from actions.identity.verified import channel_identity
 from clients import BackendError, BackendUnavailable
 from clients.payments import PaymentsClient, major_units
-from common import clock
+from common import clock, phone
 
 logger = logging.getLogger(__name__)
 

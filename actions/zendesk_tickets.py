@@ -27,13 +27,13 @@ from actions.backends import zendesk
 from actions.customer_history import history_note
 from actions.i18n import language_of, say
 from actions.identity import sessions, verified
-from actions.identity.phone import display
 from actions.identity.verified import channel_identity
 from clients import BackendError, BackendUnavailable
 from clients.bss import Line
 from clients.zendesk import ZendeskClient
 from common import config
 from common.i18n import render
+from common.phone import display
 from common.state import care
 from privacy.redaction import redact_text
 

@@ -203,3 +203,14 @@ CARE_DEFAULT_MARKET = _env("CARE_DEFAULT_MARKET", "BJ")
 # The Rasa input channel of Zendesk messaging (connectors/zendesk_messaging.py): there a handoff passes
 # control to the Agent Workspace instead of opening a ticket.
 ZENDESK_MESSAGING_CHANNEL = _env("ZENDESK_MESSAGING_CHANNEL", "zendesk")
+
+
+# --- Outbound campaigns (campaigns/, common/state/campaigns.py) ---
+# Rasa's HTTP API, which delivers a campaign message into a customer's chat conversation (trigger_intent).
+RASA_URL = _env("RASA_URL", "http://127.0.0.1:5005").rstrip("/")
+RASA_AUTH_TOKEN = _env("RASA_AUTH_TOKEN", "")
+# When campaign messages may reach customers, in each market's own time zone (no messages at night).
+CAMPAIGN_SENDING_HOURS = _pairs(_env("CAMPAIGN_SENDING_HOURS", "BJ:08:00-20:00;GT:08:00-20:00"), separator=";")
+CAMPAIGN_DEFAULT_RATE = int(_env("CAMPAIGN_DEFAULT_RATE", "60"))  # messages a minute per campaign
+CAMPAIGN_MAX_ATTEMPTS = int(_env("CAMPAIGN_MAX_ATTEMPTS", "5"))  # a gateway that keeps failing: then failed
+CAMPAIGN_CLAIM_SECONDS = int(_env("CAMPAIGN_CLAIM_SECONDS", "120"))  # longest a send may take

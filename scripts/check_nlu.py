@@ -19,11 +19,13 @@ last_invoices pay_invoice find_store book_appointment report_outage ask_faq crea
 human_handoff give_feedback""".split()
 # Beyond the spec: a card number typed in the chat (certain by components/card_guard.py, so few examples).
 INTENTS += ["share_card_number"]
+# Beyond the spec: "stop" to campaign messages (actions/campaign_message.py).
+INTENTS += ["opt_out"]
 ENTITIES = set(
     """phone_number otp_code amount contract_number document_number pack payment_method
 city language score date""".split()
 )
-MIN_EXAMPLES = {"inform": 60, "share_card_number": 8}
+MIN_EXAMPLES = {"inform": 60, "share_card_number": 8, "opt_out": 20}
 ANNOTATION = re.compile(r"\[([^\]]+)\](\(([^)]+)\)|\{([^}]+)\})")
 
 

@@ -21,10 +21,10 @@ from actions.dialogue import state
 from actions.dialogue.account import IDENTIFICATION_SLOTS as FORM_SLOTS
 from actions.dialogue.account import JOURNEYS, start_identification
 from actions.i18n import language_of, say
-from actions.identity import otp, phone, sessions
+from actions.identity import otp, sessions
 from actions.outage_notice import notice_for_current_line
 from clients import BackendError, BackendUnavailable
-from common import clock, config
+from common import clock, config, phone
 from common.i18n import render
 from common.state import remember_language, remembered_language
 

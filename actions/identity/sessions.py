@@ -7,7 +7,7 @@ are never trusted for who the customer is.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import List, Optional
+from typing import Optional
 
 from common import config
 from common.clock import aware, now
@@ -52,13 +52,6 @@ def verify(conversation_id: str, subject: str, method: str, channel: Optional[st
         else:
             link.last_verified_at = moment
     return Identity(conversation_id, subject, method, moment)
-
-
-def linked_conversations(subject: str) -> List[ChannelLink]:
-    """Every channel user who proved they hold `subject`, most recently verified first."""
-    with session() as s:
-        rows = s.query(ChannelLink).filter(ChannelLink.subject == subject).all()
-    return sorted(rows, key=lambda r: aware(r.last_verified_at), reverse=True)
 
 
 def forget(conversation_id: str) -> Optional[str]:

@@ -22,11 +22,12 @@ from actions.dialogue.choices import normalised
 from actions.dialogue.state import end_journey
 from actions.dialogue.steps import StepJourney
 from actions.i18n import language_of, say
-from actions.identity import dialogue, phone
+from actions.identity import dialogue
 from actions.journeys.find_store import address, find, known_cities, place_name
 from actions.typed_moments import When, parse_when
 from clients import BackendError, BackendUnavailable
 from clients.bss import Appointment, Line, Store, new_idempotency_key
+from common import phone
 from common.clock import now
 from common.i18n import render
 

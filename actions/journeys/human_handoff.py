@@ -22,12 +22,12 @@ from actions.customer_history import channels_summary
 from actions.customer_request import ISSUE_SLOT, intent_of, is_complaint, is_payload, topic_of, user_turns
 from actions.dialogue.state import end_journey
 from actions.i18n import language_of, say
-from actions.identity.phone import display
 from actions.journeys.give_feedback import maybe_ask_nps
 from actions.zendesk_tickets import Customer, customer_of, group_for, open_ticket, tell_submitted
 from clients.bss import Line
 from common import config
 from common.i18n import render
+from common.phone import display
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)

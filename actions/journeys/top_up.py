@@ -18,9 +18,8 @@ from actions.dialogue.operations import executor, propose
 from actions.dialogue.steps import StepJourney
 from actions.formatting import date_time, money
 from actions.i18n import language_of, say
-from actions.identity import phone
 from clients.bss import Line
-from common import config
+from common import config, phone
 from common.i18n import render
 
 OWN_LINE = "own"  # the "my own number" choice

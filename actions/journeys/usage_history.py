@@ -13,10 +13,10 @@ from actions.backends import bss
 from actions.dialogue.account import AccountAction
 from actions.formatting import date, money, quantity
 from actions.i18n import language_of, say
-from actions.identity.phone import display
 from clients.bss import Line, Usage
 from common.clock import now
 from common.i18n import render
+from common.phone import display
 
 WINDOW_DAYS = 7
 TOP = 3

@@ -8,13 +8,14 @@ customer across channels once they are identified.
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base, sessionmaker
 
 from common import clock, config
+from common.clock import aware
 
 Base = declarative_base()
 
@@ -146,3 +147,24 @@ def remembered_language(*subjects: str) -> Optional[str]:
             if subject and (row := s.get(LanguagePreference, subject)):
                 return row.language
     return None
+
+
+def linked_conversations(subject: str) -> List[ChannelLink]:
+    """Every channel user who proved they hold `subject`, most recently verified first."""
+    with session() as s:
+        rows = s.query(ChannelLink).filter(ChannelLink.subject == subject).all()
+    return sorted(rows, key=lambda r: aware(r.last_verified_at), reverse=True)
+
+
+def linked_conversations_of(conversation_id: str) -> List[ChannelLink]:
+    """The lines and contracts this channel user has proved they hold."""
+    with session() as s:
+        return s.query(ChannelLink).filter(ChannelLink.conversation_id == conversation_id).all()
+
+
+CHAT_CHANNELS = ("whatsapp", "messenger")  # where the assistant can speak first, into an existing conversation
+
+
+def latest_chat(subject: str) -> Optional[ChannelLink]:
+    """The most recently verified WhatsApp or Messenger conversation of `subject`, if any."""
+    return next((link for link in linked_conversations(subject) if link.channel in CHAT_CHANNELS), None)

@@ -7,6 +7,7 @@ import pytest
 from actions.identity import sessions
 from actions.identity.dialogue import ActionIdentificationDone, ActionLogout, ValidateIdentifyForm
 from actions.journeys.check_balance import ActionCheckBalance
+from common.state import db
 from tests.clock import at_each_instant
 from tests.conftest import last_code, make_tracker, sms_to, user_event
 
@@ -140,7 +141,7 @@ def test_every_channel_a_customer_proved_is_linked_to_them_and_kept_after_logout
     sessions.verify("psid-77", "line:+2290197000001", "otp", "messenger")  # again: one link, refreshed
     sessions.verify("web-1", "line:+50255500002", "otp", "socketio")
     sessions.forget("psid-77")
-    links = sessions.linked_conversations("line:+2290197000001")
+    links = db.linked_conversations("line:+2290197000001")
     assert [(link.conversation_id, link.channel) for link in links] == [
         ("psid-77", "messenger"),
         ("33612345", "whatsapp"),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from actions.identity.phone import candidates, masked, regions_for_language
+from common.phone import candidates, masked, regions_for_language
 
 
 @pytest.mark.parametrize(
