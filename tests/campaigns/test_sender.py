@@ -163,3 +163,19 @@ def test_a_whatsapp_customer_is_told_in_their_conversation(operator, clock):
     campaign(kind="offer", numbers=(BJ_2,))
     sender.run_once()
     assert rasa.calls[-1][0] == "psid-7"
+
+
+def test_a_sender_asked_to_stop_finishes_its_message_and_leaves_the_rest_queued(operator, clock):
+    """SIGTERM (a deploy, a scale-down): nothing half-sent, so the next sender misses nothing."""
+    noon_everywhere(clock)
+    made = campaign()
+
+    class StopsAfterOne(Sender):
+        def deliver(self, campaign, row):
+            super().deliver(campaign, row)
+            self.stopping.set()
+
+    assert StopsAfterOne(rasa=FakeRasa()).run_once() == 1
+    report = campaigns.report(made.id)
+    assert (report["sent"], report["queued"], report["sending"], report["unknown"]) == (1, 2, 0, 0)
+    assert Sender(rasa=FakeRasa()).run_once() == 2
