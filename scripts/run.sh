@@ -34,6 +34,8 @@ wait_for http://localhost:5080/health "operator sandbox" 60
 $BIN/rasa run actions --port 5055 >logs/actions.log 2>&1 & pids+=($!)
 # Tickets Zendesk could not take yet are retried by this worker (and by the action server once it opens one).
 $BIN/python -m actions.zendesk_tickets --watch >logs/tickets.log 2>&1 & pids+=($!)
+# Campaign messages whose time has come (python -m campaigns; it speaks into chats through Rasa's API).
+RASA_URL=http://localhost:5005 $BIN/python -m campaigns send --watch >logs/campaigns.log 2>&1 & pids+=($!)
 wait_for http://localhost:5055/health "action server" 60
 
 if [ "${1:-}" = "--shell" ]; then
