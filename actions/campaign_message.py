@@ -21,6 +21,7 @@ from actions.dialogue.operations import ActionNo
 from actions.i18n import language_of, say
 from actions.identity import sessions
 from actions.identity.verified import channel_identity
+from actions.journeys.give_feedback import ask_score, open_survey
 from common.i18n import render
 from common.state import campaigns, consent, db
 
@@ -65,6 +66,10 @@ class ActionCampaignMessage(Action):
             return []
         language = language_of(tracker)
         text = campaigns.text_for(campaign, row, language)
+        if campaign.kind == "post_call_survey":
+            # the survey itself: its 0-10 buttons, and the score lands where every NPS answer does (make kpi)
+            open_survey(f"line:{row.msisdn}", tracker.sender_id, "post_call")
+            return [SlotSet(CAMPAIGN_SLOT, campaign.id), *ask_score(dispatcher, tracker, text=text)]
         buttons = []
         if campaign.kind in NEXT_STEP:
             key, payload = NEXT_STEP[campaign.kind]

@@ -12,6 +12,7 @@ from sandbox.errors import TMFError
 def create_app(db_url: str = None) -> Flask:
     from sandbox import (  # noqa: F401  (declare tables)
         bss,
+        dialer,
         faults,
         fixtures,
         meta,
@@ -27,7 +28,7 @@ def create_app(db_url: str = None) -> Flask:
     db.init(db_url)
     fixtures.seed_if_empty()
 
-    for module in (bss, sms, zendesk, payments, faults, sunco, meta):
+    for module in (bss, sms, zendesk, payments, faults, sunco, meta, dialer):
         app.register_blueprint(module.blueprint)
 
     @app.get("/health")
@@ -38,6 +39,7 @@ def create_app(db_url: str = None) -> Flask:
     def reset():
         db.reset_all()
         faults.clear()
+        dialer.clear()
         fixtures.seed()
         return jsonify(status="reset")
 

@@ -31,7 +31,7 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import Column, DateTime, Integer, String, Text, select
 
-from common import clock
+from common import clock, signed_webhooks
 from sandbox import bss, db, faults
 from sandbox.errors import TMFError
 
@@ -578,8 +578,7 @@ def fulfil(session, checkout: CheckoutSession):
 
 def sign(payload: bytes, timestamp: int, secret: str = None) -> str:
     """`t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`."""
-    mac = hmac.new((secret or WEBHOOK_SECRET).encode(), f"{timestamp}.".encode() + payload, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
+    return signed_webhooks.sign(payload, timestamp, secret or WEBHOOK_SECRET)
 
 
 def record_webhook(session, event_type: str, checkout: CheckoutSession) -> str:

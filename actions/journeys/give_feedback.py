@@ -33,15 +33,20 @@ INTENT = "give_feedback"
 SCORES = range(0, 11)
 
 
-def ask_score(dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "nps_question") -> List[EventType]:
-    """The question with 0-10 buttons (a tap never depends on NLU); a typed number also answers."""
+def ask_score(
+    dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "nps_question", text: Optional[str] = None
+) -> List[EventType]:
+    """The question (`text`, else the message `key`) with 0-10 buttons (a tap never depends on NLU); a typed
+    number also answers."""
     message = render(key, language_of(tracker))
+    if text:
+        message["text"] = text
     message["buttons"] = [{"title": str(n), "payload": f"/{INTENT}{json.dumps({'score': str(n)})}"} for n in SCORES]
     dispatcher.utter_message(**message)
     return state.asking(INTENT)
 
 
-def _open_survey(subject: str, conversation_id: str, source: str) -> None:
+def open_survey(subject: str, conversation_id: str, source: str) -> None:
     with session() as s, s.begin():
         # a new question replaces any unanswered one of this conversation
         for old in s.execute(
@@ -68,7 +73,7 @@ def maybe_ask_nps(dispatcher: CollectingDispatcher, tracker: Tracker, subject: O
             ).first()
         if recent is not None:
             return []
-        _open_survey(subject, tracker.sender_id, "asked")
+        open_survey(subject, tracker.sender_id, "asked")
     except Exception:  # noqa: BLE001 - a survey is never worth failing the journey that just succeeded
         logger.exception("could not ask NPS in %s", tracker.sender_id)
         return []
@@ -119,7 +124,7 @@ class ActionGiveFeedback(Action):
         given = read_score(tracker, typed_allowed=waiting_for == "score")
         if given is not None:
             if survey is None:  # a score tapped on an old question, or given with "I want to give feedback"
-                _open_survey(subject_of(tracker), tracker.sender_id, "spontaneous")
+                open_survey(subject_of(tracker), tracker.sender_id, "spontaneous")
                 survey = self.current_survey(tracker.sender_id)
             score = valid_score(given)
             if score is None:
@@ -142,7 +147,7 @@ class ActionGiveFeedback(Action):
         if intent == INTENT:
             # the customer chose to give feedback: ask even if they were asked recently
             if waiting_for is None:
-                _open_survey(subject_of(tracker), tracker.sender_id, "spontaneous")
+                open_survey(subject_of(tracker), tracker.sender_id, "spontaneous")
             return ask_score(dispatcher, tracker)
         if waiting_for == "score":
             if intent == "deny":

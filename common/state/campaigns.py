@@ -9,12 +9,15 @@ A sender that dies while `sending` leaves the row `sending`: after the lease, `r
 politely (SIGTERM) finishes its message first, so a restart sends nothing twice and misses nothing.
 """
 
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any, Dict, Iterable, List, Optional
 
 from sqlalchemy import JSON, Column, DateTime, Integer, String, UniqueConstraint, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
+from common import config
 from common.clock import aware, now
 from common.state import db
 from common.state.db import Base
@@ -30,7 +33,7 @@ FINISHED = (SENT, SKIPPED, FAILED, UNKNOWN)
 
 class Campaign(Base):
     __tablename__ = "campaign"
-    id = Column(String(16), primary_key=True)  # K-7F3Q9A
+    id = Column(String(40), primary_key=True)  # K-7F3Q9A; S-missed_call-20261204 for a day's standing campaign
     name = Column(String(120), nullable=False)
     kind = Column(String(24), nullable=False)
     messages = Column(JSON, nullable=False)  # {"fr": ..., "es": ..., "en": ...}; {name} is the recipient's
@@ -44,7 +47,7 @@ class CampaignRecipient(Base):
     __tablename__ = "campaign_recipient"
     __table_args__ = (UniqueConstraint("campaign_id", "msisdn"),)  # a number listed twice is reached once
     id = Column(Integer, primary_key=True, autoincrement=True)
-    campaign_id = Column(String(16), nullable=False, index=True)
+    campaign_id = Column(String(40), nullable=False, index=True)
     msisdn = Column(String(20), nullable=False)  # E.164
     name = Column(String(80), nullable=True)
     language = Column(String(8), nullable=True)  # from the list; else the line's remembered one
@@ -85,6 +88,33 @@ def create(name: str, kind: str, messages: Dict[str, str], starts_at: datetime, 
     return campaign
 
 
+def standing(kind: str, messages: Dict[str, str]) -> Campaign:
+    """Today's running campaign of `kind` that events feed (the dialer's missed and answered calls): one a day,
+    so a customer gets at most one such message a day."""
+    moment = now()
+    campaign_id = f"S-{kind}-{moment:%Y%m%d}"
+    found = get(campaign_id)
+    if found is not None:
+        return found
+    try:
+        with db.session() as s, s.begin():
+            s.add(
+                Campaign(
+                    id=campaign_id,
+                    name=f"{kind} {moment:%Y-%m-%d}",
+                    kind=kind,
+                    messages=messages,
+                    status=RUNNING,
+                    starts_at=moment,
+                    rate_per_minute=config.CAMPAIGN_DEFAULT_RATE,
+                    created_at=moment,
+                )
+            )
+    except IntegrityError:  # another replica created it at the same moment
+        pass
+    return get(campaign_id)
+
+
 def get(campaign_id: str) -> Optional[Campaign]:
     with db.session() as s:
         return s.get(Campaign, campaign_id)
@@ -94,6 +124,7 @@ def add_recipients(campaign_id: str, rows: Iterable[Dict[str, Any]]) -> int:
     """Queues numbers (already normalised) paced at the campaign's rate after those already queued; a number
     already in the campaign is not added again. Answers how many were added."""
     campaign = get(campaign_id)
+    moment = now()
     with db.session() as s, s.begin():
         known = set(
             s.execute(select(CampaignRecipient.msisdn).where(CampaignRecipient.campaign_id == campaign_id)).scalars()
@@ -112,7 +143,10 @@ def add_recipients(campaign_id: str, rows: Iterable[Dict[str, Any]]) -> int:
                     language=row.get("language") or None,
                     segment=row.get("segment") or None,
                     status=QUEUED,
-                    not_before=aware(campaign.starts_at) + timedelta(minutes=count / campaign.rate_per_minute),
+                    # its place in the campaign's pace, never in the past (a standing campaign runs all day)
+                    not_before=max(
+                        moment, aware(campaign.starts_at) + timedelta(minutes=count / campaign.rate_per_minute)
+                    ),
                     attempts=0,
                 )
             )
@@ -131,7 +165,9 @@ def recipient(recipient_id: str) -> Optional[CampaignRecipient]:
 def text_for(campaign: Campaign, row: CampaignRecipient, language: str) -> str:
     """The campaign's message in `language`, with the recipient's name where the text says {name}."""
     text = campaign.messages.get(language) or campaign.messages["en"]
-    return text.replace("{name}", row.name or "").replace(" ,", ",").strip()
+    if row.name:
+        return text.replace("{name}", row.name).strip()
+    return re.sub(r"[ ,]*\{name\}", "", text).strip()  # "Hi {name}, ..." -> "Hi, ..."
 
 
 def set_status(campaign_id: str, status: str) -> None:

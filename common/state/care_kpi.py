@@ -24,7 +24,7 @@ class NpsSurvey(Base):
     id = Column(Integer, primary_key=True, autoincrement=True)
     subject = Column(String(160), nullable=False, index=True)  # line:..., contract:... or sender:<id>
     conversation_id = Column(String(128), nullable=False, index=True)
-    source = Column(String(16), nullable=False)  # asked (after a journey or a handoff) or spontaneous
+    source = Column(String(16), nullable=False)  # asked (after a journey or a handoff), spontaneous, post_call
     stage = Column(String(16), nullable=False)  # score (waiting for it), comment (waiting for it), done
     asked_at = Column(DateTime(timezone=True), nullable=False)
     score = Column(Integer, nullable=True)  # 0-10

@@ -87,3 +87,32 @@ async def test_stop_while_a_money_move_waits_for_its_yes_cancels_it(sending, dis
     )
     await ActionOptOut().run(dispatcher, tracker, domain)
     assert not consent.refused(NUMBER, "offer")
+
+
+async def test_a_post_call_survey_in_the_chat_is_the_nps_question_with_its_buttons(dispatcher, domain):
+    from common.state.care_kpi import NpsSurvey
+
+    made = campaigns.create("after calls", "post_call_survey", MESSAGES, clock.now(), 600)
+    campaigns.add_recipients(made.id, [{"msisdn": NUMBER}])
+    campaigns.set_status(made.id, campaigns.RUNNING)
+    row = campaigns.claim(campaigns.due(1)[0], 60)
+    with db.session() as s, s.begin():
+        s.add(
+            db.ChannelLink(
+                conversation_id=CONVERSATION,
+                subject=f"line:{NUMBER}",
+                channel="whatsapp",
+                first_linked_at=clock.now(),
+                last_verified_at=clock.now(),
+            )
+        )
+    tracker = make_tracker([external(made, row)], sender_id=CONVERSATION)
+    events = await ActionCampaignMessage().run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["text"] == "Your bill is due."  # no name on the list: none in the text
+    assert [b["title"] for b in message["buttons"]] == [str(n) for n in range(11)]
+    assert {"event": "slot", "timestamp": None, "name": "pending_journey", "value": "give_feedback"} in events
+    with db.session() as s:
+        assert (
+            s.query(NpsSurvey).filter_by(conversation_id=CONVERSATION, source="post_call", stage="score").count() == 1
+        )
