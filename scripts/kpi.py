@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions.outcomes import ABANDONED, OUTCOMES, strongest  # noqa: E402
 from common import clock, config  # noqa: E402
+from common.state import campaigns, consent  # noqa: E402
 from common.state.care_kpi import ConversationOutcome, NpsSurvey, session  # noqa: E402
 
 IN_PROGRESS = "in_progress"
@@ -222,7 +223,8 @@ def compute(
         for c in sessions
         if c.first_message is not None and start <= c.first_message < end
     ]
-    answers = nps_answers(datetime.fromtimestamp(start, timezone.utc), datetime.fromtimestamp(end, timezone.utc))
+    window = (datetime.fromtimestamp(start, timezone.utc), datetime.fromtimestamp(end, timezone.utc))
+    answers = nps_answers(*window)
 
     report = {
         "period": {"from": first.isoformat(), "to": last.isoformat(), "time_zone": zone.zone},
@@ -235,6 +237,10 @@ def compute(
         },
         **rates([c.outcome(moment) for c in period]),
         "nps": nps([a.score for a in answers]),
+        "campaigns": {
+            "sent": campaigns.figures(*window),
+            "opt_outs": consent.opt_outs_between(*window),
+        },
     }
     if by:
         groups: Dict[str, List[str]] = defaultdict(list)
@@ -282,6 +288,13 @@ def printable(report: Dict[str, Any]) -> str:
         f"NPS: {'n/a' if score['nps'] is None else format(score['nps'], '+.1f')} over {score['responses']} "
         f"responses ({score['promoters']} promoters, {score['passives']} passives, "
         f"{score['detractors']} detractors)",
+    ]
+    sent = report["campaigns"]["sent"]
+    lines += ["", f"Campaigns that sent messages: {len(sent)}; lines that opted out: {report['campaigns']['opt_outs']}"]
+    lines += [
+        f"  {c['id']:<28} {c['kind']:<17} targeted {c['targeted']:>6}  sent {c['sent']:>6}  skipped {c['skipped']:>5}"
+        f"  failed {c['failed']:>5}  unknown {c['unknown']:>3}"
+        for c in sent
     ]
     if "by" in report:
         lines += [

@@ -46,7 +46,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
@@ -259,3 +259,31 @@ def test_make_kpi_prints_the_figures(recorded, tmp_path):
 def test_no_tracker_store_says_so(tmp_path):
     with pytest.raises(SystemExit, match="no tracker store"):
         kpi.compute(date(2025, 3, 1), date(2025, 3, 3), tracker_url=f"sqlite:///{tmp_path / 'none.db'}")
+
+
+def test_campaign_figures_count_what_was_sent_in_the_period(recorded, clock):
+    from common.state import campaigns, consent
+
+    clock.move_to(datetime(2025, 3, 2, 10, 0, tzinfo=timezone.utc))
+    started = clock_now() - timedelta(minutes=1)  # every message already due
+    made = campaigns.create("March offer", "offer", {"fr": "a", "es": "b", "en": "c"}, started, 600)
+    campaigns.add_recipients(made.id, [{"msisdn": f"+22901970000{n:02d}"} for n in range(4)])
+    campaigns.set_status(made.id, campaigns.RUNNING)
+    first, second, third, _ = campaigns.due(10)
+    for row_id, status in ((first, campaigns.SENT), (second, campaigns.SENT), (third, campaigns.SKIPPED)):
+        campaigns.claim(row_id, 60)
+        campaigns.finish(row_id, status, channel="sms")
+    consent.opt_out("+2290197000002", consent.ALL_MARKETING, "whatsapp")
+
+    figures = kpi.compute(date(2025, 3, 1), date(2025, 3, 3), now=NOW)["campaigns"]
+    [sent] = figures["sent"]
+    assert (sent["targeted"], sent["sent"], sent["skipped"], sent["queued"]) == (4, 2, 1, 1)
+    assert figures["opt_outs"] == 1
+    assert kpi.compute(date(2025, 3, 4), date(2025, 3, 5), now=NOW)["campaigns"] == {"sent": [], "opt_outs": 0}
+    assert made.id in kpi.printable(kpi.compute(date(2025, 3, 1), date(2025, 3, 3), now=NOW))
+
+
+def clock_now():
+    from common import clock as project_clock
+
+    return project_clock.now()

@@ -282,3 +282,15 @@ def report(campaign_id: str) -> Dict[str, Any]:
         "sent_by_channel": by_channel,
         "reasons": {reason or "": count for reason, count in reasons},
     }
+
+
+def figures(start: datetime, end: datetime) -> List[Dict[str, Any]]:
+    """`make kpi`: each campaign that sent something between `start` and `end`, with its whole report."""
+    with db.session() as s:
+        ids = s.execute(
+            select(CampaignRecipient.campaign_id)
+            .where(CampaignRecipient.sent_at >= start, CampaignRecipient.sent_at < end)
+            .distinct()
+        ).scalars()
+        found = [s.get(Campaign, campaign_id) for campaign_id in sorted(ids)]
+    return [{"id": c.id, "name": c.name, "kind": c.kind, **report(c.id)} for c in found]

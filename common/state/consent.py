@@ -48,3 +48,8 @@ def refused(msisdn: str, kind: str) -> Optional[datetime]:
         return s.execute(
             select(OptOut.opted_out_at).where(OptOut.msisdn == msisdn, OptOut.kind.in_(kinds)).limit(1)
         ).scalar()
+
+
+def opt_outs_between(start: datetime, end: datetime) -> int:
+    with db.session() as s:
+        return s.query(OptOut).filter(OptOut.opted_out_at >= start, OptOut.opted_out_at < end).count()
