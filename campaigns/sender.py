@@ -21,6 +21,7 @@ from typing import Optional, Tuple
 import phonenumbers
 from zoneinfo import ZoneInfo
 
+from campaigns import outages
 from clients.errors import BackendError, BackendUnavailable
 from clients.rasa_api import RasaClient
 from clients.sms import SMSClient
@@ -55,10 +56,15 @@ class Sender:
         return handled
 
     def watch(self, every_seconds: float = 1.0) -> None:
-        """Sends until SIGTERM / SIGINT, finishing the message under way first."""
+        """Sends until SIGTERM / SIGINT, finishing the message under way first; turns incidents into outage
+        broadcasts every OUTAGE_POLL_SECONDS."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: self.stopping.set())
+        next_outage_round = 0.0
         while not self.stopping.is_set():
+            if config.OUTAGE_POLL_SECONDS and clock.timestamp() >= next_outage_round:
+                outages.poll()  # the NOC's new and resolved incidents become broadcasts
+                next_outage_round = clock.timestamp() + config.OUTAGE_POLL_SECONDS
             if not self.run_once():
                 self.stopping.wait(every_seconds)
 

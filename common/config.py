@@ -214,6 +214,8 @@ CAMPAIGN_SENDING_HOURS = _pairs(_env("CAMPAIGN_SENDING_HOURS", "BJ:08:00-20:00;G
 CAMPAIGN_DEFAULT_RATE = int(_env("CAMPAIGN_DEFAULT_RATE", "60"))  # messages a minute per campaign
 CAMPAIGN_MAX_ATTEMPTS = int(_env("CAMPAIGN_MAX_ATTEMPTS", "5"))  # a gateway that keeps failing: then failed
 CAMPAIGN_CLAIM_SECONDS = int(_env("CAMPAIGN_CLAIM_SECONDS", "120"))  # longest a send may take
+# How often the sender asks the NOC for new and resolved incidents (campaigns/outages.py); 0: never.
+OUTAGE_POLL_SECONDS = int(_env("OUTAGE_POLL_SECONDS", "60"))
 # The contact centre dialer's signed call outcomes (connectors/dialer_webhook.py).
 DIALER_WEBHOOK_SECRET = _env("DIALER_WEBHOOK_SECRET", "dialer-sandbox-secret")
 DIALER_WEBHOOK_TOLERANCE_SECONDS = int(_env("DIALER_WEBHOOK_TOLERANCE_SECONDS", "300"))

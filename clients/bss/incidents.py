@@ -28,3 +28,7 @@ class Incidents:
         """Incidents still being worked on in a city (the gateway ignores case and accents), newest first."""
         found = [_incident_from_json(p) for p in self._get(self.PROBLEM, city=city, status="acknowledged")]
         return [i for i in found if i.status == "acknowledged"]  # whatever the gateway filters
+
+    def every_incident(self) -> List[Incident]:
+        """Every incident the gateway lists, in every area, being worked on or resolved (outage broadcasts)."""
+        return [_incident_from_json(p) for p in self._get(self.PROBLEM)]

@@ -88,20 +88,16 @@ def create(name: str, kind: str, messages: Dict[str, str], starts_at: datetime, 
     return campaign
 
 
-def standing(kind: str, messages: Dict[str, str]) -> Campaign:
-    """Today's running campaign of `kind` that events feed (the dialer's missed and answered calls): one a day,
-    so a customer gets at most one such message a day."""
+def create_once(campaign_id: str, name: str, kind: str, messages: Dict[str, str]) -> Optional[Campaign]:
+    """A running campaign under a fixed id, created by whoever comes first (senders on several replicas poll the
+    same events); None when it exists already."""
     moment = now()
-    campaign_id = f"S-{kind}-{moment:%Y%m%d}"
-    found = get(campaign_id)
-    if found is not None:
-        return found
     try:
         with db.session() as s, s.begin():
             s.add(
                 Campaign(
                     id=campaign_id,
-                    name=f"{kind} {moment:%Y-%m-%d}",
+                    name=name,
                     kind=kind,
                     messages=messages,
                     status=RUNNING,
@@ -110,9 +106,17 @@ def standing(kind: str, messages: Dict[str, str]) -> Campaign:
                     created_at=moment,
                 )
             )
-    except IntegrityError:  # another replica created it at the same moment
-        pass
+    except IntegrityError:
+        return None
     return get(campaign_id)
+
+
+def standing(kind: str, messages: Dict[str, str]) -> Campaign:
+    """Today's running campaign of `kind` that events feed (the dialer's missed and answered calls): one a day,
+    so a customer gets at most one such message a day."""
+    moment = now()
+    campaign_id = f"S-{kind}-{moment:%Y%m%d}"
+    return get(campaign_id) or create_once(campaign_id, f"{kind} {moment:%Y-%m-%d}", kind, messages) or get(campaign_id)
 
 
 def get(campaign_id: str) -> Optional[Campaign]:
@@ -168,6 +172,29 @@ def text_for(campaign: Campaign, row: CampaignRecipient, language: str) -> str:
     if row.name:
         return text.replace("{name}", row.name).strip()
     return re.sub(r"[ ,]*\{name\}", "", text).strip()  # "Hi {name}, ..." -> "Hi, ..."
+
+
+def reached(campaign_id: str) -> List[str]:
+    """The numbers a campaign's message went to (or may have: `unknown`)."""
+    with db.session() as s:
+        return list(
+            s.execute(
+                select(CampaignRecipient.msisdn).where(
+                    CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.status.in_((SENT, UNKNOWN))
+                )
+            ).scalars()
+        )
+
+
+def drop_queued(campaign_id: str, reason: str) -> int:
+    """Messages not sent yet that no longer make sense: skipped, with the reason."""
+    with db.session() as s, s.begin():
+        return s.execute(
+            update(CampaignRecipient)
+            .where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.status == QUEUED)
+            .values(status=SKIPPED, reason=reason[:200])
+            .execution_options(synchronize_session=False)
+        ).rowcount
 
 
 def set_status(campaign_id: str, status: str) -> None:

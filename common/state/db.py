@@ -162,6 +162,13 @@ def linked_conversations_of(conversation_id: str) -> List[ChannelLink]:
         return s.query(ChannelLink).filter(ChannelLink.conversation_id == conversation_id).all()
 
 
+def lines_seen_since(moment) -> List[str]:
+    """The numbers of the lines some channel user proved they hold since `moment` (the active customers)."""
+    with session() as s:
+        subjects = s.query(ChannelLink.subject).filter(ChannelLink.last_verified_at >= moment).distinct()
+        return sorted({subject.split(":", 1)[1] for (subject,) in subjects if subject.startswith("line:")})
+
+
 CHAT_CHANNELS = ("whatsapp", "messenger")  # where the assistant can speak first, into an existing conversation
 
 
