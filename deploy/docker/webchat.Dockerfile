@@ -9,7 +9,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 FROM python:3.10.13-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-RUN groupadd --gid 10001 app && useradd --uid 10001 --gid app --home-dir /app --no-create-home app
+RUN groupadd --gid 10001 app && useradd --uid 10001 --gid app --create-home --home-dir /home/app app
 COPY webchat/server.py webchat/index.html webchat/
 COPY --from=widget /webchat/node_modules/rasa-webchat/lib/ webchat/node_modules/rasa-webchat/lib/
 USER 10001:10001

@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -89,3 +90,58 @@ def test_rasa_refuses_to_start_without_an_api_token():
         text=True,
     )
     assert result.returncode == 64 and "RASA_AUTH_TOKEN is not set" in result.stderr
+
+
+def image_tree(target: str, into) -> None:
+    """Lays out in `into` the files the Dockerfile puts under /app for `target` (its stage and the stages it is from)."""
+    found = stages(DEPLOY / "docker" / "Dockerfile")
+    chain = [target]
+    while found[chain[-1]][0].split()[1] in found:
+        chain.append(found[chain[-1]][0].split()[1])
+    for stage in reversed(chain):
+        for line in found[stage]:
+            if not line.upper().startswith("COPY ") or "--from=" in line:
+                continue
+            *sources, destination = [part for part in line.split()[1:] if not part.startswith("--")]
+            if destination.startswith("/"):
+                continue  # outside /app (the entrypoint)
+            for source in sources:
+                origin = ROOT / source
+                if origin.is_dir():
+                    shutil.copytree(origin, into / destination, dirs_exist_ok=True)
+                else:
+                    (into / destination).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(origin, into / destination / origin.name)
+
+
+def imports_in(tree, modules) -> subprocess.CompletedProcess:
+    code = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *modules],
+        cwd=tree,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_the_rasa_image_holds_every_module_rasa_loads(tmp_path):
+    image_tree("rasa", tmp_path)
+    named = set()
+    for name in ("credentials.yml", "endpoints.yml", "config.yml"):
+        text = (tmp_path / name).read_text() if (tmp_path / name).exists() else (ROOT / name).read_text()
+        named |= set(re.findall(r"\b((?:connectors|components|privacy)\.\w+)(?=\.\w+)", text))
+    assert {"connectors.rest", "privacy.tracker_store", "components.sentence_encoder"} <= named
+    result = imports_in(tmp_path, sorted(named))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not (tmp_path / "actions").exists() and not (tmp_path / "sandbox").exists()
+
+
+def test_the_action_image_holds_every_action_and_the_workers(tmp_path):
+    image_tree("actions", tmp_path)
+    modules = sorted(
+        ".".join(path.relative_to(tmp_path).with_suffix("").parts).removesuffix(".__init__")
+        for path in (tmp_path / "actions").rglob("*.py")
+    )
+    result = imports_in(tmp_path, [*modules, "common.state.retention"])
+    assert result.returncode == 0, result.stderr[-2000:]
