@@ -17,7 +17,7 @@ KEYS=(
   BSS_CLIENT_SECRET SMS_PASSWORD PAYMENTS_SECRET_KEY PAYMENTS_WEBHOOK_SECRET ZENDESK_TOKEN
   WHATSAPP_VERIFY_TOKEN WHATSAPP_APP_SECRET WHATSAPP_ACCESS_TOKEN
   MESSENGER_VERIFY_TOKEN MESSENGER_APP_SECRET MESSENGER_PAGE_TOKEN
-  SUNCO_KEY_SECRET SUNCO_WEBHOOK_SECRET
+  SUNCO_KEY_SECRET SUNCO_WEBHOOK_SECRET DIALER_WEBHOOK_SECRET
 )
 NAME=assistant-secrets
 namespace=""
@@ -72,5 +72,5 @@ if $dry_run; then
 else
   # apply replaces the old values; pods read env at start, so restart them to take the new ones
   secret | kubectl apply "${ns[@]}" -f -
-  echo "Secret $NAME applied. To use new values: kubectl ${ns[*]} rollout restart deployment rasa actions ticket-worker"
+  echo "Secret $NAME applied. To use new values: kubectl ${ns[*]} rollout restart deployment rasa actions ticket-worker campaign-sender"
 fi
