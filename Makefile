@@ -13,12 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate lint pytest train shell eval kpi prune browser-deps clean help
+.PHONY: install run test validate validate-deploy lint pytest train shell eval kpi prune browser-deps clean help
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
 	@echo "make test    install if needed, lint, validate data, train, pytest, rasa test"
 	@echo "make install | train | shell | eval | clean"
+	@echo "make validate-deploy  schema-check deploy/ (Kubernetes manifests, docker-compose.yml) and tests/deploy"
 	@echo "make prune   delete expired de-duplication, routing and outbox rows (run it daily)"
 	@echo "make kpi     active users, outcomes, deflection, NPS (FROM=YYYY-MM-DD TO=YYYY-MM-DD BY=channel|language|market)"
 
@@ -60,8 +61,21 @@ lint: $(VENV)/.installed
 pytest: install browser-deps $(MODEL)
 	$(PY) -m pytest -q tests
 
-test: install browser-deps lint validate $(MODEL) pytest
+test: install browser-deps lint validate validate-deploy $(MODEL) pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
+
+# The deployment files (deploy/): Docker and Kubernetes do not run here, so they are validated, not run. The
+# validators need newer libraries than Rasa's pins: their own venv, pinned in deploy/requirements-validate.txt.
+DEPLOY_VENV := .venv-deploy
+$(DEPLOY_VENV)/.installed: deploy/requirements-validate.txt
+	@py=$$(scripts/find_python310.sh) || exit 1; \
+	  [ -x $(DEPLOY_VENV)/bin/python ] || "$$py" -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install -q -r deploy/requirements-validate.txt
+	touch $@
+
+validate-deploy: $(VENV)/.installed $(DEPLOY_VENV)/.installed
+	DEPLOY_VENV=$(DEPLOY_VENV) deploy/validate.sh
+	$(PY) -m pytest -q tests/deploy
 
 run: install $(MODEL)
 	scripts/run.sh
@@ -73,7 +87,7 @@ eval: install
 	$(PY) scripts/eval_nlu.py
 
 clean:
-	rm -rf models results .pytest_cache var
+	rm -rf models results .pytest_cache var $(DEPLOY_VENV)
 
 # make kpi [FROM=YYYY-MM-DD] [TO=YYYY-MM-DD] [BY=channel|language|market]: default the last 30 days
 kpi: $(VENV)/.installed
