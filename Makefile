@@ -58,8 +58,9 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# tests/deploy run in validate-deploy, next to the schema checks.
 pytest: install browser-deps $(MODEL)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q tests --ignore=tests/deploy
 
 test: install browser-deps lint validate validate-deploy $(MODEL) pytest
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out results/core
