@@ -59,6 +59,7 @@ class Stack:
 
     def __init__(self, work: Optional[Path] = None, extra_env: Optional[Dict[str, str]] = None):
         self.work = Path(work or tempfile.mkdtemp(prefix="bench-stack-"))
+        self.work.mkdir(parents=True, exist_ok=True)
         self.extra_env = extra_env or {}
         self.processes: Dict[str, subprocess.Popen] = {}
         self.ports = {name: free_port() for name in ("sandbox", "actions", "rasa")}
