@@ -136,6 +136,7 @@ def cluster(args, work: Path) -> Dict:
         print("cluster profile not available (no scripts/cluster.sh on this branch): skipped", flush=True)
         return {"skipped": "Cluster profile not available: scripts/cluster.sh is not on this branch yet."}
     directory = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
+    directory.chmod(0o755)  # PostgreSQL runs as its own user, which must reach its data directory
     env = {**os.environ, **load_env(), "CLUSTER_BASE_PORT": str(free_block()), "CLUSTER_DIR": str(directory)}
     print(f"cluster profile: starting (scripts/cluster.sh up, CLUSTER_DIR={directory})...", flush=True)
     log = (work / "cluster.log").open("w")
