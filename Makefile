@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate validate-deploy lint pytest train shell eval kpi prune browser-deps clean help
+.PHONY: install run test validate validate-deploy lint pytest train shell eval kpi prune bench turns browser-deps clean help
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
@@ -21,6 +21,7 @@ help:
 	@echo "make install | train | shell | eval | clean"
 	@echo "make validate-deploy  schema-check deploy/ (Kubernetes manifests, docker-compose.yml) and tests/deploy"
 	@echo "make prune   delete expired de-duplication, routing and outbox rows (run it daily)"
+	@echo "make bench   load test (locust): 10, 20, 50, 200 customers, single-process then cluster profile; make turns: one customer"
 	@echo "make kpi     active users, outcomes, deflection, NPS (FROM=YYYY-MM-DD TO=YYYY-MM-DD BY=channel|language|market)"
 
 install: $(VENV)/.installed webchat/node_modules/.installed
@@ -97,3 +98,20 @@ kpi: $(VENV)/.installed
 # Daily housekeeping of the assistant's own tables (common/state/retention.py says what goes and what stays).
 prune: $(VENV)/.installed
 	$(PY) -m common.state.retention
+# The load tester lives in its own venv: locust's gevent and flask pins need not fit Rasa's.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: bench/requirements.txt
+	@py=$$(scripts/find_python310.sh) || exit 1; \
+	  [ -x $(BENCH_VENV)/bin/python ] || { echo "creating $(BENCH_VENV) with $$py"; "$$py" -m venv $(BENCH_VENV); }
+	$(BENCH_VENV)/bin/python -m pip install -q "pip==24.3.1"
+	$(BENCH_VENV)/bin/python -m pip install -q -r bench/requirements.txt
+	touch $@
+
+# make bench [CUSTOMERS=10,20,50,200] [DURATION=60] [PROFILES=single,cluster]; not part of make test (README "Load").
+bench: install $(MODEL) $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/run.py $(if $(CUSTOMERS),--customers $(CUSTOMERS)) \
+	  $(if $(DURATION),--duration $(DURATION)) $(if $(PROFILES),--profiles $(PROFILES))
+
+# One customer, one turn at a time: p50/p95 of NLU-only turns and of turns with one operator call, CPU per process.
+turns: install $(MODEL)
+	$(PY) bench/turns.py $(if $(ROUNDS),--rounds $(ROUNDS))

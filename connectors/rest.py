@@ -10,11 +10,15 @@ identities are kept per conversation id (actions/identity/sessions.py), so here 
 pass for WhatsApp, whose channel proves the customer's number (actions/dialogue/account.py channel_identity).
 """
 
-from typing import Optional, Text
+from typing import Any, Awaitable, Callable, Optional, Text
 
 from rasa.core.channels import rest
+from rasa.core.channels.channel import UserMessage
 from rasa.shared.constants import DEFAULT_SENDER_ID
+from sanic import Blueprint
 from sanic.request import Request
+
+from connectors import rasa_runtime
 
 PREFIX = "rest:"
 
@@ -25,6 +29,10 @@ def conversation_id(sender: Optional[object]) -> Text:
 
 
 class RestInput(rest.RestInput):
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        rasa_runtime.install()  # once per Rasa process, when it builds its channels
+        return super().blueprint(on_new_message)
+
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return conversation_id(await super()._extract_sender(req))
 

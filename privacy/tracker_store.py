@@ -9,6 +9,7 @@ sent while the assistant was asking for the SMS code.
 import copy
 from collections import deque
 
+import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -39,6 +40,21 @@ def redacted(tracker: DialogueStateTracker) -> DialogueStateTracker:
     return clean
 
 
+def sqlite_write_ahead(connection, _record) -> None:
+    # One fsync per turn was the SQLite store's largest cost (bench/turns.py): with a write-ahead log and
+    # synchronous=NORMAL a commit is durable against a crash of Rasa, and only a power cut can lose the last turns.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            sqlalchemy.event.listen(self.engine, "connect", sqlite_write_ahead)
+            self.engine.dispose()  # connections opened to create the tables get the settings too
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(redacted(tracker))

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base, sessionmaker
 
@@ -119,11 +119,24 @@ def _forget_engines() -> None:  # tests switch databases
 engine.cache_clear = _forget_engines
 
 
+def _sqlite_write_ahead(connection, _record) -> None:
+    # Without it every commit (a code, a verified session's last-seen time) waits for an fsync, and the action
+    # server waits with it (bench/turns.py). With a write-ahead log a commit survives a crash of the process; only
+    # a power cut can lose the last ones (production runs PostgreSQL).
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 @lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, future=True, pool_pre_ping=True)
+    created = create_engine(url, future=True, pool_pre_ping=True)
+    if url.startswith("sqlite:///"):
+        event.listen(created, "connect", _sqlite_write_ahead)
+    return created
 
 
 def session():

@@ -142,6 +142,11 @@ def assistant(tmp_path_factory):
                 process.kill()
 
 
+def stored_bytes(database: Path) -> bytes:
+    """Everything an SQLite database holds on disk: the file and its write-ahead log (recent commits are there)."""
+    return b"".join(path.read_bytes() for path in sorted(database.parent.glob(database.name + "*")))
+
+
 @pytest.fixture
 def chat(assistant):
     """Sends messages over the REST channel, as one customer; returns the bot's texts."""

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from clients.payments import PaymentsClient
-from tests.e2e.conftest import language_of
+from tests.e2e.conftest import language_of, stored_bytes
 
 BILL = "CB-0003-003"  # María's unpaid Q150.00
 WEBHOOK_SECRET = "whsec_sandbox"
@@ -115,7 +115,7 @@ def test_a_paid_bill_is_announced_once_in_the_conversation_that_created_the_chec
     assert len(paid_messages(tracker_of(assistant, sender))) == 1
 
     # the card number never reached the conversation's history
-    history = assistant["tracker_db"].read_bytes()
+    history = stored_bytes(assistant["tracker_db"])
     assert b"4242424242424242" not in history and b"4242 4242 4242 4242" not in history
 
 

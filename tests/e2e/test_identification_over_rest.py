@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from tests.e2e.conftest import language_of
+from tests.e2e.conftest import language_of, stored_bytes
 
 
 def sms_code(assistant, msisdn):
@@ -41,7 +41,7 @@ def test_balance_after_identification_by_sms_code(chat, assistant, question, num
     answer = texts(send(code))
     assert balance in answer.replace("\u202f", " ").replace("\xa0", " "), answer
     # the code never reaches the tracker store in clear
-    assert code.encode() not in assistant["tracker_db"].read_bytes()
+    assert code.encode() not in stored_bytes(assistant["tracker_db"])
 
 
 def test_a_wrong_code_then_the_right_one(chat, assistant):

@@ -6,7 +6,7 @@ import re
 import pytest
 import requests
 
-from tests.e2e.conftest import language_of
+from tests.e2e.conftest import language_of, stored_bytes
 
 
 def plain(replies) -> str:
@@ -78,7 +78,7 @@ def test_maria_gets_a_payment_link_for_her_bill_never_a_card_question(chat, assi
     assert "Q150.00" in answer and "/pay/cs_" in answer, answer
     warned = plain(send("mi tarjeta es 4242 4242 4242 4242"))
     assert "Nunca escriba su número de tarjeta" in warned
-    assert b"4242 4242 4242 4242" not in assistant["tracker_db"].read_bytes()
+    assert b"4242 4242 4242 4242" not in stored_bytes(assistant["tracker_db"])
 
 
 def test_a_suspended_line_is_refused_politely(chat, assistant):

@@ -1,0 +1,166 @@
+"""Work Rasa 3.6 does on every turn that serves no customer, removed (issue 17, "fast turns first").
+
+Installed once, when the Rasa process builds its channels (connectors/rest.py, connectors/socketio.py). Measured with
+py-spy on one customer over REST (bench/turns.py):
+- `RemoteAction._validate_action_result` calls `jsonschema.validate`, which re-checks Rasa's fixed response schema
+  against the JSON Schema meta-schema before checking the response: about half of the Rasa process's CPU per turn.
+  The response is still checked, by a validator built once.
+- `ActionExtractSlots` calls `action_validate_slot_mappings` on the action server after every message, with the
+  whole tracker, even when no slot was extracted. Our validation action (actions/language.py ValidateSlotMappings)
+  only validates extracted slots and extracts none itself (tests/connectors/test_rasa_runtime.py keeps it so), so
+  with nothing extracted that round trip answers nothing: it is skipped.
+- Reading a tracker from the SQL store turns each stored event back into an object by searching every subclass of
+  `Event` for its type name (`Event.resolve_by_type` walks the class tree per event): the answer is kept per name.
+- TED (a neural network over the conversation) is asked for the next action even when a rule or a memorised story
+  already answered with full confidence, which Rasa's ensemble then always prefers (confidence 1.0 with a higher
+  priority; no end-to-end stories here). The policies run in one synchronous graph, rules and memoization before TED;
+  when one of them decided (and the last action was not rejected), TED answers "no opinion" without running. If the
+  order ever changed, TED simply runs as before.
+Each replacement keeps Rasa's behaviour otherwise; if Rasa's internals change shape, nothing is patched.
+"""
+
+import logging
+import threading
+from functools import lru_cache
+from typing import Any, Dict, List, Text
+
+logger = logging.getLogger(__name__)
+_installed = False
+
+
+@lru_cache(maxsize=None)
+def response_validator() -> Any:
+    """One validator of Rasa's action response schema (the schema is fixed: checked against its meta-schema once)."""
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+
+    schema = RemoteAction.action_response_format_spec()
+    cls = validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
+    """As Rasa's `RemoteAction._validate_action_result`, with the validator built once."""
+    from jsonschema import ValidationError, exceptions
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    error = exceptions.best_match(response_validator().iter_errors(result))
+    if error is None:
+        return True
+    assert isinstance(error, ValidationError)
+    error.message += (
+        ". Failed to validate Action server response from API, make sure your response from the Action endpoint "
+        f"is valid. For more information about the format visit {DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
+
+
+def skip_empty_validation(original: Any) -> Any:
+    """`ActionExtractSlots._execute_validation_action` that does not call the action server with nothing to
+    validate."""
+
+    async def execute_validation_action(self: Any, extraction_events: List[Any], *args: Any, **kwargs: Any) -> List:
+        from rasa.shared.core.events import SlotSet
+
+        if not any(isinstance(event, SlotSet) for event in extraction_events):
+            return []
+        return await original(self, extraction_events, *args, **kwargs)
+
+    execute_validation_action.skips_empty = True
+    return execute_validation_action
+
+
+def cached_resolution(original: Any) -> Any:
+    """`Event.resolve_by_type` remembering the class found for each type name (unknown names ask Rasa each time)."""
+    found: Dict[Text, Any] = {}
+
+    def resolve_by_type(type_name: Text, default: Any = None) -> Any:
+        if type_name not in found:
+            cls = original(type_name, default)
+            if cls is None or cls is default:
+                return cls
+            found[type_name] = cls
+        return found[type_name]
+
+    resolve_by_type.caches = True
+    return resolve_by_type
+
+
+_decision = threading.local()  # the tracker (and its length) a rule or memorised story just decided for
+
+
+def deciding(original: Any) -> Any:
+    """A rule or memoization policy's prediction, remembering when it is certain."""
+
+    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, *args: Any, **kwargs: Any) -> Any:
+        prediction = original(self, tracker, domain, *args, **kwargs)
+        if prediction.max_confidence >= 1.0 and not prediction.is_end_to_end_prediction:
+            _decision.tracker, _decision.length = tracker, len(tracker.events)
+        return prediction
+
+    predict_action_probabilities.records = True
+    return predict_action_probabilities
+
+
+def decided(tracker: Any) -> bool:
+    """Did a rule or memorised story decide for this very tracker, in this graph run? (forgets it once asked)"""
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected
+
+    same = getattr(_decision, "tracker", None) is tracker and _decision.length == len(tracker.events)
+    _decision.tracker = None
+    if not same:
+        return False
+    last_action = next(
+        (e for e in reversed(tracker.events) if isinstance(e, (ActionExecuted, ActionExecutionRejected))), None
+    )
+    return not isinstance(last_action, ActionExecutionRejected)  # the ensemble then zeroes the decided action
+
+
+def skipping_when_decided(original: Any) -> Any:
+    def predict_action_probabilities(self: Any, tracker: Any, domain: Any, *args: Any, **kwargs: Any) -> Any:
+        if decided(tracker):
+            return self._prediction(self._default_predictions(domain))
+        return original(self, tracker, domain, *args, **kwargs)
+
+    predict_action_probabilities.skips = True
+    return predict_action_probabilities
+
+
+def install_policies() -> None:
+    from rasa.core.policies.memoization import MemoizationPolicy
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    for cls in (MemoizationPolicy, RulePolicy):
+        own = cls.__dict__.get("predict_action_probabilities")
+        if callable(own) and not getattr(own, "records", False):
+            cls.predict_action_probabilities = deciding(own)
+    own = TEDPolicy.__dict__.get("predict_action_probabilities")
+    if callable(own) and not getattr(own, "skips", False):
+        TEDPolicy.predict_action_probabilities = skipping_when_decided(own)
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+
+    if callable(getattr(RemoteAction, "_validate_action_result", None)) and callable(
+        getattr(RemoteAction, "action_response_format_spec", None)
+    ):
+        RemoteAction._validate_action_result = validate_action_result
+    else:
+        logger.warning("Rasa's RemoteAction changed: action responses validated as Rasa does")
+    original = getattr(ActionExtractSlots, "_execute_validation_action", None)
+    if callable(original) and not getattr(original, "skips_empty", False):
+        ActionExtractSlots._execute_validation_action = skip_empty_validation(original)
+    else:
+        logger.warning("Rasa's ActionExtractSlots changed: slot validation called as Rasa does")
+    from rasa.shared.core.events import Event
+
+    if not getattr(Event.resolve_by_type, "caches", False):
+        Event.resolve_by_type = staticmethod(cached_resolution(Event.resolve_by_type))
+    install_policies()
+    _installed = True

@@ -1,0 +1,138 @@
+"""connectors/rasa_runtime.py: the per-turn work removed from Rasa keeps Rasa's answers."""
+
+import pytest
+from jsonschema import ValidationError
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from actions.language import ValidateSlotMappings
+from connectors import rasa_runtime
+
+
+def test_our_slot_validation_action_extracts_nothing_itself():
+    # what makes skipping it safe when Rasa extracted no slot: it only validates slots Rasa extracted
+    assert [name for name in dir(ValidateSlotMappings) if name.startswith("extract_")] == []
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        {"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]},
+        {"events": [], "responses": []},
+        {"events": [{"event": "slot", "name": "x"}]},
+        {"events": "not a list"},
+        {"events": [{"no": "event name"}]},
+        {"responses": ["not an object"]},
+    ],
+)
+def test_action_responses_are_validated_as_rasa_validates_them(response):
+    from jsonschema import validate
+    from rasa.core.actions.action import RemoteAction
+
+    try:
+        validate(response, RemoteAction.action_response_format_spec())
+        valid = True
+    except ValidationError:
+        valid = False
+    if valid:
+        assert rasa_runtime.validate_action_result(None, response)
+    else:
+        with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+            rasa_runtime.validate_action_result(None, response)
+
+
+async def test_slot_validation_is_called_only_with_something_to_validate():
+    calls = []
+
+    async def original(self, events, *args):
+        calls.append(events)
+        return ["validated"]
+
+    execute = rasa_runtime.skip_empty_validation(original)
+    assert await execute(None, [], "channel") == []
+    assert calls == []
+    slot = SlotSet("language", "fr")
+    assert await execute(None, [slot], "channel") == ["validated"]
+    assert calls == [[slot]]
+
+
+def test_event_types_resolve_as_rasa_resolves_them():
+    resolve = rasa_runtime.cached_resolution(Event.resolve_by_type)
+    for name in ("user", "action", "slot", "session_started", "bot"):
+        assert resolve(name) is Event.resolve_by_type(name)
+        assert resolve(name) is Event.resolve_by_type(name)  # from the cache
+    assert resolve("topic") is None
+    assert resolve("nonsense", SlotSet) is SlotSet
+    with pytest.raises(ValueError):
+        resolve("nonsense")
+
+
+def tracker(*events):
+    return DialogueStateTracker.from_events("t", [ActionExecuted("action_listen"), UserUttered("hi"), *events])
+
+
+def prediction(confidence):
+    return PolicyPrediction([confidence, 1 - confidence], "RulePolicy")
+
+
+def test_ted_is_skipped_only_when_a_rule_was_certain_for_this_very_tracker():
+    rule = rasa_runtime.deciding(lambda self, tracker, domain: prediction(1.0))
+    unsure = rasa_runtime.deciding(lambda self, tracker, domain: prediction(0.3))
+    conversation = tracker()
+    rule(None, conversation, None)
+    assert rasa_runtime.decided(conversation)
+    assert not rasa_runtime.decided(conversation)  # forgotten once asked
+    unsure(None, conversation, None)
+    assert not rasa_runtime.decided(conversation)
+    rule(None, conversation, None)
+    assert not rasa_runtime.decided(tracker())  # another tracker
+    rule(None, conversation, None)
+    conversation.update(ActionExecuted("utter_greet"))
+    assert not rasa_runtime.decided(conversation)  # the tracker moved on
+
+
+def test_ted_runs_after_a_rejected_action():
+    # the ensemble zeroes the rejected action in every prediction: the rule's certainty no longer holds
+    rejected = tracker(ActionExecutionRejected("action_top_up"))
+    rasa_runtime.deciding(lambda self, tracker, domain: prediction(1.0))(None, rejected, None)
+    assert not rasa_runtime.decided(rejected)
+
+
+def test_skipped_ted_has_no_opinion():
+    class Ted:
+        def _default_predictions(self, domain):
+            return [0.0, 0.0]
+
+        def _prediction(self, probabilities):
+            return PolicyPrediction(probabilities, "TEDPolicy")
+
+    ran = []
+    predict = rasa_runtime.skipping_when_decided(lambda self, tracker, domain: ran.append(1) or prediction(0.9))
+    conversation = tracker()
+    rasa_runtime.deciding(lambda self, tracker, domain: prediction(1.0))(None, conversation, None)
+    assert predict(Ted(), conversation, None).max_confidence == 0.0 and ran == []
+    assert predict(Ted(), conversation, None).max_confidence == 0.9 and ran == [1]
+
+
+def test_install_is_idempotent():
+    from rasa.core.actions.action import ActionExtractSlots, RemoteAction
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    rasa_runtime.install()
+    patched = (
+        RemoteAction._validate_action_result,
+        ActionExtractSlots._execute_validation_action,
+        Event.resolve_by_type,
+        TEDPolicy.predict_action_probabilities,
+    )
+    rasa_runtime.install_policies()
+    rasa_runtime.install()
+    assert patched[0] is rasa_runtime.validate_action_result
+    assert getattr(patched[1], "skips_empty", False) and getattr(patched[3], "skips", False)
+    assert (
+        RemoteAction._validate_action_result,
+        ActionExtractSlots._execute_validation_action,
+        Event.resolve_by_type,
+        TEDPolicy.predict_action_probabilities,
+    ) == patched
