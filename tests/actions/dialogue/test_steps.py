@@ -5,14 +5,17 @@ not apply is skipped, and finish runs once every step holds. The real journeys: 
 from typing import Any, Dict, List, Optional
 
 import pytest
+import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dialogue import state
 from actions.dialogue.account import JOURNEYS
+from actions.dialogue.operations import ActionConfirmOperation
 from actions.dialogue.steps import MISSING, Missing, Step, StepJourney, Stop, Turn, asks
 from clients.bss import Line
 from common import clock
-from tests.conftest import make_tracker, user_event
+from tests.actions.chat import AWA, buckets, chat_as
+from tests.conftest import ROOT, make_tracker, user_event
 
 LINE = Line(
     product_id="P-1",
@@ -180,3 +183,32 @@ async def test_a_step_without_a_question_must_get_one_from_its_check():
     chat = Conversation()
     with pytest.raises(ValueError, match="never_asked has no question"):
         await chat.say("demo", "demo", amount="1000", payment_method="card", broken=True)
+
+
+def step_journeys() -> List[type]:
+    return sorted({j for j in JOURNEYS.values() if issubclass(j, StepJourney)}, key=lambda j: j.intent)
+
+
+def test_rasa_sends_a_typed_answer_to_the_step_journey_that_asked(domain):
+    """Each step journey is a value of pending_journey and has its rule in data/rules/answers.yml, so `rasa test`
+    sees its steps (tests/stories) and not only action_continue_journey."""
+    rules = yaml.safe_load((ROOT / "data" / "rules" / "answers.yml").read_text())["rules"]
+    routed = {
+        (r["condition"][0]["slot_was_set"][0].get("pending_journey"), r["steps"][1]["action"])
+        for r in rules
+        if r.get("condition") and r["steps"][0] == {"intent": "inform"}
+    }
+    assert domain["slots"]["pending_journey"]["influence_conversation"] is True
+    for journey in step_journeys():
+        assert journey.intent in domain["slots"]["pending_journey"]["values"]
+        assert (journey.intent, journey().name()) in routed
+    assert len(step_journeys()) == 7
+
+
+async def test_a_forged_confirmation_slot_reaches_nothing(operator, domain):
+    """The rule sends yes to action_confirm_operation on the slot alone; the action finds nothing proposed."""
+    chat = chat_as(domain, f"line:{AWA}", "en")
+    chat.slots.update({state.PENDING: "top_up", state.AWAITING_ANSWER: True, state.AWAITING_CONFIRMATION: True})
+    text = await chat.say("yes", "affirm", action=ActionConfirmOperation)
+    assert "nothing waiting" in text and chat.slots[state.AWAITING_CONFIRMATION] is False
+    assert buckets(operator, AWA, "wallet") == 15000
