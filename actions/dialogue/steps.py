@@ -26,8 +26,8 @@ Each turn, the engine alone (`StepJourney.serve`):
 The draft only says what to propose next: the identity is checked server-side every turn (AccountAction),
 checks run again on every turn on fresh data, the operator checks every value again, and money only moves
 on the operation stored server-side, after an explicit yes (actions/dialogue/operations.py). A forged slot
-reaches nothing. Yes, no and typed answers reach the pending journey through the actions below (and the rules
-in data/rules/answers.yml that name the step's action directly).
+reaches nothing. A typed answer reaches the journey that asked through the rules in data/rules/answers.yml
+(conditioned on the journey slots, they name its action), else through ActionContinueJourney below.
 """
 
 import json
@@ -91,7 +91,6 @@ class Question:
     key: str
     options: Options = ()
     values: Mapping[str, Any] = field(default_factory=dict)
-    buttons: Sequence[Dict[str, str]] = ()  # more buttons, after the options (another way to pay...)
     entity: str = ""  # what the buttons and a typed answer fill; the step's name when empty
 
 
@@ -221,7 +220,7 @@ class StepJourney(AccountAction):
         """Shows `question`; its answer (a button, a typed title or number, a value) comes back to this journey."""
         entity = question.entity or step
         message = render(question.key, turn.language, **question.values)
-        buttons = [self.button(entity, value, title) for value, title in question.options] + list(question.buttons)
+        buttons = [self.button(entity, value, title) for value, title in question.options]
         if buttons:
             message["buttons"] = buttons + message.get("buttons", [])
         turn.dispatcher.utter_message(**message)
