@@ -14,13 +14,14 @@ from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import pytz
 from babel.dates import format_date, format_time
+from rasa_sdk.events import EventType
 
 from actions import formatting
 from actions.backends import bss
 from actions.dialogue import state
 from actions.dialogue.choices import normalised
 from actions.dialogue.state import end_journey
-from actions.dialogue.steps import StepJourney
+from actions.dialogue.steps import MISSING, Missing, Options, Question, Step, StepJourney, Stop, Turn, step_named
 from actions.i18n import language_of, say
 from actions.identity import dialogue
 from actions.journeys.find_store import address, find, known_cities, place_name
@@ -102,10 +103,131 @@ def take_option(values: Dict[str, Any]) -> None:
         values["store"] = option
 
 
+def option_question(key: str, options: Options = (), entity: str = "option", **values: Any) -> Question:
+    """This journey's buttons all fill `option` (take_option tells them apart) or `city`."""
+    return Question(key, options, values, entity=entity)
+
+
+def details_of(turn: Turn, appointment: Appointment) -> Dict[str, Any]:
+    """Where and when an appointment is, as its messages show it."""
+    store = bss().store(appointment.store_id)
+    moment = moment_of(appointment.start, store.time_zone if store else turn.line.time_zone, turn.language)
+    return {**moment, "store": appointment.store_name, "address": address(store) if store else ""}
+
+
+def mode_chosen(turn: Turn, mode: Any) -> Any:
+    """new, or reschedule / cancel the upcoming appointment (checked again every turn: never trust the draft's id)."""
+    turn.notes["current"] = None
+    if mode == "new":
+        return mode
+    mine = bss().appointments(party_of(turn.line)["id"])
+    if mode in MODES:
+        turn.notes["current"] = next((a for a in mine if a.id == turn.values.get("appointment")), None)
+        return mode if turn.notes["current"] else Stop("appointment_gone")
+    if mine:  # the upcoming one first: move it, cancel it, or book another
+        turn.values["appointment"], turn.notes["upcoming"] = mine[0].id, mine[0]
+        return MISSING
+    turn.values["mode"] = "new"
+    return "new"
+
+
+def menu(turn: Turn) -> Question:
+    upcoming, language = turn.notes["upcoming"], turn.language
+    buttons = [(m, render(f"appointment_button_{m}", language)["text"]) for m in MODES]
+    return option_question("appointment_existing", buttons, **details_of(turn, upcoming))
+
+
+def confirmed(turn: Turn, answer: Any) -> Any:
+    return answer if answer in ("yes", "no") else MISSING
+
+
+def cancel_question(turn: Turn) -> Question:
+    buttons = [("yes", turn.text("appointment_button_yes_cancel")), ("no", turn.text("appointment_button_keep"))]
+    details = details_of(turn, turn.notes["current"])
+    return option_question("appointment_cancel_confirm", buttons, **{k: details[k] for k in ("date", "time", "store")})
+
+
+def store_chosen(turn: Turn, chosen: Any) -> Any:
+    """The store: the appointment's own, the one picked, or the only one of the city named."""
+    values, current = turn.values, turn.notes["current"]
+    if current:
+        store = bss().store(current.store_id)
+        return store if store is not None else Stop("backend_refused")  # gone from the gateway
+    if chosen and (values.get("city") or "") == (values.get("store_city") or ""):
+        store = bss().store(chosen)
+        if store is not None:
+            return store
+    city = values.get("city") or turn.line.characteristics.get("city")  # the line's own city: only a suggestion
+    found = find(city)[:MAX_STORES] if city else []
+    if not found and not values.get("city"):
+        return Missing(question=option_question("appointment_ask_city", entity="city"))
+    if not found:
+        cities = [(c, c) for c in known_cities(turn.language)]
+        return Missing(
+            question=option_question("appointment_no_store", cities, entity="city", city=city), forget=("city",)
+        )
+    values["store_city"] = values.get("city")  # a store chosen for another city is dropped when the city changes
+    if len(found) == 1 and values.get("city"):
+        values["store"] = found[0].id
+        return found[0]
+    listing = "\n".join(f"{n}. {s.name}, {address(s)}" for n, s in enumerate(found, 1))
+    key = "appointment_pick_store" if values.get("city") else "appointment_suggest_store"
+    return Missing(
+        question=option_question(key, [(s.id, s.name) for s in found], city=place_name(city, found), stores=listing)
+    )
+
+
+def slot_chosen(turn: Turn, slot: Any) -> Any:
+    """The slot picked, or the very one asked for ("tomorrow at 10") when it is free; else the free ones offered."""
+    chosen = parse_slot(slot or "")
+    if chosen is not None:
+        return chosen
+    store = turn.held["store"]
+    free, wished = bss().free_slots(store.id), turn.values.pop("date", None)
+    when = parse_when(str(wished), turn.language, store.time_zone, now()) if wished else None
+    if wished and when is None:
+        return offer(turn, free, key="appointment_date_unclear")
+    if when is None or not (when.exact and when.start in free):
+        return offer(turn, free, when)
+    return when.start
+
+
+def offer(turn: Turn, free: Sequence[datetime], when: Optional[When] = None, key: str = "") -> Any:
+    """Up to 8 free slots as buttons (or, if there is none, says so)."""
+    store, current, language = turn.held["store"], turn.notes["current"], turn.language
+    if not free and current:
+        moment = moment_of(current.start, store.time_zone, language)
+        return Stop("appointment_no_slots_keep", {"store": store.name, **moment})
+    if not free:
+        question = option_question("appointment_no_slots", entity="city", store=store.name)
+        return Missing(question=question, forget=("store", "city"))
+    offered, met = nearest(free, when)
+    wish = ""
+    if when:
+        asked = moment_of(when.start, store.time_zone, language)
+        wish = f"{asked['date']}, {asked['time']}" if when.exact else asked["date"]
+    turn.values["key"] = new_idempotency_key()
+    key = key or ("appointment_pick_slot" if met else "appointment_slot_near")
+    slots = slot_options(offered, store.time_zone, language)
+    return Missing(question=option_question(key, slots, store=store.name, wish=wish))
+
+
+def not_cancelling(turn: Turn) -> bool:
+    return turn.held["mode"] != "cancel"
+
+
 class ActionBookAppointment(StepJourney):
     intent = "book_appointment"
     kinds = ("mobile", "home")
     collects = ("city", "date", "option")
+    steps = (
+        Step("mode", check=mode_chosen, question=menu),
+        Step("confirm", check=confirmed, question=cancel_question, applies=lambda turn: not not_cancelling(turn)),
+        Step(
+            "store", check=store_chosen, question=lambda turn: store_chosen(turn, None).question, applies=not_cancelling
+        ),
+        Step("slot", check=slot_chosen, applies=not_cancelling),
+    )
 
     def name(self) -> Text:
         return "action_book_appointment"
@@ -123,7 +245,7 @@ class ActionBookAppointment(StepJourney):
             return {key: said.get(key) for key in set(values) | set(said)}
         if not asking or text.startswith("/") or not re.search(r"[^\W_]", text):
             return {}
-        step, word = values.get("step"), normalised(text).strip(" .!")
+        step, word = state.draft_of(tracker).get("step"), normalised(text).strip(" .!")
         if step == "confirm":  # "oui", "no", "yes" to "cancel it?"
             yes = word in YES or (intent == "affirm" and word not in NO)
             return {"option": "yes"} if yes else {"option": "no"} if word in NO or intent == "deny" else {}
@@ -131,120 +253,23 @@ class ActionBookAppointment(StepJourney):
             return {"city": text, "store": None} if re.search(r"[^\W\d_]", text) else {}
         return {"date": text, "slot": None} if step == "slot" else {}
 
-    def question(self, dispatcher, tracker, draft, values, step: str, key: str, options=(), entity="option", **shown):
-        """Asks with self.ask, remembering which step the answer is for."""
-        kept = {k: v for k, v in values.items() if v not in (None, "")}
-        return self.ask(dispatcher, tracker, {**draft, "values": {**kept, "step": step}}, entity, key, options, **shown)
+    def start(self, turn: Turn) -> Optional[Stop]:
+        """A button's value told apart by its shape."""
+        turn.draft["values"] = {k: v for k, v in turn.values.items() if v not in (None, "")}
+        take_option(turn.values)
+        return None
 
-    async def advance(self, dispatcher, tracker, line: Line, draft: Dict[str, Any]):
-        values = {k: v for k, v in (draft.get("values") or {}).items() if v not in (None, "")}
-        take_option(values)
-        language, mode, current = language_of(tracker), values.get("mode"), None
-        if mode != "new":
-            mine = bss().appointments(party_of(line)["id"])  # checked again every turn: never trust the draft's id
-            if mode in MODES:
-                current = next((a for a in mine if a.id == values.get("appointment")), None)
-                if current is None:
-                    say(dispatcher, tracker, "appointment_gone")
-                    return end_journey()
-            elif mine:  # the upcoming one first: move it, cancel it, or book another
-                store = bss().store(mine[0].store_id)
-                buttons = [(m, render(f"appointment_button_{m}", language)["text"]) for m in MODES]
-                return self.question(
-                    dispatcher,
-                    tracker,
-                    draft,
-                    {**values, "appointment": mine[0].id},
-                    "menu",
-                    "appointment_existing",
-                    buttons,
-                    store=mine[0].store_name,
-                    address=address(store) if store else "",
-                    **moment_of(mine[0].start, store.time_zone if store else line.time_zone, language),
-                )
-            else:
-                values["mode"] = mode = "new"
-        if mode == "cancel":
-            return self.cancel(dispatcher, tracker, draft, values, line, current)
-        if current:
-            store, asked = bss().store(current.store_id), None
-        else:
-            store, asked = self.choose_store(dispatcher, tracker, draft, values, line)
-        if asked:
-            return asked
-        if store is None:  # the appointment's store is gone from the gateway
-            say(dispatcher, tracker, "backend_refused")
-            return end_journey()
-        return self.choose_slot(dispatcher, tracker, draft, values, line, store, current)
-
-    def choose_store(self, dispatcher, tracker, draft, values, line: Line):
-        """(the store, None), or (None, the events of the question asked)."""
-        if values.get("store") and (values.get("city") or "") == (values.get("store_city") or ""):
-            store = bss().store(values["store"])
-            if store is not None:
-                return store, None
-        values.pop("store", None)
-        city = values.get("city") or line.characteristics.get("city")  # the line's own city: only a suggestion
-        found = find(city)[:MAX_STORES] if city else []
-        if not found and not values.get("city"):
-            return None, self.question(
-                dispatcher, tracker, draft, values, "city", "appointment_ask_city", entity="city"
-            )
-        if not found:
-            cities = [(c, c) for c in known_cities(language_of(tracker))]
-            return None, self.question(
-                dispatcher,
-                tracker,
-                draft,
-                {**values, "city": None},
-                "city",
-                "appointment_no_store",
-                cities,
-                entity="city",
-                city=city,
-            )
-        values["store_city"] = values.get("city")  # a store chosen for another city is dropped when the city changes
-        if len(found) == 1 and values.get("city"):
-            values["store"] = found[0].id
-            return found[0], None
-        listing = "\n".join(f"{n}. {s.name}, {address(s)}" for n, s in enumerate(found, 1))
-        key = "appointment_pick_store" if values.get("city") else "appointment_suggest_store"
-        return None, self.question(
-            dispatcher,
-            tracker,
-            draft,
-            values,
-            "store",
-            key,
-            [(s.id, s.name) for s in found],
-            city=place_name(city, found),
-            stores=listing,
-        )
-
-    def choose_slot(self, dispatcher, tracker, draft, values, line: Line, store: Store, current: Optional[Appointment]):
-        language, chosen = language_of(tracker), parse_slot(values.pop("slot", None) or "")
-        if chosen is None:
-            free, wished = bss().free_slots(store.id), values.pop("date", None)
-            when = parse_when(str(wished), language, store.time_zone, now()) if wished else None
-            if wished and when is None:
-                return self.offer(
-                    dispatcher, tracker, draft, values, store, current, free, key="appointment_date_unclear"
-                )
-            if when is None or not (when.exact and when.start in free):
-                return self.offer(dispatcher, tracker, draft, values, store, current, free, when)
-            chosen = when.start  # the very slot asked for is free: book it
+    def finish(self, turn: Turn) -> List[EventType]:
+        """Cancels (after the yes), or books / moves to the slot, which the store's agenda may refuse."""
+        if turn.held["mode"] == "cancel":
+            return self.cancel(turn)
+        line, store, chosen, current = turn.line, turn.held["store"], turn.held["slot"], turn.notes["current"]
         try:
             if current:
                 appointment = bss().reschedule_appointment(current.id, chosen)
             else:
-                appointment = bss().book_appointment(
-                    store.id,
-                    chosen,
-                    party_of(line),
-                    line.msisdn,
-                    DESCRIPTION,
-                    values.get("key") or new_idempotency_key(),
-                )
+                key = turn.values.get("key") or new_idempotency_key()
+                appointment = bss().book_appointment(store.id, chosen, party_of(line), line.msisdn, DESCRIPTION, key)
         except BackendUnavailable:
             raise
         except BackendError as error:
@@ -253,22 +278,20 @@ class ActionBookAppointment(StepJourney):
             )
             if appointment is None and error.code in ("ERR_SLOT_TAKEN", "ERR_INVALID_SLOT"):
                 key = "appointment_slot_taken" if error.code == "ERR_SLOT_TAKEN" else "appointment_slot_invalid"
-                return self.offer(
-                    dispatcher, tracker, draft, values, store, current, bss().free_slots(store.id), key=key
-                )
+                return self.not_held(turn, step_named(self, "slot"), offer(turn, bss().free_slots(store.id), key=key))
             if appointment is None and current and error.code in ("ERR_NOT_MODIFIABLE", "ERR_NOT_FOUND"):
-                say(dispatcher, tracker, "appointment_gone")
+                turn.say("appointment_gone")
                 return end_journey()
             if appointment is None:
                 raise
         kind = "rescheduled" if current else "booked"
         details = dict(
-            moment_of(appointment.start, store.time_zone, language),
+            moment_of(appointment.start, store.time_zone, turn.language),
             store=store.name,
             address=address(store),
             reference=appointment.id,
         )
-        self.confirm(dispatcher, line, language, f"appointment_{kind}", f"appointment_sms_{kind}", details)
+        self.confirm(turn.dispatcher, line, turn.language, f"appointment_{kind}", f"appointment_sms_{kind}", details)
         return end_journey()
 
     @staticmethod
@@ -278,64 +301,11 @@ class ActionBookAppointment(StepJourney):
             (a for a in bss().appointments(party_of(line)["id"]) if a.store_id == store.id and a.start == start), None
         )
 
-    def offer(
-        self, dispatcher, tracker, draft, values, store: Store, current, free, when: Optional[When] = None, key=None
-    ):
-        """Shows up to 8 free slots as buttons (or, if there is none, says so)."""
-        language = language_of(tracker)
-        if not free and current:
-            say(
-                dispatcher,
-                tracker,
-                "appointment_no_slots_keep",
-                store=store.name,
-                **moment_of(current.start, store.time_zone, language),
-            )
-            return end_journey()
-        if not free:
-            return self.question(
-                dispatcher,
-                tracker,
-                draft,
-                {**values, "store": None, "city": None},
-                "city",
-                "appointment_no_slots",
-                entity="city",
-                store=store.name,
-            )
-        offered, met = nearest(free, when)
-        wish = ""
-        if when:
-            asked = moment_of(when.start, store.time_zone, language)
-            wish = f"{asked['date']}, {asked['time']}" if when.exact else asked["date"]
-        key = key or ("appointment_pick_slot" if met else "appointment_slot_near")
-        return self.question(
-            dispatcher,
-            tracker,
-            draft,
-            {**values, "key": new_idempotency_key()},
-            "slot",
-            key,
-            slot_options(offered, store.time_zone, language),
-            store=store.name,
-            wish=wish,
-        )
-
-    def cancel(self, dispatcher, tracker, draft, values, line: Line, current: Appointment):
-        language, store = language_of(tracker), bss().store(current.store_id)
-        details = dict(
-            moment_of(current.start, store.time_zone if store else line.time_zone, language), store=current.store_name
-        )
-        if values.get("confirm") not in ("yes", "no"):
-            buttons = [
-                ("yes", render("appointment_button_yes_cancel", language)["text"]),
-                ("no", render("appointment_button_keep", language)["text"]),
-            ]
-            return self.question(
-                dispatcher, tracker, draft, values, "confirm", "appointment_cancel_confirm", buttons, **details
-            )
-        if values["confirm"] == "no":
-            say(dispatcher, tracker, "appointment_kept", **details)
+    def cancel(self, turn: Turn) -> List[EventType]:
+        current = turn.notes["current"]
+        details = {k: v for k, v in details_of(turn, current).items() if k in ("date", "time", "store")}
+        if turn.held["confirm"] == "no":
+            turn.say("appointment_kept", **details)
             return end_journey()
         try:
             bss().cancel_appointment(current.id)
@@ -344,9 +314,11 @@ class ActionBookAppointment(StepJourney):
         except BackendError as error:
             if error.code not in ("ERR_NOT_MODIFIABLE", "ERR_NOT_FOUND"):
                 raise
-            say(dispatcher, tracker, "appointment_gone")
+            turn.say("appointment_gone")
             return end_journey()
-        self.confirm(dispatcher, line, language, "appointment_cancelled", "appointment_sms_cancelled", details)
+        self.confirm(
+            turn.dispatcher, turn.line, turn.language, "appointment_cancelled", "appointment_sms_cancelled", details
+        )
         return end_journey()
 
     @staticmethod

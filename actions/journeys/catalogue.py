@@ -18,9 +18,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backends import bss
 from actions.dialogue.choices import match_option, normalised
 from actions.dialogue.operations import executor, propose
-from actions.dialogue.steps import StepJourney
+from actions.dialogue.steps import MISSING, Missing, Options, Step, StepJourney, Stop, Turn, asks
 from actions.formatting import money, quantity
-from actions.i18n import language_of, say
+from actions.i18n import language_of
 from actions.journeys.top_up import main_balance, wallet_balance
 from clients.bss import Line, Offering
 from common.i18n import render
@@ -86,6 +86,22 @@ def find_offering(wanted: Any, catalogue: Sequence[Offering]) -> Tuple[Optional[
     return None, fitting
 
 
+def offer_named(turn: Turn, option: Any) -> Any:
+    """The offer of the journey's catalogue the customer named (by id, name, size or kind)."""
+    catalogue = turn.notes["catalogue"]
+    wanted = option or turn.values.get("pack")
+    offer, fitting = find_offering(wanted, catalogue)
+    turn.notes["fitting"] = (fitting or catalogue)[:MAX_CHOICES]
+    if offer is None:
+        return Missing("offer_not_found", {"wanted": str(turn.values.get("pack") or wanted)}) if wanted else MISSING
+    turn.values["option"] = offer.id
+    return offer
+
+
+def offer_options(turn: Turn) -> Options:
+    return [(o.id, offer_title(o, turn.language)) for o in turn.notes["fitting"]]
+
+
 class Purchase(StepJourney):
     """Choose an offer of one catalogue category, choose what pays, confirm, order."""
 
@@ -98,6 +114,12 @@ class Purchase(StepJourney):
     def name(self) -> Text:
         """Each purchase journey has its own action (and this base none)."""
 
+    @property
+    def steps(self) -> Tuple[Step, ...]:  # a property: the question's message depends on the category
+        return (
+            Step("option", check=offer_named, question=asks(self.ask_key, options=offer_options), forget=("pack",)),
+        )
+
     def catalogue(self, line: Line) -> List[Offering]:
         return bss().offerings(self.category, line.market, line.payment_type)
 
@@ -108,55 +130,27 @@ class Purchase(StepJourney):
         size = SIZE.search(normalised((tracker.latest_message or {}).get("text") or ""))
         return {"pack": size.group(0)} if size else {}  # the entity ("data pack") said less than the text
 
-    async def advance(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any]
-    ) -> List[EventType]:
-        language = language_of(tracker)
-        values = draft["values"]
-        catalogue = self.catalogue(line)
-        if not catalogue:
-            say(dispatcher, tracker, self.none_key)
-            return []
-        offer, fitting = find_offering(values.get("option") or values.get("pack"), catalogue)
-        if offer is None:
-            if values.get("option") or values.get("pack"):
-                say(dispatcher, tracker, "offer_not_found", wanted=str(values.get("pack") or values.get("option")))
-            values.pop("option", None), values.pop("pack", None)
-            shown = (fitting or catalogue)[:MAX_CHOICES]
-            return self.ask(
-                dispatcher,
-                tracker,
-                draft,
-                "option",
-                self.ask_key,
-                options=[(o.id, offer_title(o, language)) for o in shown],
-            )
-        return self.pay(dispatcher, tracker, line, draft, offer)
+    def start(self, turn: Turn) -> Optional[Stop]:
+        turn.notes["catalogue"] = self.catalogue(turn.line)
+        return None if turn.notes["catalogue"] else Stop(self.none_key)
 
-    def pay(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any], offer: Offering
-    ) -> List[EventType]:
-        """Chooses what pays (the customer's choice, else the main balance, else the wallet) and proposes."""
-        language = language_of(tracker)
-        draft["values"]["option"] = offer.id
-
-        def amount_text(value: float) -> str:
-            return money(value, line.currency, language)
-
+    def finish(self, turn: Turn) -> List[EventType]:
+        """Pays with the customer's choice, else the main balance, else the wallet, and proposes."""
+        line, offer = turn.line, turn.held["option"]
         balances = {
             "airtime": main_balance(line.msisdn) if line.payment_type == "prepaid" else None,
             "wallet": wallet_balance(line.msisdn),
         }
         titles = {
-            method: render(f"pay_from_{method}", language, balance=amount_text(balance))["text"]
+            method: turn.text(f"pay_from_{method}", balance=turn.money(balance))
             for method, balance in balances.items()
             if balance is not None
         }
-        method = draft["values"].get("payment_method")
+        method = turn.values.get("payment_method")
         if method not in titles:
             method = next((m for m, b in balances.items() if b is not None and b >= offer.price), None)
         if method is None:
-            say(dispatcher, tracker, "refused_insufficient_funds_for", name=offer.name, price=amount_text(offer.price))
+            turn.say("refused_insufficient_funds_for", name=offer.name, price=turn.money(offer.price))
             return []
         alternatives = [self.button("payment_method", m, t) for m, t in titles.items() if m != method]
         params = {
@@ -169,18 +163,18 @@ class Purchase(StepJourney):
             "category": offer.category,
         }
         return propose(
-            dispatcher,
-            tracker,
+            turn.dispatcher,
+            turn.tracker,
             line,
             self.intent,
             "order",
             params,
             f"{self.category}_summary",
-            draft,
+            turn.draft,
             alternatives=alternatives,
             name=offer.name,
-            details=offer_details(offer, language),
-            price=amount_text(offer.price),
+            details=offer_details(offer, turn.language),
+            price=turn.money(offer.price),
             source=titles[method],
         )
 

@@ -2,7 +2,7 @@
 or from the mobile money wallet. Listing them: last_invoices (actions/journeys/last_invoices.py)."""
 
 import uuid
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.backends import bss
 from actions.dialogue.operations import executor, propose
 from actions.dialogue.state import DRAFT_SLOT, end_journey
-from actions.dialogue.steps import StepJourney
+from actions.dialogue.steps import MISSING, Options, Step, StepJourney, Stop, Turn, asks
 from actions.formatting import money, short_date
-from actions.i18n import language_of, say
+from actions.i18n import language_of
 from actions.journeys.top_up import send_checkout_link, wallet_balance
 from clients.bss import Bill, Line
 from common.i18n import render
@@ -29,6 +29,18 @@ def bill_title(bill: Bill, line: Line, language: str) -> str:
     return f"{when} · {money(bill.remaining, bill.currency or line.currency, language)}"
 
 
+def bill_chosen(turn: Turn, option: Any) -> Any:
+    """The unpaid bill chosen, or the only one."""
+    unpaid = turn.notes["unpaid"]
+    bill = next((b for b in unpaid if b.id == option), None)
+    return bill or (unpaid[0] if len(unpaid) == 1 else MISSING)
+
+
+def bill_options(turn: Turn) -> Options:
+    oldest_first = sorted(turn.notes["unpaid"], key=lambda b: b.bill_date.timestamp() if b.bill_date else 0)
+    return [(b.id, bill_title(b, turn.line, turn.language)) for b in oldest_first]
+
+
 class ActionPayInvoice(StepJourney):
     """Pay a bill (pay_invoice): choose it, then a link to the gateway's hosted page (card numbers never
     enter the chat), or the mobile money wallet after a yes. The payment webhook confirms in the chat."""
@@ -36,39 +48,27 @@ class ActionPayInvoice(StepJourney):
     intent = "pay_invoice"
     kinds = ("mobile", "home")
     collects = ("option", "payment_method")
+    steps = (Step("option", check=bill_chosen, question=asks("pay_ask_bill", options=bill_options)),)
 
     def name(self) -> Text:
         return "action_pay_invoice"
 
-    async def advance(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any]
-    ) -> List[EventType]:
+    def start(self, turn: Turn) -> Optional[Stop]:
+        """Postpaid lines and home contracts with a bill to pay."""
+        line = turn.line
         if line.payment_type == "prepaid":
-            say(dispatcher, tracker, "invoices_prepaid")
-            return end_journey()
-        language = language_of(tracker)
-        unpaid = [b for b in (bss().bills(line.billing_account) if line.billing_account else []) if not b.settled]
-        if not unpaid:
-            say(dispatcher, tracker, "pay_nothing_due")
-            return end_journey()
-        values = draft["values"]
-        bill = next((b for b in unpaid if b.id == values.get("option")), None)
-        if bill is None and len(unpaid) == 1:
-            bill = unpaid[0]
-        if bill is None:
-            values.pop("option", None)
-            oldest_first = sorted(unpaid, key=lambda b: b.bill_date.timestamp() if b.bill_date else 0)
-            return self.ask(
-                dispatcher,
-                tracker,
-                draft,
-                "option",
-                "pay_ask_bill",
-                options=[(b.id, bill_title(b, line, language)) for b in oldest_first],
-            )
+            return Stop("invoices_prepaid")
+        bills = bss().bills(line.billing_account) if line.billing_account else []
+        turn.notes["unpaid"] = [b for b in bills if not b.settled]
+        return None if turn.notes["unpaid"] else Stop("pay_nothing_due")
+
+    def finish(self, turn: Turn) -> List[EventType]:
+        """From the wallet: proposed, with a yes to come. By card: the hosted page's link (the page confirms)."""
+        line, bill, language = turn.line, turn.held["option"], turn.language
+        dispatcher, tracker = turn.dispatcher, turn.tracker
         amount = money(bill.remaining, bill.currency or line.currency, language)
         wallet = wallet_balance(line.msisdn) if line.msisdn else None
-        if values.get("payment_method") == "wallet" and wallet is not None:
+        if turn.values.get("payment_method") == "wallet" and wallet is not None:
             params = {
                 "account": line.billing_account,
                 "bill": bill.id,
@@ -77,7 +77,7 @@ class ActionPayInvoice(StepJourney):
                 "currency": bill.currency or line.currency,
                 "payer": line.msisdn,
             }
-            other = self.button("payment_method", "card", render("pay_by_card", language)["text"])
+            other = self.button("payment_method", "card", turn.text("pay_by_card"))
             return propose(
                 dispatcher,
                 tracker,
@@ -86,11 +86,11 @@ class ActionPayInvoice(StepJourney):
                 "bill_wallet",
                 params,
                 "pay_summary_wallet",
-                draft,
+                turn.draft,
                 alternatives=[other],
                 bill=bill.bill_no,
                 amount=amount,
-                wallet=money(wallet, line.currency, language),
+                wallet=turn.money(wallet),
             )
         # By card: the hosted page is where the customer confirms; the same bill and amount give the same page.
         key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tracker.sender_id}/{bill.id}/{bill.remaining}"))
@@ -108,16 +108,13 @@ class ActionPayInvoice(StepJourney):
         if wallet is not None and wallet >= bill.remaining:
             dispatcher.utter_message(
                 buttons=[
-                    self.button(
-                        "payment_method",
-                        "wallet",
-                        render("pay_from_wallet", language, balance=money(wallet, line.currency, language))["text"],
-                    )
+                    self.button("payment_method", "wallet", turn.text("pay_from_wallet", balance=turn.money(wallet)))
                 ],
-                text=render("pay_or_wallet", language)["text"],
+                text=turn.text("pay_or_wallet"),
             )
         # The bill stays chosen, so "pay from my wallet" next still means this one.
-        return end_journey() + [SlotSet(DRAFT_SLOT, {**draft, "values": {**values, "option": bill.id}, "asking": None})]
+        kept = {**turn.draft, "values": {**turn.values, "option": bill.id}, "asking": None}
+        return end_journey() + [SlotSet(DRAFT_SLOT, kept)]
 
 
 @executor("bill_wallet")

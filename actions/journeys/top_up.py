@@ -6,7 +6,7 @@ hosted page, and the payment webhook tells the customer when the money arrived.
 """
 
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.amounts import parse_amount
 from actions.backends import bss, payments
 from actions.dialogue.operations import executor, propose
-from actions.dialogue.steps import StepJourney
+from actions.dialogue.steps import MISSING, Missing, Options, Step, StepJourney, Turn, asks
 from actions.formatting import date_time, money
 from actions.i18n import language_of, say
 from clients.bss import Line
@@ -76,10 +76,86 @@ def send_checkout_link(
     return {"checkout": checkout.id}
 
 
+def target_of(turn: Turn, number: Any) -> Any:
+    """Whom to top up: the customer's own prepaid line unless they named another prepaid number in their currency."""
+    line = turn.line
+    if number and number != OWN_LINE:
+        found = phone.candidates(str(number), phone.regions_for_language(turn.language))
+        target = next((known for known in (bss().line(n) for n in found[:2]) if known is not None), None)
+        if target is None or target.payment_type != "prepaid" or target.currency != line.currency:
+            return Missing("topup_unknown_number", {"number": str(number)})
+        return target.msisdn
+    if line.payment_type != "prepaid":
+        return Missing("refused_not_prepaid")
+    return line.msisdn
+
+
+def own_line_option(turn: Turn) -> Options:
+    return [(OWN_LINE, turn.text("topup_own_line"))] if turn.line.payment_type == "prepaid" else []
+
+
+def limits(turn: Turn) -> Tuple[float, float]:
+    return config.TOPUP_LIMITS.get(turn.line.market, (0, float("inf")))
+
+
+def amount_in_limits(turn: Turn, typed: Any) -> Any:
+    """The amount, within the market's limits."""
+    amount, (low, high) = parse_amount(typed), limits(turn)
+    if amount is None:
+        return MISSING
+    if not low <= amount <= high:
+        return Missing("topup_out_of_range", {"low": turn.money(low), "high": turn.money(high)})
+    return amount
+
+
+def amount_choices(turn: Turn) -> Options:
+    return [
+        (str(int(c)) if c == int(c) else str(c), turn.money(c)) for c in config.TOPUP_CHOICES.get(turn.line.market, [])
+    ]
+
+
+def wallet_of(turn: Turn) -> Optional[float]:
+    if "wallet" not in turn.notes:
+        turn.notes["wallet"] = wallet_balance(turn.line.msisdn)
+    return turn.notes["wallet"]
+
+
+def method_available(turn: Turn, method: Any) -> Any:
+    """Card always; the wallet when the line has one."""
+    if method == "card" or (method == "wallet" and wallet_of(turn) is not None):
+        return method
+    return MISSING
+
+
+def methods(turn: Turn) -> Options:
+    wallet = wallet_of(turn)
+    card = [("card", turn.text("pay_by_card"))]
+    return ([("wallet", turn.text("pay_from_wallet", balance=turn.money(wallet)))] if wallet is not None else []) + card
+
+
 class ActionTopUp(StepJourney):
     intent = "top_up"
     kinds = ("mobile",)
     collects = ("amount", "phone_number", "payment_method")
+    steps = (
+        Step("phone_number", check=target_of, question=asks("topup_ask_number", options=own_line_option)),
+        Step(
+            "amount",
+            check=amount_in_limits,
+            question=asks(
+                "topup_ask_amount",
+                options=amount_choices,
+                values=lambda turn: {"low": turn.money(limits(turn)[0]), "high": turn.money(limits(turn)[1])},
+            ),
+        ),
+        Step(
+            "payment_method",
+            check=method_available,
+            question=asks(
+                "topup_ask_method", options=methods, values=lambda turn: {"amount": turn.money(turn.held["amount"])}
+            ),
+        ),
+    )
 
     def name(self) -> Text:
         return "action_top_up"
@@ -92,111 +168,27 @@ class ActionTopUp(StepJourney):
             return {"phone_number": text}
         return {}
 
-    async def advance(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, line: Line, draft: Dict[str, Any]
-    ) -> List[EventType]:
-        language = language_of(tracker)
-        values = draft["values"]
-
-        def amount_text(value: float) -> str:
-            return money(value, line.currency, language)
-
-        # Whom: the customer's own line unless they named another number.
-        target = line.msisdn
-        if values.get("phone_number") and values["phone_number"] != OWN_LINE:
-            found = phone.candidates(str(values["phone_number"]), phone.regions_for_language(language))
-            target_line = next((known for known in (bss().line(n) for n in found[:2]) if known is not None), None)
-            if target_line is None or target_line.payment_type != "prepaid" or target_line.currency != line.currency:
-                say(dispatcher, tracker, "topup_unknown_number", number=str(values["phone_number"]))
-                draft["values"].pop("phone_number")
-                return self.ask(
-                    dispatcher,
-                    tracker,
-                    draft,
-                    "phone_number",
-                    "topup_ask_number",
-                    options=[(OWN_LINE, render("topup_own_line", language)["text"])]
-                    if line.payment_type == "prepaid"
-                    else [],
-                )
-            target = target_line.msisdn
-        elif line.payment_type != "prepaid":
-            say(dispatcher, tracker, "refused_not_prepaid")
-            return self.ask(dispatcher, tracker, draft, "phone_number", "topup_ask_number")
-        low, high = config.TOPUP_LIMITS.get(line.market, (0, float("inf")))
-        amount = parse_amount(values.get("amount"))
-        if amount is None or not low <= amount <= high:
-            if amount is not None:
-                say(dispatcher, tracker, "topup_out_of_range", low=amount_text(low), high=amount_text(high))
-            draft["values"].pop("amount", None)
-            choices = [
-                (str(int(c)) if c == int(c) else str(c), amount_text(c))
-                for c in config.TOPUP_CHOICES.get(line.market, [])
-            ]
-            return self.ask(
-                dispatcher,
-                tracker,
-                draft,
-                "amount",
-                "topup_ask_amount",
-                options=choices,
-                low=amount_text(low),
-                high=amount_text(high),
-            )
-        wallet = wallet_balance(line.msisdn)
-        method = values.get("payment_method")
-        if method not in ("wallet", "card") or (method == "wallet" and wallet is None):
-            options = [("card", render("pay_by_card", language)["text"])]
-            if wallet is not None:
-                options.insert(0, ("wallet", render("pay_from_wallet", language, balance=amount_text(wallet))["text"]))
-            return self.ask(
-                dispatcher,
-                tracker,
-                draft,
-                "payment_method",
-                "topup_ask_method",
-                options=options,
-                amount=amount_text(amount),
-            )
-        who = render("topup_your_line", language)["text"] if target == line.msisdn else phone.display(target)
+    def finish(self, turn: Turn) -> List[EventType]:
+        """Proposes the top-up, with the other way to pay as a button."""
+        target, amount, method = turn.held["phone_number"], turn.held["amount"], turn.held["payment_method"]
+        line = turn.line
+        who = turn.text("topup_your_line") if target == line.msisdn else phone.display(target)
         params = {"target": target, "amount": amount, "currency": line.currency, "payer": line.msisdn}
+        other = [self.button("payment_method", value, title) for value, title in methods(turn) if value != method]
+        shown: Dict[str, Any] = {"amount": turn.money(amount), "who": who}
         if method == "wallet":
-            other = self.button("payment_method", "card", render("pay_by_card", language)["text"])
-            return propose(
-                dispatcher,
-                tracker,
-                line,
-                self.intent,
-                "top_up_wallet",
-                params,
-                "topup_summary_wallet",
-                draft,
-                alternatives=[other],
-                amount=amount_text(amount),
-                who=who,
-                wallet=amount_text(wallet),
-            )
-        other = (
-            [
-                self.button(
-                    "payment_method", "wallet", render("pay_from_wallet", language, balance=amount_text(wallet))["text"]
-                )
-            ]
-            if wallet is not None
-            else []
-        )
+            shown["wallet"] = turn.money(wallet_of(turn))
         return propose(
-            dispatcher,
-            tracker,
+            turn.dispatcher,
+            turn.tracker,
             line,
             self.intent,
-            "top_up_card",
+            f"top_up_{method}",
             params,
-            "topup_summary_card",
-            draft,
+            f"topup_summary_{method}",
+            turn.draft,
             alternatives=other,
-            amount=amount_text(amount),
-            who=who,
+            **shown,
         )
 
 
