@@ -22,7 +22,6 @@ from actions.dialogue import state
 from actions.dialogue.choices import normalised
 from actions.dialogue.state import end_journey
 from actions.dialogue.steps import MISSING, Missing, Options, Question, Step, StepJourney, Stop, Turn, step_named
-from actions.i18n import language_of, say
 from actions.identity import dialogue
 from actions.journeys.find_store import address, find, known_cities, place_name
 from actions.typed_moments import When, parse_when
