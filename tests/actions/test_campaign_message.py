@@ -11,11 +11,10 @@ NUMBER, CONVERSATION = "+2290197000001", "22990000001"
 MESSAGES = {"fr": "Votre facture {name} arrive.", "es": "Su factura {name} llega.", "en": "Your bill is due, {name}."}
 
 
-@pytest.fixture
-def sending():
-    """A payment reminder that campaigns/sender.py is sending to NUMBER right now, NUMBER linked to CONVERSATION."""
-    made = campaigns.create("reminders", "payment_reminder", MESSAGES, clock.now(), 600)
-    campaigns.add_recipients(made.id, [{"msisdn": NUMBER, "name": "Koffi"}])
+def being_sent(kind: str):
+    """A campaign of `kind` that campaigns/sender.py is sending to NUMBER right now, NUMBER linked to CONVERSATION."""
+    made = campaigns.create("test", kind, MESSAGES, clock.now(), 600)
+    campaigns.add_recipients(made.id, [{"msisdn": NUMBER, "name": "Koffi" if kind == "payment_reminder" else ""}])
     campaigns.set_status(made.id, campaigns.RUNNING)
     row = campaigns.claim(campaigns.due(1)[0], 60)
     with db.session() as s, s.begin():
@@ -29,6 +28,11 @@ def sending():
             )
         )
     return made, row
+
+
+@pytest.fixture
+def sending():
+    return being_sent("payment_reminder")
 
 
 def external(made, row):
@@ -92,20 +96,7 @@ async def test_stop_while_a_money_move_waits_for_its_yes_cancels_it(sending, dis
 async def test_a_post_call_survey_in_the_chat_is_the_nps_question_with_its_buttons(dispatcher, domain):
     from common.state.care_kpi import NpsSurvey
 
-    made = campaigns.create("after calls", "post_call_survey", MESSAGES, clock.now(), 600)
-    campaigns.add_recipients(made.id, [{"msisdn": NUMBER}])
-    campaigns.set_status(made.id, campaigns.RUNNING)
-    row = campaigns.claim(campaigns.due(1)[0], 60)
-    with db.session() as s, s.begin():
-        s.add(
-            db.ChannelLink(
-                conversation_id=CONVERSATION,
-                subject=f"line:{NUMBER}",
-                channel="whatsapp",
-                first_linked_at=clock.now(),
-                last_verified_at=clock.now(),
-            )
-        )
+    made, row = being_sent("post_call_survey")
     tracker = make_tracker([external(made, row)], sender_id=CONVERSATION)
     events = await ActionCampaignMessage().run(dispatcher, tracker, domain)
     [message] = dispatcher.messages
