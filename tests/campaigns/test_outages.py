@@ -10,6 +10,7 @@ from campaigns.sender import Sender
 from clients.bss import BSSClient
 from common import clock as project_clock
 from common.state import campaigns, db
+from tests.actions.chat import token  # the NOC's client of the gateway, as the assistant's
 from tests.campaigns.test_sender import FakeRasa
 from tests.conftest import sms_to
 
@@ -39,28 +40,17 @@ def customers(operator, clock):
     return operator
 
 
-def noc(sandbox):
-    """The NOC's own client of the gateway (OAuth2 client credentials, as the assistant's)."""
-    token = requests.post(
-        f"{sandbox}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=("assistant", "sandbox-secret"),
-        timeout=10,
-    ).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def raise_incident(sandbox, city="Cotonou", hours=3):
     end = (project_clock.now() + timedelta(hours=hours)).isoformat() if hours else None
     body = {"city": city, "market": "BJ", "affectedService": "mobileData", "expectedResolutionDate": end}
-    answer = requests.post(f"{sandbox}{PROBLEMS}", json=body, headers=noc(sandbox), timeout=10)
+    answer = requests.post(f"{sandbox}{PROBLEMS}", json=body, headers=token(sandbox), timeout=10)
     assert answer.status_code == 201, answer.text
     return answer.json()["id"]
 
 
 def resolve(sandbox, incident_id):
     answer = requests.patch(
-        f"{sandbox}{PROBLEMS}/{incident_id}", json={"status": "resolved"}, headers=noc(sandbox), timeout=10
+        f"{sandbox}{PROBLEMS}/{incident_id}", json={"status": "resolved"}, headers=token(sandbox), timeout=10
     )
     answer.raise_for_status()
 
