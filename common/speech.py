@@ -26,9 +26,10 @@ UNIT_WORDS = {
     "Go": {"fr": "gigaoctets", "es": "gigabytes", "en": "gigabytes"},
     "Mo": {"fr": "mégaoctets", "es": "megabytes", "en": "megabytes"},
     "min": {"fr": "minutes", "es": "minutos", "en": "minutes"},
+    "s": {"fr": "secondes", "es": "segundos", "en": "seconds"},
     "SMS": {"fr": "SMS", "es": "SMS", "en": "text messages"},
 }
-UNIT = re.compile(r"(?<=\d)\s?(GB|MB|Go|Mo|min)\b")
+UNIT = re.compile(r"(?<=\d)\s?(GB|MB|Go|Mo|min|s)\b")
 
 
 def without_symbols(text: str) -> str:
@@ -46,7 +47,7 @@ def for_the_ear(text: str, language: str) -> str:
     """One chat message as a sentence a voice can say."""
     text = URL.sub("", text or "")
     text = without_symbols(BULLET.sub("", text))
-    text = MARKUP.sub("", text)
+    text = MARKUP.sub("", text).replace(" · ", ", ")
     separator = THOUSANDS.get(language)
     if separator:
         text = separator.sub("", text)

@@ -84,7 +84,7 @@ def twiml(reply: Reply, action_url: str, recordings_url: str) -> str:
 
 
 class VoiceCollector(OutputChannel):
-    """Keeps the assistant's messages whole (Rasa's collector drops `utter_action`, which tells what was asked)."""
+    """Keeps the assistant's messages whole, buttons and all."""
 
     @classmethod
     def name(cls) -> Text:
@@ -125,7 +125,15 @@ class RasaConversation:
         tracker = await tracker if inspect.isawaitable(tracker) else tracker
         if tracker is None:
             return {}
-        return {**tracker.current_slot_values(), "latest_intent": (tracker.latest_message.intent or {}).get("name")}
+        journeys = [
+            e.value for e in tracker.events if getattr(e, "type_name", "") == "slot" and e.key == "pending_journey"
+        ]
+        return {
+            **tracker.current_slot_values(),
+            # the journey the call was last in (the slot is emptied when it ends), for the agent's context
+            "last_journey": next((j for j in reversed(journeys) if j), None),
+            "latest_intent": (tracker.latest_message.intent or {}).get("name"),
+        }
 
 
 class TwilioVoiceInput(InputChannel):
@@ -143,9 +151,12 @@ class TwilioVoiceInput(InputChannel):
         voice_prompts.report_missing()  # at start-up: which Fon or Bariba prompts will be said in French
         return channel
 
-    def __init__(self, auth_token: str, webhook_url: str = "", ivr: Optional[IVR] = None) -> None:
+    def __init__(
+        self, auth_token: str, webhook_url: str = "", ivr: Optional[IVR] = None, conversations: Any = None
+    ) -> None:
         self.auth_token, self.webhook_url = auth_token, webhook_url
         self.ivr = ivr or IVR(BSSClient(), SMSClient())
+        self.conversations = conversations or RasaConversation  # (sender id, on_new_message, agent) -> Conversation
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint(f"{NAME}_webhook", __name__)
@@ -187,7 +198,7 @@ class TwilioVoiceInput(InputChannel):
             confidence=float(params.get("Confidence") or 0),
         )
         agent = getattr(request.app.ctx, "agent", None)
-        conversation = RasaConversation(f"{NAME}:{hook.call_sid}", on_new_message, agent)
+        conversation = self.conversations(f"{NAME}:{hook.call_sid}", on_new_message, agent)
         reply = await self.ivr.answer(hook, conversation)
         base = url.split("?", 1)[0].rsplit("/", 1)[0]
         return response.text(twiml(reply, url, f"{base}/recordings"), content_type="text/xml; charset=utf-8")

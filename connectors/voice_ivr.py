@@ -8,8 +8,8 @@ A call, webhook by webhook (its state between them: common/state/voice_calls.py)
    any point), * the menu again. A key becomes the journey's intent (/check_balance), a spoken answer goes to the
    NLU as said, digits typed after a question (the SMS code, an amount) as typed. The assistant's answers are said
    written for the ear (common/speech.py); its buttons become keys ("For Yes, press 1").
-3. Account data needs the same proof as in any chat: when the assistant asks for the number, the caller's number is
-   given as the answer (a hint: the code goes by SMS to that line, and only its holder can type it back).
+3. Account data needs the same proof as in any chat: when the assistant asks for the number (identify_form's
+   requested slot), the caller's number is given as the answer (a hint: the code goes by SMS to that line, and only its holder can type it back).
 4. Silence: the last prompt once more, then goodbye. An agent: <Enqueue> to the queue of the caller's segment and
    language (VOICE_QUEUES), with identity, language and journey as the task's attributes.
 """
@@ -245,14 +245,12 @@ class IVR:
                 return await self.transfer(call, conversation)
         language = prompts.text_language(call.language)
         messages = await conversation.tell(text, language)
-        if (
-            call.caller
-            and not call.number_offered
-            and any(m.get("utter_action") == "action_ask_phone_number" for m in messages)
-        ):
+        slots = await conversation.slots()
+        if slots.get("requested_slot") == "phone_number" and call.caller and not call.number_offered:
             call.number_offered = True  # once: a caller whose number is not ours types another one
             messages = await conversation.tell(call.caller, language)
-        return await self.saying(call, messages, await conversation.slots())
+            slots = await conversation.slots()
+        return await self.saying(call, messages, slots)
 
     async def saying(self, call: calls.Call, messages: List[Dict[str, Any]], slots: Dict[str, Any]) -> Reply:
         """The assistant's answer, then what the caller can do next."""
@@ -263,11 +261,8 @@ class IVR:
             for digit, (title, _) in enumerate(options, 1):
                 speech.append(prompts.say(render("voice_option", language, title=title, digit=digit)["text"], language))
             return await self.prompting(call, speech, gather=gather(call.language), options=options)
-        asked = [
-            str(m.get("utter_action") or "") for m in messages if str(m.get("utter_action")).startswith("action_ask_")
-        ]
-        if asked or slots.get("requested_slot") or slots.get("awaiting_answer") or slots.get("awaiting_confirmation"):
-            asked_code = "action_ask_otp_code" in asked
+        if slots.get("requested_slot") or slots.get("awaiting_answer") or slots.get("awaiting_confirmation"):
+            asked_code = slots.get("requested_slot") == "otp_code"
             return await self.prompting(call, speech, gather=gather(call.language, CODE_DIGITS if asked_code else None))
         speech.append(prompts.prompt("voice_next", call.language))
         return await self.prompting(call, speech, gather=gather(call.language), menu=True)
@@ -295,7 +290,7 @@ class IVR:
             "identity": subject or "",
             "verified": bool(subject),
             "caller": call.caller or "",
-            "journey": slots.get("pending_journey") or slots.get("latest_intent") or "",
+            "journey": slots.get("pending_journey") or slots.get("last_journey") or slots.get("latest_intent") or "",
             "call_sid": call.sid,
         }
         return await self.ending(call, [prompts.prompt("voice_transfer", call.language)], enqueue=task)

@@ -19,7 +19,7 @@ from common.speech import for_the_ear
 from common.state import remembered_language
 from common.state import voice_calls as calls
 from connectors import voice_prompts
-from connectors.twilio_voice import TwilioVoiceInput, valid_signature
+from connectors.twilio_voice import RasaConversation, TwilioVoiceInput, valid_signature
 from connectors.voice_ivr import IVR, queue_for
 from sandbox.voice import signature
 from tests.conftest import sms_to
@@ -69,24 +69,35 @@ async def ivr(sandbox, tmp_path, monkeypatch):
             BSSClient(base_url=f"{sandbox}/tmf-api", token_url=f"{sandbox}/oauth/token"),
             SMSClient(url=f"{sandbox}/cgi-bin/sendsms"),
         ),
+        conversations=StandInConversation,
     )
     async with serve(channel, bot) as url:
         yield sandbox, f"{url}/webhook", bot
 
 
 class Scripted(Bot):
-    """The Rasa stand-in, answering each message with the next of `turns` (then with `replies`)."""
+    """The Rasa stand-in, answering each message with the next of `turns` (replies, slots after them), then with
+    `replies` and no slots."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.turns = []
+        self.turns, self.slots = [], {}
 
     async def __call__(self, message) -> None:
         if not self.turns:
+            self.slots = {}
             return await super().__call__(message)
         self.received.append(message)
-        for reply in self.turns.pop(0):
+        replies, self.slots = self.turns.pop(0)
+        for reply in replies:
             await message.output_channel.send_response(message.sender_id, dict(reply))
+
+
+class StandInConversation(RasaConversation):
+    """The call's conversation with the stand-in: its slots are the ones it was scripted with."""
+
+    async def slots(self):
+        return dict(self.on_new_message.slots)
 
 
 async def call(ivr, caller=CALLER):
@@ -156,14 +167,14 @@ async def test_the_caller_number_answers_the_identification_and_the_code_is_type
     sandbox, _, bot = ivr
     sid = (await call(ivr))["sid"]
     await sandbox_post(sandbox, f"/{sid}/keys", digits="3")  # English
-    ask_number = {"text": "What's your phone number?", "utter_action": "action_ask_phone_number"}
-    ask_code = {"text": "I've just sent a 6-digit code by SMS.", "utter_action": "action_ask_otp_code"}
-    bot.turns = [[ask_number], [ask_code]]
+    ask_number = {"text": "What's your phone number?"}
+    ask_code = {"text": "I've just sent a 6-digit code by SMS."}
+    bot.turns = [([ask_number], {"requested_slot": "phone_number"}), ([ask_code], {"requested_slot": "otp_code"})]
     answer = await sandbox_post(sandbox, f"/{sid}/keys", digits="1")
     assert bot.texts == ["/check_balance", CALLER]  # the number is a hint: the code goes by SMS to that line
     assert "6-digit code" in said(answer) and "phone number" not in said(answer)
     assert answer["gather"]["numDigits"] == "6"
-    bot.turns = [[{"text": "Main balance: 2,500 FCFA"}]]
+    bot.turns = [([{"text": "Main balance: 2,500 FCFA"}], {})]
     await sandbox_post(sandbox, f"/{sid}/keys", digits="123456")
     assert bot.texts[-1] == "123456"
 
@@ -271,6 +282,7 @@ def test_missing_recordings_are_reported_at_start_up(tmp_path, monkeypatch, capl
         ("Saldo principal: Q1,234.50", "es", "Saldo principal: 1234.50 quetzales."),
         ("Main balance: 2,500 FCFA\nData: 1.5 GB 🎉", "en", "Main balance: 2500 CFA francs. Data: 1.5 gigabytes."),
         ("Internet : 512 Mo, voir https://op.example/x", "fr", "Internet : 512 mégaoctets, voir."),
+        ("Appels : 3 · 11 min 35 s · inclus", "fr", "Appels : 3, 11 minutes 35 secondes, inclus."),
     ],
 )
 def test_texts_for_the_ear(text, language, spoken):
