@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 import phonenumbers
+import pytz
+from babel.dates import format_date, format_time
+from babel.lists import format_list
 
-from common import config, phone
+from common import clock, config, phone
 from common.i18n import render
 from common.language import normalise_language_name
 from common.opening_hours import is_open
@@ -35,6 +38,9 @@ logger = logging.getLogger(__name__)
 MENU = {"1": "/check_balance", "2": "/check_quota", "3": "/usage_history", "4": "/top_up"}
 AGENT_KEY, MENU_KEY = "0", "*"
 FINISHED = {"completed", "busy", "failed", "no-answer", "canceled"}
+SPOKEN_LOCALES = {"fr": "fr_BJ", "es": "es_GT", "en": "en"}
+SPOKEN_DAYS = {"fr": "EEEE d MMMM", "es": "EEEE d 'de' MMMM", "en": "EEEE, MMMM d"}
+SERVICES_BY_KIND = {"mobile": {"mobileData", "voice", "sms"}, "home": {"homeInternet"}}
 CODE_DIGITS = 6
 
 
@@ -106,6 +112,22 @@ def verified_subject(conversation_id: str) -> Optional[str]:
         return row.subject if row else None
 
 
+def outage_speech(incident: Any, city: str, language: str) -> Dict[str, Any]:
+    """One incident in the caller's area, with its expected end in the market's time zone, for the ear."""
+    spoken = prompts.text_language(language)
+    locale = SPOKEN_LOCALES.get(spoken, "en")
+    names = [render(f"outage_service_{s}", spoken)["text"] for s in incident.services if s] or [
+        render("outage_service_other", spoken)["text"]
+    ]
+    values = {"city": incident.cities[0] if incident.cities else city, "service": format_list(names, locale=locale)}
+    if incident.expected_end is None or incident.expected_end <= clock.now():
+        return prompts.say(render("voice_outage_no_estimate", spoken, **values)["text"], spoken)
+    end = incident.expected_end.astimezone(pytz.timezone(incident.time_zone or "UTC"))
+    day = format_date(end.date(), SPOKEN_DAYS.get(spoken, "EEEE, MMMM d"), locale=locale)
+    hour = format_time(end.time(), "HH:mm" if spoken == "fr" else "H:mm" if spoken == "es" else "h:mm a", locale=locale)
+    return prompts.say(render("voice_outage", spoken, day=day, time=hour, **values)["text"], spoken)
+
+
 def gather(language: Optional[str], digits: Optional[int] = 1, speech: bool = True) -> Dict[str, Any]:
     spoken = prompts.text_language(language)
     recorded = language not in config.SUPPORTED_LANGUAGES
@@ -172,11 +194,28 @@ class IVR:
         market = market_of(caller)
         if not is_open(market):
             return await self.closed(call, market)
-        welcome = [prompts.prompt("voice_welcome", language or market_language(market))]
+        welcome = await self.outages(caller, language or market_language(market))
+        welcome.append(prompts.prompt("voice_welcome", language or market_language(market)))
         if language:
             return await self.menu(call, welcome)
         choices = [prompts.language_choice(lang, digit) for digit, lang in enumerate(config.VOICE_LANGUAGES, 1)]
         return await self.prompting(call, welcome + choices, gather=gather(market_language(market)))
+
+    async def outages(self, caller: Optional[str], language: str) -> List[Dict[str, Any]]:
+        """The incidents in the area of the caller's line (a known line: the caller id as a hint), said first.
+        Never stops the call: without the registry, nothing is said."""
+        if not caller:
+            return []
+        try:
+            line = await asyncio.to_thread(self.bss.line, caller)
+            city = ((line.characteristics or {}).get("city") if line else None) or ""
+            incidents = await asyncio.to_thread(self.bss.incidents, city) if city else []
+        except Exception:  # noqa: BLE001 - the IVR answers even when the registry does not
+            logger.exception("voice: the incidents of the caller's area could not be read")
+            return []
+        wanted = SERVICES_BY_KIND.get(line.kind if line else "", set())
+        concerned = [i for i in incidents if not i.services or wanted & set(i.services)]
+        return [outage_speech(incident, city, language) for incident in concerned]
 
     async def closed(self, call: calls.Call, market: str) -> Reply:
         language = call.language or market_language(market)

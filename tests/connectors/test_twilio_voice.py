@@ -292,3 +292,15 @@ def test_texts_for_the_ear(text, language, spoken):
 def test_the_sandbox_refuses_keys_when_no_gather_waits(sandbox):
     answer = requests.post(f"{sandbox}/_sandbox/voice/calls/CAunknown/keys", json={"digits": "1"}, timeout=5)
     assert answer.status_code == 404
+
+
+async def test_a_caller_from_an_area_with_an_incident_hears_it_and_its_expected_end_first(ivr):
+    first = await call(ivr, "+2290166000006")  # a line in Parakou, where mobile data is down until 19:00Z
+    assert first["heard"][0] == {
+        "say": "Information : un incident réseau touche Parakou, sur l'internet mobile. Le rétablissement est prévu "
+        "mercredi 2 décembre à 20:00. Nos techniciens y travaillent.",
+        "language": "fr-FR",
+    }
+    assert "Bienvenue" in first["heard"][1]["say"]
+    elsewhere = await call(ivr, CALLER)  # Cotonou: nothing to announce
+    assert elsewhere["heard"][0]["say"] == "Bienvenue au service client."
