@@ -6,6 +6,8 @@ them right in each language: "2 500 FCFA" -> "2500 francs CFA", "Q35.50" -> "35.
 import re
 import unicodedata
 
+from common.i18n import render
+
 URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 MARKUP = re.compile(r"[*_~`#>|]+")
 BULLET = re.compile(r"^\s*(?:[-•·▪◦]|\d+[.)])\s+", re.M)
@@ -29,6 +31,7 @@ UNIT_WORDS = {
     "s": {"fr": "secondes", "es": "segundos", "en": "seconds"},
     "SMS": {"fr": "SMS", "es": "SMS", "en": "text messages"},
 }
+MASKED_NUMBER = re.compile(r"(\+\d{1,3})\s(?:•+\s?)+(\d[\d ]*\d)")
 UNIT = re.compile(r"(?<=\d)\s?(GB|MB|Go|Mo|min|s)\b")
 
 
@@ -46,6 +49,9 @@ def without_symbols(text: str) -> str:
 def for_the_ear(text: str, language: str) -> str:
     """One chat message as a sentence a voice can say."""
     text = URL.sub("", text or "")
+    text = MASKED_NUMBER.sub(
+        lambda m: render("voice_masked_number", language, country=m.group(1), last=m.group(2))["text"], text
+    )
     text = without_symbols(BULLET.sub("", text))
     text = MARKUP.sub("", text).replace(" · ", ", ")
     separator = THOUSANDS.get(language)

@@ -83,6 +83,21 @@ def twiml(reply: Reply, action_url: str, recordings_url: str) -> str:
     return str(answer)
 
 
+def last_journey(events: List[Any]) -> Optional[str]:
+    """The journey the call was last in, for the agent's context: one whose action (named after its intent,
+    `action_<journey>`) answered the caller's message, or the one identification was resuming."""
+    journey, intent = None, None
+    for event in events:
+        kind = getattr(event, "type_name", "")
+        if kind == "user":
+            intent = (event.intent or {}).get("name")
+        elif kind == "action" and intent and event.action_name == f"action_{intent}":
+            journey = intent
+        elif kind == "slot" and event.key == "pending_journey" and event.value:
+            journey = event.value
+    return journey
+
+
 class VoiceCollector(OutputChannel):
     """Keeps the assistant's messages whole, buttons and all."""
 
@@ -125,13 +140,10 @@ class RasaConversation:
         tracker = await tracker if inspect.isawaitable(tracker) else tracker
         if tracker is None:
             return {}
-        journeys = [
-            e.value for e in tracker.events if getattr(e, "type_name", "") == "slot" and e.key == "pending_journey"
-        ]
+        journey = last_journey(tracker.events)
         return {
             **tracker.current_slot_values(),
-            # the journey the call was last in (the slot is emptied when it ends), for the agent's context
-            "last_journey": next((j for j in reversed(journeys) if j), None),
+            "last_journey": journey,
             "latest_intent": (tracker.latest_message.intent or {}).get("name"),
         }
 

@@ -138,12 +138,13 @@ def gather(language: Optional[str], digits: Optional[int] = 1, speech: bool = Tr
     }
 
 
-def options_of(messages: List[Dict[str, Any]]) -> List[Tuple[str, str]]:
-    """The buttons of the assistant's last message that has some: (title, payload); links cannot be pressed."""
+def options_of(messages: List[Dict[str, Any]], limit: Optional[int] = 9) -> List[Tuple[str, str]]:
+    """The buttons of the assistant's last message that has some: (title, payload), as many as keys (1-9);
+    links cannot be pressed."""
     for message in reversed(messages):
         buttons = [b for b in message.get("buttons") or [] if not str(b.get("payload") or "").startswith("http")]
         if buttons:
-            return [(str(b.get("title") or ""), str(b.get("payload") or b.get("title") or "")) for b in buttons][:9]
+            return [(str(b.get("title") or ""), str(b.get("payload") or b.get("title") or "")) for b in buttons][:limit]
     return []
 
 
@@ -174,11 +175,20 @@ class IVR:
             return await self.choose_language(call, hook)
         return await self.talk(call, hook, conversation)
 
-    async def prompting(self, call: calls.Call, speech: List[Dict[str, Any]], **remembered: Any) -> Reply:
-        """Says `speech` and waits for keys or words; remembers it all to say again on silence."""
-        call.last_prompt = {"speech": speech, **remembered}
+    async def prompting(
+        self, call: calls.Call, speech: List[Dict[str, Any]], before: Optional[List[Dict[str, Any]]] = None, **kept: Any
+    ) -> Reply:
+        """Says `before` (once) and `speech`, and waits for keys or words; remembers `speech`, its gather and
+        options to say again on silence or a wrong key."""
+        call.last_prompt = {"speech": speech, **kept}
         await asyncio.to_thread(calls.save, call)
-        return Reply(speech, gather=remembered.get("gather"))
+        return Reply((before or []) + speech, gather=kept.get("gather"))
+
+    async def again(self, call: calls.Call, language: Optional[str]) -> Reply:
+        """A key that is not a choice: said so, then the last prompt again."""
+        last = call.last_prompt or {}
+        sorry = [prompts.prompt("voice_no_such_choice", language)]
+        return await self.prompting(call, last.get("speech") or [], sorry, **without_speech(last))
 
     async def ending(self, call: calls.Call, speech: List[Dict[str, Any]], **reply: Any) -> Reply:
         call.stage = calls.ENDED
@@ -248,33 +258,32 @@ class IVR:
             named = normalise_language_name(hook.speech)
             chosen = named if named in config.VOICE_LANGUAGES else None
         if chosen is None:
-            last = call.last_prompt or {}
-            sorry = prompts.prompt("voice_no_such_choice", market_language(market_of(call.caller)))
-            return await self.prompting(call, [sorry] + (last.get("speech") or []), gather=last.get("gather"))
+            return await self.again(call, market_language(market_of(call.caller)))
         call.language, call.stage = chosen, calls.TALKING
         if call.caller:
             await asyncio.to_thread(remember_language, f"caller:{call.caller}", chosen)
         return await self.menu(call)
 
     async def menu(self, call: calls.Call, before: Optional[List[Dict[str, Any]]] = None) -> Reply:
-        speech = (before or []) + [prompts.prompt("voice_menu", call.language)]
-        return await self.prompting(call, speech, gather=gather(call.language), menu=True)
+        menu = [prompts.prompt("voice_menu", call.language)]
+        return await self.prompting(call, menu, before, gather=gather(call.language), menu=True)
 
     async def talk(self, call: calls.Call, hook: Webhook, conversation: Conversation) -> Reply:
         digits, last = hook.digits.strip(), call.last_prompt or {}
-        if digits == AGENT_KEY:
+        options, numbers = last.get("options") or [], last.get("numbers") or []
+        if digits == AGENT_KEY and not numbers:  # asked for a number (a score), 0 is one
             return await self.transfer(call, conversation)
         if digits == MENU_KEY:
             return await self.menu(call)
-        options = last.get("options") or []
-        if digits and options:
-            if not (digits.isdigit() and 1 <= int(digits) <= len(options)):
-                sorry = [prompts.prompt("voice_no_such_choice", call.language)]
-                return await self.prompting(call, sorry + last.get("speech", []), **without_speech(last))
+        if digits and numbers:  # a number the assistant offered, typed as itself (a score from 0 to 10)
+            if digits not in [title for title, _ in numbers]:
+                return await self.again(call, call.language)
+            text = dict(numbers)[digits]
+        elif digits and options and digits.isdigit() and 1 <= int(digits) <= len(options):
             text = options[int(digits) - 1][1]
-        elif digits and last.get("menu"):
-            if digits not in MENU:
-                return await self.menu(call, [prompts.prompt("voice_no_such_choice", call.language)])
+        elif digits and (options or last.get("menu")) and len(digits) == 1:
+            if digits not in MENU or not last.get("menu"):
+                return await self.again(call, call.language)
             text = MENU[digits]
         elif digits:
             text = digits  # what the assistant asked for: the SMS code, a number, an amount
@@ -292,19 +301,23 @@ class IVR:
         return await self.saying(call, messages, slots)
 
     async def saying(self, call: calls.Call, messages: List[Dict[str, Any]], slots: Dict[str, Any]) -> Reply:
-        """The assistant's answer, then what the caller can do next."""
+        """The assistant's answer, its choices as keys, then what the caller can do next."""
         speech = [s for s in (prompts.assistant_message(m, call.language) for m in messages) if s]
         options = options_of(messages)
         language = prompts.text_language(call.language)
-        if options:
-            for digit, (title, _) in enumerate(options, 1):
-                speech.append(prompts.say(render("voice_option", language, title=title, digit=digit)["text"], language))
-            return await self.prompting(call, speech, gather=gather(call.language), options=options)
-        if slots.get("requested_slot") or slots.get("awaiting_answer") or slots.get("awaiting_confirmation"):
-            asked_code = slots.get("requested_slot") == "otp_code"
-            return await self.prompting(call, speech, gather=gather(call.language, CODE_DIGITS if asked_code else None))
-        speech.append(prompts.prompt("voice_next", call.language))
-        return await self.prompting(call, speech, gather=gather(call.language), menu=True)
+        asked = slots.get("requested_slot") or slots.get("awaiting_answer") or slots.get("awaiting_confirmation")
+        if options and all(title.isdigit() for title, _ in options):
+            numbers = options_of(messages, limit=None)
+            speech.append(prompts.say(render("voice_type_number", language)["text"], language))
+            return await self.prompting(call, speech, gather=gather(call.language, None), numbers=numbers)
+        for digit, (title, _) in enumerate(options, 1):
+            speech.append(prompts.say(render("voice_option", language, title=title, digit=digit)["text"], language))
+        if asked:
+            code = slots.get("requested_slot") == "otp_code"
+            digits = 1 if options else CODE_DIGITS if code else None
+            return await self.prompting(call, speech, gather=gather(call.language, digits), options=options)
+        speech.append(prompts.prompt("voice_next", call.language))  # the menu's keys work too
+        return await self.prompting(call, speech, gather=gather(call.language), options=options, menu=True)
 
     async def transfer(self, call: calls.Call, conversation: Conversation) -> Reply:
         subject = await asyncio.to_thread(verified_subject, conversation.sender_id)

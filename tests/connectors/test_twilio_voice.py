@@ -19,7 +19,7 @@ from common.speech import for_the_ear
 from common.state import remembered_language
 from common.state import voice_calls as calls
 from connectors import voice_prompts
-from connectors.twilio_voice import RasaConversation, TwilioVoiceInput, valid_signature
+from connectors.twilio_voice import RasaConversation, TwilioVoiceInput, last_journey, valid_signature
 from connectors.voice_ivr import IVR, queue_for
 from sandbox.voice import signature
 from tests.conftest import sms_to
@@ -191,8 +191,25 @@ async def test_options_are_said_as_keys_and_a_key_sends_the_payload(ivr):
     await sandbox_post(sandbox, f"/{sid}/keys", digits="3")
     asked = await sandbox_post(sandbox, f"/{sid}/keys", digits="4")
     assert "Top up 1000 CFA francs? For Yes, press 1. For No, press 2." in said(asked)
+    again = await sandbox_post(sandbox, f"/{sid}/keys", digits="7")
+    assert said(again).startswith("That isn't one of the choices. Top up 1000 CFA francs?")
+    assert said(again).count("That isn't one of the choices.") == 1
+    again = await sandbox_post(sandbox, f"/{sid}/keys", digits="8")
+    assert said(again).count("That isn't one of the choices.") == 1
     await sandbox_post(sandbox, f"/{sid}/keys", digits="2")
     assert bot.texts == ["/top_up", "/deny"]
+
+
+async def test_a_score_is_typed_as_itself_even_zero(ivr):
+    sandbox, _, bot = ivr
+    scores = [{"title": str(n), "payload": f'/give_feedback{{"score": {n}}}'} for n in range(11)]
+    bot.turns = [([{"text": "From 0 to 10, how likely are you to recommend us?", "buttons": scores}], {})]
+    sid = (await call(ivr))["sid"]
+    await sandbox_post(sandbox, f"/{sid}/keys", digits="3")
+    asked = await sandbox_post(sandbox, f"/{sid}/keys", digits="1")
+    assert said(asked).endswith("Type the number, then press hash.") and "numDigits" not in asked["gather"]
+    await sandbox_post(sandbox, f"/{sid}/keys", digits="0")
+    assert bot.texts == ["/check_balance", '/give_feedback{"score": 0}']
 
 
 async def test_silence_repeats_once_then_says_goodbye(ivr):
@@ -283,6 +300,8 @@ def test_missing_recordings_are_reported_at_start_up(tmp_path, monkeypatch, capl
         ("Main balance: 2,500 FCFA\nData: 1.5 GB 🎉", "en", "Main balance: 2500 CFA francs. Data: 1.5 gigabytes."),
         ("Internet : 512 Mo, voir https://op.example/x", "fr", "Internet : 512 mégaoctets, voir."),
         ("Appels : 3 · 11 min 35 s · inclus", "fr", "Appels : 3, 11 minutes 35 secondes, inclus."),
+        ("Un code par SMS au +229 •• •• •• 00 05.", "fr", "Un code par SMS au +229, finissant par 00 05."),
+        ("I've sent a code to +502 •••• 0002", "en", "I've sent a code to +502, ending in 0002."),
     ],
 )
 def test_texts_for_the_ear(text, language, spoken):
@@ -304,3 +323,17 @@ async def test_a_caller_from_an_area_with_an_incident_hears_it_and_its_expected_
     assert "Bienvenue" in first["heard"][1]["say"]
     elsewhere = await call(ivr, CALLER)  # Cotonou: nothing to announce
     assert elsewhere["heard"][0]["say"] == "Bienvenue au service client."
+
+
+def test_the_agent_hears_of_the_journey_the_call_was_last_in():
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+
+    def said(intent):
+        return UserUttered("x", {"name": intent, "confidence": 1.0})
+
+    events = [said("check_balance"), SlotSet("pending_journey", "check_balance"), ActionExecuted("identify_form")]
+    events += [said("inform"), ActionExecuted("action_check_balance"), SlotSet("pending_journey", None)]
+    assert last_journey(events) == "check_balance"
+    events += [said("check_quota"), ActionExecuted("action_check_quota"), said("affirm"), ActionExecuted("action_yes")]
+    assert last_journey(events) == "check_quota"
+    assert last_journey([said("greet"), ActionExecuted("utter_greet")]) is None

@@ -59,6 +59,10 @@ def test_balance_by_keypad_in_french_only_after_the_code_typed_on_the_keypad(ass
     assert not re.search(r"\d[\u00a0\u202f ]\d{3}\b", said(balance))  # 2500, not "2 500": said as one number
     assert all(part["language"] == "fr-FR" for part in balance["heard"])
     assert "Autre chose ?" in said(balance)
+    transfer = speak(assistant, call, "je veux parler à un conseiller")  # said, not keyed: understood by the NLU
+    assert "Je vous passe un conseiller" in said(transfer)
+    task = transfer["enqueued"]["task"]
+    assert task["queue"] == "prepaid_fr" and task["identity"] == f"line:{caller}" and task["journey"] == "check_balance"
 
 
 def test_usage_history_in_spanish_then_an_agent_of_the_segment_and_language_with_the_context(assistant):
