@@ -28,6 +28,7 @@ from common import clock, config, phone
 from common.i18n import render
 from common.language import normalise_language_name
 from common.opening_hours import is_open
+from common.speech import URL
 from common.state import remember_language, remembered_language
 from common.state import voice_calls as calls
 from common.state.db import VerifiedIdentity, session
@@ -305,6 +306,8 @@ class IVR:
         speech = [s for s in (prompts.assistant_message(m, call.language) for m in messages) if s]
         options = options_of(messages)
         language = prompts.text_language(call.language)
+        if await self.links_by_sms(call, messages):
+            speech.append(prompts.say(render("voice_link_sent", language)["text"], language))
         asked = slots.get("requested_slot") or slots.get("awaiting_answer") or slots.get("awaiting_confirmation")
         if options and all(title.isdigit() for title, _ in options):
             numbers = options_of(messages, limit=None)
@@ -318,6 +321,18 @@ class IVR:
             return await self.prompting(call, speech, gather=gather(call.language, digits), options=options)
         speech.append(prompts.prompt("voice_next", call.language))  # the menu's keys work too
         return await self.prompting(call, speech, gather=gather(call.language), options=options, menu=True)
+
+    async def links_by_sms(self, call: calls.Call, messages: List[Dict[str, Any]]) -> bool:
+        """A link cannot be said: the messages that hold one (a payment page, an article) go by SMS to the caller."""
+        texts = [str(m.get("text") or "") for m in messages if URL.search(str(m.get("text") or ""))]
+        if not texts or not call.caller:
+            return False
+        try:
+            await asyncio.to_thread(self.sms.send, call.caller, "\n".join(texts))
+        except Exception:  # noqa: BLE001 - the caller still hears the answer
+            logger.exception("voice: the link of call %s could not be sent by SMS", call.sid)
+            return False
+        return True
 
     async def transfer(self, call: calls.Call, conversation: Conversation) -> Reply:
         subject = await asyncio.to_thread(verified_subject, conversation.sender_id)

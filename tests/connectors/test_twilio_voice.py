@@ -337,3 +337,15 @@ def test_the_agent_hears_of_the_journey_the_call_was_last_in():
     events += [said("check_quota"), ActionExecuted("action_check_quota"), said("affirm"), ActionExecuted("action_yes")]
     assert last_journey(events) == "check_quota"
     assert last_journey([said("greet"), ActionExecuted("utter_greet")]) is None
+
+
+async def test_a_link_the_assistant_gives_goes_by_sms_to_the_caller(ivr):
+    sandbox, _, bot = ivr
+    link = "https://pay.example/c/cs_123"
+    bot.replies = [{"text": f"Pay your 1,000 FCFA top-up on this secure page: {link}"}]
+    sid = (await call(ivr))["sid"]
+    await sandbox_post(sandbox, f"/{sid}/keys", digits="3")
+    answer = await sandbox_post(sandbox, f"/{sid}/keys", digits="4")
+    assert link not in said(answer) and "I've sent you the link by text message." in said(answer)
+    [sms] = sms_to(sandbox, CALLER)
+    assert link in sms["text"]
