@@ -7,6 +7,8 @@ import re
 import requests
 
 from common import config
+from connectors import voice_prompts
+from tests.connectors.test_twilio_voice import tone
 
 
 def place_call(assistant, caller):
@@ -110,3 +112,30 @@ def test_an_unsigned_webhook_is_refused(assistant):
         timeout=30,
     )
     assert forged.status_code == 403
+
+
+def test_a_call_in_fon_by_keypad_plays_the_recordings_and_says_the_rest_in_french(assistant):
+    for prompt in voice_prompts.PROMPTS:
+        if prompt != "voice_next":  # not recorded yet: said in French
+            tone(assistant["voice_recordings"] / "fon" / f"{prompt}.wav")
+    caller = "+2290166000006"  # a line in Parakou, where mobile data is down
+    call = place_call(assistant, caller)
+    assert call["heard"][0]["say"].startswith("Information : un incident réseau touche Parakou")
+    played = [part for part in call["heard"] if "play" in part]
+    assert [p["play"].rsplit("/", 2)[-2:] for p in played] == [["fon", "voice_language_key.wav"]]
+    assert all(p["status"] == 200 and p["bytes"] > 1000 for p in played)  # Twilio can fetch them from Rasa
+    menu = press(assistant, call, "4")
+    assert menu["heard"][-1]["play"].endswith("/fon/voice_menu.wav") and menu["gather"]["input"] == "dtmf"
+    asked = press(assistant, call, "1")
+    assert "code à 6 chiffres" in said(asked)  # the assistant's own words: French, never invented Fon
+    balance = press(assistant, call, code_sent_to(assistant, caller))
+    assert "Crédit principal" in said(balance) and "francs CFA" in said(balance)
+    assert balance["heard"][-1] == {
+        "say": "Autre chose ? Dites-le, tapez étoile pour le menu, ou 0 pour un conseiller.",
+        "language": "fr-FR",
+    }
+    again = place_call(assistant, caller)  # the next call starts in Fon
+    assert [p["play"].rsplit("/", 1)[-1] for p in again["heard"] if "play" in p] == [
+        "voice_welcome.wav",
+        "voice_menu.wav",
+    ]
