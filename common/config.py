@@ -235,6 +235,8 @@ VOICE_LANGUAGES = tuple(x.strip() for x in _env("VOICE_LANGUAGES", "fr,es,en,fon
 VOICE_RECORDINGS_DIR = Path(_env("VOICE_RECORDINGS_DIR", str(PROJECT_ROOT / "var" / "voice")))
 # Twilio's voice per language for <Say> (https://www.twilio.com/docs/voice/twiml/say/text-speech).
 VOICE_SAY_LANGUAGES = _pairs(_env("VOICE_SAY_LANGUAGES", "fr:fr-FR,es:es-MX,en:en-US"))
+# Speech Twilio recognised with less confidence than this (0-1) is asked again rather than acted on.
+VOICE_MIN_SPEECH_CONFIDENCE = float(_env("VOICE_MIN_SPEECH_CONFIDENCE", "0.3"))
 # The agent queue (<Enqueue>) per segment and language ("segment:language=queue"; * matches any), as ZENDESK_GROUPS.
 VOICE_QUEUES = _pairs(
     _env(

@@ -185,10 +185,10 @@ class IVR:
         await asyncio.to_thread(calls.save, call)
         return Reply((before or []) + speech, gather=kept.get("gather"))
 
-    async def again(self, call: calls.Call, language: Optional[str]) -> Reply:
-        """A key that is not a choice: said so, then the last prompt again."""
+    async def again(self, call: calls.Call, language: Optional[str], why: str = "voice_no_such_choice") -> Reply:
+        """A key that is not a choice (or words not caught): said so, then the last prompt again."""
         last = call.last_prompt or {}
-        sorry = [prompts.prompt("voice_no_such_choice", language)]
+        sorry = [prompts.prompt(why, language)]
         return await self.prompting(call, last.get("speech") or [], sorry, **without_speech(last))
 
     async def ending(self, call: calls.Call, speech: List[Dict[str, Any]], **reply: Any) -> Reply:
@@ -290,6 +290,8 @@ class IVR:
             text = digits  # what the assistant asked for: the SMS code, a number, an amount
         else:
             text = hook.speech
+            if 0 < hook.confidence < config.VOICE_MIN_SPEECH_CONFIDENCE:  # 0: the speech model gave none
+                return await self.again(call, call.language, "voice_not_understood")
             if await conversation.intent_of(text) == "human_handoff":
                 return await self.transfer(call, conversation)
         language = prompts.text_language(call.language)

@@ -212,6 +212,16 @@ async def test_a_score_is_typed_as_itself_even_zero(ivr):
     assert bot.texts == ["/check_balance", '/give_feedback{"score": 0}']
 
 
+async def test_words_heard_with_little_confidence_are_asked_again_not_acted_on(ivr):
+    sandbox, _, bot = ivr
+    sid = (await call(ivr))["sid"]
+    menu = await sandbox_post(sandbox, f"/{sid}/keys", digits="2")
+    unsure = await sandbox_post(sandbox, f"/{sid}/speech", text="saldo", confidence=0.1)
+    assert said(unsure) == "No le escuché bien. " + said(menu) and bot.received == []
+    await sandbox_post(sandbox, f"/{sid}/speech", text="mi saldo", confidence=0.8)
+    assert bot.texts == ["mi saldo"]
+
+
 async def test_silence_repeats_once_then_says_goodbye(ivr):
     sandbox, _, _ = ivr
     first = await call(ivr)
