@@ -305,6 +305,11 @@ class IVR:
 
     async def saying(self, call: calls.Call, messages: List[Dict[str, Any]], slots: Dict[str, Any]) -> Reply:
         """The assistant's answer, its choices as keys, then what the caller can do next."""
+        switched = slots.get("language")
+        if call.language in config.SUPPORTED_LANGUAGES and switched in config.SUPPORTED_LANGUAGES:
+            if switched != call.language and call.caller:  # "in English please": the IVR follows, next calls too
+                await asyncio.to_thread(remember_language, f"caller:{call.caller}", switched)
+            call.language = switched
         speech = [s for s in (prompts.assistant_message(m, call.language) for m in messages) if s]
         options = options_of(messages)
         language = prompts.text_language(call.language)

@@ -222,6 +222,19 @@ async def test_words_heard_with_little_confidence_are_asked_again_not_acted_on(i
     assert bot.texts == ["mi saldo"]
 
 
+async def test_when_the_conversation_changes_language_the_ivr_follows(ivr):
+    sandbox, _, bot = ivr
+    sid = (await call(ivr))["sid"]
+    await sandbox_post(sandbox, f"/{sid}/keys", digits="1")  # French
+    bot.turns = [([{"text": "Sure, let's continue in English."}], {"language": "en"})]
+    answer = await sandbox_post(sandbox, f"/{sid}/speech", text="can we speak English")
+    assert answer["heard"] == [
+        {"say": "Sure, let's continue in English.", "language": "en-US"},
+        {"say": "Anything else? Say it, press star for the menu, or 0 for an agent.", "language": "en-US"},
+    ]
+    assert answer["gather"]["language"] == "en-US" and remembered_language(f"caller:{CALLER}") == "en"
+
+
 async def test_silence_repeats_once_then_says_goodbye(ivr):
     sandbox, _, _ = ivr
     first = await call(ivr)
