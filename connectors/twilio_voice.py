@@ -140,12 +140,7 @@ class RasaConversation:
         tracker = await tracker if inspect.isawaitable(tracker) else tracker
         if tracker is None:
             return {}
-        journey = last_journey(tracker.events)
-        return {
-            **tracker.current_slot_values(),
-            "last_journey": journey,
-            "latest_intent": (tracker.latest_message.intent or {}).get("name"),
-        }
+        return {**tracker.current_slot_values(), "last_journey": last_journey(tracker.events)}
 
 
 class TwilioVoiceInput(InputChannel):

@@ -9,7 +9,8 @@ A call, webhook by webhook (its state between them: common/state/voice_calls.py)
    NLU as said, digits typed after a question (the SMS code, an amount) as typed. The assistant's answers are said
    written for the ear (common/speech.py); its buttons become keys ("For Yes, press 1").
 3. Account data needs the same proof as in any chat: when the assistant asks for the number (identify_form's
-   requested slot), the caller's number is given as the answer (a hint: the code goes by SMS to that line, and only its holder can type it back).
+   requested slot), the caller's number is given as the answer (a hint: the code goes by SMS to that line, and only
+   its holder can type it back on the keypad).
 4. Silence: the last prompt once more, then goodbye. An agent: <Enqueue> to the queue of the caller's segment and
    language (VOICE_QUEUES), with identity, language and journey as the task's attributes.
 """
@@ -41,6 +42,7 @@ AGENT_KEY, MENU_KEY = "0", "*"
 FINISHED = {"completed", "busy", "failed", "no-answer", "canceled"}
 SPOKEN_LOCALES = {"fr": "fr_BJ", "es": "es_GT", "en": "en"}
 SPOKEN_DAYS = {"fr": "EEEE d MMMM", "es": "EEEE d 'de' MMMM", "en": "EEEE, MMMM d"}
+SPOKEN_TIMES = {"fr": "HH:mm", "es": "H:mm", "en": "h:mm a"}
 SERVICES_BY_KIND = {"mobile": {"mobileData", "voice", "sms"}, "home": {"homeInternet"}}
 CODE_DIGITS = 6
 
@@ -125,15 +127,15 @@ def outage_speech(incident: Any, city: str, language: str) -> Dict[str, Any]:
         return prompts.say(render("voice_outage_no_estimate", spoken, **values)["text"], spoken)
     end = incident.expected_end.astimezone(pytz.timezone(incident.time_zone or "UTC"))
     day = format_date(end.date(), SPOKEN_DAYS.get(spoken, "EEEE, MMMM d"), locale=locale)
-    hour = format_time(end.time(), "HH:mm" if spoken == "fr" else "H:mm" if spoken == "es" else "h:mm a", locale=locale)
+    hour = format_time(end.time(), SPOKEN_TIMES.get(spoken, "h:mm a"), locale=locale)
     return prompts.say(render("voice_outage", spoken, day=day, time=hour, **values)["text"], spoken)
 
 
-def gather(language: Optional[str], digits: Optional[int] = 1, speech: bool = True) -> Dict[str, Any]:
+def gather(language: Optional[str], digits: Optional[int] = 1) -> Dict[str, Any]:
+    """Keys (`digits` of them, or up to # when None) and, in a language with speech recognition, words."""
     spoken = prompts.text_language(language)
-    recorded = language not in config.SUPPORTED_LANGUAGES
     return {
-        "input": "dtmf" if recorded or not speech else "dtmf speech",
+        "input": "dtmf speech" if language in config.SUPPORTED_LANGUAGES else "dtmf",
         "language": config.VOICE_SAY_LANGUAGES.get(spoken, spoken),
         "num_digits": digits,
     }
@@ -352,6 +354,8 @@ class IVR:
                 logger.exception("voice: the line of call %s could not be read for routing", call.sid)
         if (subject or f"line:{number}") in config.VIP_SUBJECTS:
             segment = "vip"
+        elif subject and subject.startswith("contract:"):
+            segment = "home"
         elif line is not None:
             segment = line.payment_type if line.kind == "mobile" else "home"
         else:
@@ -364,7 +368,7 @@ class IVR:
             "identity": subject or "",
             "verified": bool(subject),
             "caller": call.caller or "",
-            "journey": slots.get("pending_journey") or slots.get("last_journey") or slots.get("latest_intent") or "",
+            "journey": slots.get("pending_journey") or slots.get("last_journey") or "",
             "call_sid": call.sid,
         }
         return await self.ending(call, [prompts.prompt("voice_transfer", call.language)], enqueue=task)
