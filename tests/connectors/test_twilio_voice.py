@@ -22,6 +22,7 @@ from connectors import voice_prompts
 from connectors.twilio_voice import RasaConversation, TwilioVoiceInput, last_journey, valid_signature
 from connectors.voice_ivr import IVR, queue_for
 from sandbox.voice import signature
+from tests.clock import WEEK, at_each_instant
 from tests.conftest import sms_to
 from tests.connectors.meta_helpers import Bot, serve
 
@@ -372,3 +373,13 @@ async def test_a_link_the_assistant_gives_goes_by_sms_to_the_caller(ivr):
     assert link not in said(answer) and "I've sent you the link by text message." in said(answer)
     [sms] = sms_to(sandbox, CALLER)
     assert link in sms["text"]
+
+
+@at_each_instant()
+async def test_a_benin_caller_is_served_in_the_market_s_hours_and_closed_otherwise(ivr, instant):
+    sandbox, _, _ = ivr
+    answered = await call(ivr)
+    weekday_afternoon = instant in WEEK[:5]  # 16:00 in Cotonou, Monday to Friday: open (08:00-18:00)
+    assert answered["ended"] is not weekday_afternoon
+    assert ("Notre service client est fermé" in said(answered)) is not weekday_afternoon
+    assert len(sms_to(sandbox, CALLER)) == (0 if weekday_afternoon else 1)
