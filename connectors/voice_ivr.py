@@ -324,6 +324,8 @@ class IVR:
             return await self.prompting(call, speech, gather=gather(call.language, None), numbers=numbers)
         for digit, (title, _) in enumerate(options, 1):
             speech.append(prompts.say(render("voice_option", language, title=title, digit=digit)["text"], language))
+        if slots.get("requested_slot") == "phone_number":  # no caller id to offer, or not one of ours
+            speech.append(prompts.say(render("voice_type_number", language)["text"], language))
         if asked:
             code = slots.get("requested_slot") == "otp_code"
             digits = 1 if options else CODE_DIGITS if code else None

@@ -180,6 +180,19 @@ async def test_the_caller_number_answers_the_identification_and_the_code_is_type
     assert bot.texts[-1] == "123456"
 
 
+async def test_a_caller_without_a_number_types_one(ivr):
+    sandbox, _, bot = ivr
+    sid = (await call(ivr, "anonymous"))["sid"]
+    await sandbox_post(sandbox, f"/{sid}/keys", digits="3")
+    bot.turns = [([{"text": "What's your phone number?"}], {"requested_slot": "phone_number"})]
+    asked = await sandbox_post(sandbox, f"/{sid}/keys", digits="1")
+    assert said(asked) == "What's your phone number? Type the number, then press hash."
+    assert "numDigits" not in asked["gather"] and asked["gather"]["finishOnKey"] == "#"
+    bot.turns = [([{"text": "I've just sent a 6-digit code by SMS."}], {"requested_slot": "otp_code"})]
+    await sandbox_post(sandbox, f"/{sid}/keys", digits="0197000001#")
+    assert bot.texts == ["/check_balance", "0197000001"]
+
+
 async def test_options_are_said_as_keys_and_a_key_sends_the_payload(ivr):
     sandbox, _, bot = ivr
     bot.replies = [
