@@ -220,3 +220,36 @@ OUTAGE_POLL_SECONDS = int(_env("OUTAGE_POLL_SECONDS", "60"))
 DIALER_WEBHOOK_SECRET = _env("DIALER_WEBHOOK_SECRET", "dialer-sandbox-secret")
 DIALER_WEBHOOK_TOLERANCE_SECONDS = int(_env("DIALER_WEBHOOK_TOLERANCE_SECONDS", "300"))
 DIALER_STALE_CLAIM_SECONDS = int(_env("DIALER_STALE_CLAIM_SECONDS", "120"))
+
+
+# --- Voice: the IVR on Twilio Programmable Voice (connectors/twilio_voice.py) ---
+# The Twilio account's auth token: it signs every webhook (X-Twilio-Signature); the sandbox signs with this default.
+TWILIO_AUTH_TOKEN = _env("TWILIO_AUTH_TOKEN", "sandbox-twilio-auth-token")
+# The webhook URL exactly as configured on the Twilio number (the signature covers it): needed behind a proxy or a
+# load balancer that changes scheme or host; empty: the URL the request arrived at.
+VOICE_WEBHOOK_URL = _env("VOICE_WEBHOOK_URL", "")
+# The languages of the IVR's language menu, in the order of their keys (1, 2, ...). fon and bba (Bariba) are
+# played from operator-supplied recordings; fr, es and en are spoken by Twilio's text-to-speech.
+VOICE_LANGUAGES = tuple(x.strip() for x in _env("VOICE_LANGUAGES", "fr,es,en,fon,bba").split(",") if x.strip())
+# Operator-supplied recordings: <dir>/<language>/<prompt>.wav (connectors/voice_prompts.py lists the prompts).
+VOICE_RECORDINGS_DIR = Path(_env("VOICE_RECORDINGS_DIR", str(PROJECT_ROOT / "var" / "voice")))
+# Twilio's voice per language for <Say> (https://www.twilio.com/docs/voice/twiml/say/text-speech).
+VOICE_SAY_LANGUAGES = _pairs(_env("VOICE_SAY_LANGUAGES", "fr:fr-FR,es:es-MX,en:en-US"))
+# Speech Twilio recognised with less confidence than this (0-1) is asked again rather than acted on.
+VOICE_MIN_SPEECH_CONFIDENCE = float(_env("VOICE_MIN_SPEECH_CONFIDENCE", "0.3"))
+# The agent queue (<Enqueue>) per segment and language ("segment:language=queue"; * matches any), as ZENDESK_GROUPS.
+VOICE_QUEUES = _pairs(
+    _env(
+        "VOICE_QUEUES",
+        "vip:*=vip,prepaid:fr=prepaid_fr,prepaid:es=prepaid_es,prepaid:en=prepaid_en,"
+        "postpaid:fr=postpaid_fr,postpaid:es=postpaid_es,postpaid:en=postpaid_en,"
+        "home:*=home,*:fr=general_fr,*:es=general_es,*:en=general_en,*:*=general_fr",
+    ),
+    link="=",
+)
+# The TaskRouter workflow that takes the transferred calls (<Enqueue workflowSid>): it routes on the task's
+# attributes ({"queue": ..., "segment": ..., "language": ..., "identity": ..., "journey": ...}).
+VOICE_WORKFLOW_SID = _env("VOICE_WORKFLOW_SID", "WW00000000000000000000000000000000")
+# Where an out-of-hours caller can go on (sent by SMS): the WhatsApp and Messenger addresses of the operator.
+WHATSAPP_CHAT_LINK = _env("WHATSAPP_CHAT_LINK", "https://wa.me/22921000000")
+MESSENGER_CHAT_LINK = _env("MESSENGER_CHAT_LINK", "https://m.me/operator")

@@ -19,6 +19,7 @@ def create_app(db_url: str = None) -> Flask:
         payments,
         sms,
         sunco,  # noqa: F401  (Sunshine Conversations; declares its tables)
+        voice,
         zendesk,
     )
 
@@ -28,7 +29,7 @@ def create_app(db_url: str = None) -> Flask:
     db.init(db_url)
     fixtures.seed_if_empty()
 
-    for module in (bss, sms, zendesk, payments, faults, sunco, meta, dialer):
+    for module in (bss, sms, zendesk, payments, faults, sunco, meta, dialer, voice):
         app.register_blueprint(module.blueprint)
 
     @app.get("/health")
@@ -40,6 +41,7 @@ def create_app(db_url: str = None) -> Flask:
         db.reset_all()
         faults.clear()
         dialer.clear()
+        voice.clear()
         fixtures.seed()
         return jsonify(status="reset")
 

@@ -2,7 +2,8 @@
 
 A `subject` is whom a memory belongs to: a channel user ("sender:<id>") before identification,
 a line or contract ("line:+22901...", "contract:HG-...") after it, so the memory follows the
-customer across channels once they are identified.
+customer across channels once they are identified. The voice channel remembers a language for a caller's
+number ("caller:+22901..."): a caller id is a hint, enough for a language, never for an account.
 """
 
 import threading

@@ -85,6 +85,8 @@ def assistant(tmp_path_factory):
         "OTP_MAX_SENDS_PER_HOUR": "1000",
         # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
         "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook",
+        # the IVR's Fon and Bariba recordings: tests write them (connectors/voice_prompts.py)
+        "VOICE_RECORDINGS_DIR": str(work / "voice"),
     }
     commands = {
         "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
@@ -130,6 +132,7 @@ def assistant(tmp_path_factory):
         yield {
             **{name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
             "tracker_db": work / "tracker.db",
+            "voice_recordings": work / "voice",
             "token": token,
         }
     finally:

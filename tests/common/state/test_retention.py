@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from common import clock as project_clock
-from common.state import care, channel_state, claims, db, messaging, retention
+from common.state import care, channel_state, claims, db, messaging, retention, voice_calls
 from tests.clock import at_each_instant
 
 
@@ -26,6 +26,7 @@ def test_expired_rows_go_and_live_ones_stay(clock):
     sent, _ = care.enqueue("c-old", "ticket", "fp-sent", ticket, 10)
     care.mark_created(sent.reference, 17)
     waiting, _ = care.enqueue("c-old", "ticket", "fp-waiting", ticket, 10)  # Zendesk down for weeks
+    voice_calls.save(voice_calls.Call("CAold", "+22990000001", "fr", voice_calls.ENDED))
     with db.session() as s, s.begin():
         moment = project_clock.now()
         s.add(
@@ -54,6 +55,7 @@ def test_expired_rows_go_and_live_ones_stay(clock):
     claims.claim("whatsapp", "wamid.new", "c", 120)
     claims.complete("whatsapp", "wamid.new")
     channel_state.offer_choices("c-new", [("two", "/two")])
+    voice_calls.save(voice_calls.Call("CAnew", "+22990000001", "fr", voice_calls.TALKING))
 
     removed = retention.prune()
 
@@ -67,6 +69,7 @@ def test_expired_rows_go_and_live_ones_stay(clock):
     assert channel_state.offered_choices("c-old") == []
     assert channel_state.offered_choices("c-new") == [("two", "/two")]
     assert removed["otp_challenge"] == removed["verified_identity"] == removed["lockout"] == 1
+    assert removed["voice_call"] == 1 and voice_calls.find("CAold") is None and voice_calls.find("CAnew") is not None
     assert waiting.reference in care.due(10)
     with db.session() as s:
         assert s.get(care.TicketOutbox, sent.reference) is None
