@@ -23,6 +23,8 @@ MATCH_SLACK_SECONDS = 1.0
 # A journey is an intent with its own action module (README "Journeys: one name in every layer").
 JOURNEY_MODULES = Path(__file__).resolve().parent.parent / "actions" / "journeys"
 NOT_JOURNEYS = {"__init__", "catalogue"}
+# These two record their outcome under the ticket's or the handoff's topic: they complete with that outcome.
+COMPLETED_BY_OUTCOME = {"create_ticket": "ticket", "human_handoff": "handoff"}
 
 
 def journeys() -> List[str]:
@@ -66,8 +68,11 @@ class Conversation:
         return sorted(set(self.intents) & set(names))
 
     def journeys_completed(self, names: Iterable[str]) -> List[str]:
-        """Journeys that recorded an outcome under their own name (a balance shown, a ticket opened...)."""
-        return sorted({(o.topic or "").split(":")[0] for o in self.outcomes} & set(names))
+        """Journeys that recorded an outcome under their own name (a balance shown, an article found), and the
+        ticket and handoff journeys once a ticket was opened or a person took over."""
+        done = {(o.topic or "").split(":")[0] for o in self.outcomes}
+        done |= {j for j, outcome in COMPLETED_BY_OUTCOME.items() if any(o.outcome == outcome for o in self.outcomes)}
+        return sorted(done & set(names))
 
     def reason(self) -> Optional[str]:
         """Why it went to a ticket or a person: the topic recorded with its strongest outcome."""
