@@ -17,6 +17,7 @@ from common.state import kpi_daily, operators
 from console import auth, campaign_pages
 from console.web import HERE, LOGIN_COOKIE, SESSION_COOKIE, render, requires, security_headers, set_cookie
 from metrics import daily, dashboard
+from metrics.conversations import MAU_DAYS
 
 logger = logging.getLogger(__name__)
 DEFAULT_DAYS = 30
@@ -44,13 +45,14 @@ def parse_day(value: Optional[str]) -> Optional[date]:
 async def show_dashboard(request) -> HTTPResponse:
     first, last, filters = period_and_filters(request.args)
     report = dashboard.build(first, last, filters)
+    # series as [name, values] pairs: Jinja's tojson sorts a dict's keys, and the order is the legend's and the stack's
     charts = [
         {
             "id": c.id,
             "title": c.title,
             "type": c.type,
             "labels": c.labels,
-            "series": c.series,
+            "series": list(c.series.items()),
             "stacked": c.stacked,
             "horizontal": c.horizontal,
         }
@@ -138,8 +140,8 @@ async def keep_days_fresh(app) -> None:
     loop = asyncio.get_running_loop()
     while True:
         try:
-            last = daily.today()
-            await loop.run_in_executor(None, daily.refresh, last - timedelta(days=1), last)
+            last = daily.today()  # the days before count in the monthly active users of the last ones
+            await loop.run_in_executor(None, daily.refresh, last - timedelta(days=2 * MAU_DAYS), last)
         except Exception:  # noqa: BLE001 - the next round tries again
             logger.exception("could not refresh the dashboard's days")
         await asyncio.sleep(config.KPI_REFRESH_MINUTES * 60)

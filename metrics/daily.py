@@ -122,17 +122,22 @@ def monthly_active_users(day: date, today_users: Dict[str, Group]) -> Counter:
 
 
 def refresh(first: date, last: date, tracker_url: Optional[str] = None, stale_minutes: Optional[float] = None) -> int:
-    """Rolls up, in order, the days of [first, last] (up to today) never rolled up, and the unfinished ones rolled
-    up more than `stale_minutes` ago (default KPI_REFRESH_MINUTES). Answers how many days were rolled up."""
+    """Rolls up, in order, the days of [first, last] (up to today) never rolled up, the unfinished ones rolled up
+    more than `stale_minutes` ago (default KPI_REFRESH_MINUTES), and the 29 days after a day never rolled up (their
+    monthly active users count it). Answers how many days were rolled up."""
     now = clock.now()
     last = min(last, today())
     stale = timedelta(minutes=config.KPI_REFRESH_MINUTES if stale_minutes is None else stale_minutes)
     rolled = kpi_daily.rolled_days(first, last)
+    every = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    missing = [d for d in every if d not in rolled]
     days: List[date] = [
-        first + timedelta(days=n)
-        for n in range((last - first).days + 1)
-        if (r := rolled.get(first + timedelta(days=n))) is None
-        or (not r.final and now - clock.aware(r.rolled_at) >= stale)
+        d
+        for d in every
+        if d not in rolled
+        or (not rolled[d].final and now - clock.aware(rolled[d].rolled_at) >= stale)
+        # its monthly active users count the 29 days before it: one of them is new
+        or any(timedelta(0) < d - m < timedelta(days=MAU_DAYS) for m in missing)
     ]
     if not days:
         return 0

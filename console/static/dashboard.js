@@ -6,10 +6,11 @@
   var charts = JSON.parse(document.getElementById("chart-data").textContent);
 
   function datasets(chart) {
-    return Object.keys(chart.series).map(function (name, i) {
+    return chart.series.map(function (pair, i) {
+      var name = pair[0];
       var set = {
         label: name,
-        data: chart.series[name],
+        data: pair[1],
         backgroundColor: COLOURS[i % COLOURS.length],
         borderColor: COLOURS[i % COLOURS.length],
         spanGaps: true
@@ -41,7 +42,7 @@
       maintainAspectRatio: false,
       indexAxis: chart.horizontal ? "y" : "x",
       scales: scales,
-      plugins: { legend: { display: Object.keys(chart.series).length > 1 } }
+      plugins: { legend: { display: chart.series.length > 1 } }
     };
   }
 
