@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import bindparam, create_engine, select, text
 
 from actions.outcomes import ABANDONED, OUTCOMES, strongest
 from common import config
@@ -20,6 +20,7 @@ MAU_DAYS = 30
 FALLBACK_INTENT = "nlu_fallback"  # what Rasa's FallbackClassifier names a message it did not understand
 # an outcome belongs to the session that started at its session_start (both Rasa's clock); a little slack
 MATCH_SLACK_SECONDS = 1.0
+SENDERS_PER_QUERY = 500  # under SQLite's 999 bound parameters
 # A journey is an intent with its own action module (README "Journeys: one name in every layer").
 JOURNEY_MODULES = Path(__file__).resolve().parent.parent / "actions" / "journeys"
 NOT_JOURNEYS = {"__init__", "catalogue"}
@@ -119,23 +120,21 @@ def customer_messages(engine, start: float, end: float) -> List[tuple]:
 
 
 def conversations(engine, senders: Iterable[str]) -> Dict[str, List[Conversation]]:
-    """Every session of these senders, in order, from their events."""
+    """Every session of these senders, in order, from their events (read a few hundred senders a query)."""
     found: Dict[str, List[Conversation]] = defaultdict(list)
+    ordered = sorted(set(senders))
+    query = text(
+        "SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
+        "FROM events WHERE sender_id IN :senders ORDER BY sender_id, id"
+    ).bindparams(bindparam("senders", expanding=True))
     with engine.connect() as c:
-        for sender in sorted(set(senders)):
-            rows = c.execute(
-                text(
-                    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
-                    "FROM events WHERE sender_id = :s ORDER BY id"
-                ),
-                {"s": sender},
-            )
-            for row in rows:
+        for first in range(0, len(ordered), SENDERS_PER_QUERY):
+            for row in c.execute(query, {"senders": ordered[first : first + SENDERS_PER_QUERY]}):
                 if row.type_name == "action" and row.action_name == "action_session_start":
                     continue  # the next session's opening, logged just before its SessionStarted
-                data, sessions = _data(row), found[sender]
+                data, sessions = _data(row), found[row.sender_id]
                 if row.type_name == "session_started" or not sessions:
-                    sessions.append(Conversation(sender, start=row.timestamp or 0.0))
+                    sessions.append(Conversation(row.sender_id, start=row.timestamp or 0.0))
                 current = sessions[-1]
                 current.last_event = max(current.last_event, row.timestamp or 0.0)
                 if row.type_name == "slot" and data.get("name") == "language" and data.get("value"):
@@ -146,18 +145,20 @@ def conversations(engine, senders: Iterable[str]) -> Dict[str, List[Conversation
                         current.channel = data.get("input_channel") or "unknown"
                     current.messages.append(row.timestamp)
                     current.intents.append(row.intent_name or "unknown")
-            for earlier in found[sender][:-1]:
-                earlier.followed = True
+    for sessions in found.values():
+        for earlier in sessions[:-1]:
+            earlier.followed = True
     return found
 
 
 def attach_outcomes(found: Dict[str, List[Conversation]]) -> None:
     """Each recorded outcome to the session of its sender that started at (or last before) its session_start."""
+    senders = sorted(found)
     with session() as s:
-        for sender, sessions in found.items():
+        for first in range(0, len(senders), SENDERS_PER_QUERY):
             for row in s.execute(
                 select(ConversationOutcome)
-                .where(ConversationOutcome.conversation_id == sender)
+                .where(ConversationOutcome.conversation_id.in_(senders[first : first + SENDERS_PER_QUERY]))
                 .order_by(ConversationOutcome.id)
             ).scalars():
                 moment = (
@@ -165,7 +166,7 @@ def attach_outcomes(found: Dict[str, List[Conversation]]) -> None:
                     if row.session_start is not None
                     else row.recorded_at.replace(tzinfo=row.recorded_at.tzinfo or timezone.utc).timestamp()
                 )
-                candidates = [c for c in sessions if c.start <= moment + MATCH_SLACK_SECONDS]
+                candidates = [c for c in found[row.conversation_id] if c.start <= moment + MATCH_SLACK_SECONDS]
                 if candidates:
                     candidates[-1].outcomes.append(row)
 

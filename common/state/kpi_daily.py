@@ -110,9 +110,11 @@ def rolled_days(first: date, last: date) -> Dict[date, KpiRolledDay]:
         return {row.day: row for row in rows}
 
 
-def active_users(first: date, last: date) -> List[KpiActiveUser]:
-    with db.session() as s:
-        return list(s.execute(select(KpiActiveUser).where(KpiActiveUser.day.between(first, last))).scalars())
+def active_users(first: date, last: date) -> List[Any]:
+    """(day, sender_id, channel, language, market) rows: plain tuples, a month is a few hundred thousand."""
+    table = KpiActiveUser.__table__
+    with db.engine().connect() as c:
+        return c.execute(select(table).where(table.c.day.between(first, last))).all()
 
 
 def _matching(table, first: date, last: date, filters: Dict[str, Optional[str]]) -> List[Any]:
