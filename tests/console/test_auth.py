@@ -1,6 +1,9 @@
 """Who gets into the console and what they may do: password hashes, session expiry, CSRF, roles. The rules
 (console/auth.py) directly, then the same over HTTP against the running console."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -9,6 +12,7 @@ import requests
 from common import config
 from common.state import operators
 from console import auth
+from tests.conftest import ROOT
 from tests.console.conftest import PASSWORD, csrf_of, signed_in
 
 
@@ -118,3 +122,14 @@ def test_over_http_signing_out_ends_the_session(console):
     browser.post(f"{console}/logout", data={"csrf": token}, timeout=10)
     replay = requests.get(f"{console}/", cookies={"console_session": cookie}, timeout=10)
     assert replay.url == f"{console}/login"
+
+
+def test_add_user_reads_the_password_from_stdin_never_from_a_flag():
+    command = [sys.executable, "-m", "console", "add-user", "ops.lead", "--role", "campaign_manager"]
+    env = {**os.environ, "ASSISTANT_DB_URL": config.ASSISTANT_DB_URL}
+    done = subprocess.run(command, input=f"{PASSWORD}\n", capture_output=True, text=True, env=env, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert operators.user("ops.lead").role == "campaign_manager"
+    assert auth.log_in("ops.lead", PASSWORD) is not None
+    refused = subprocess.run([*command, "--password", PASSWORD], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert refused.returncode != 0
