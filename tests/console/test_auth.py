@@ -133,3 +133,15 @@ def test_add_user_reads_the_password_from_stdin_never_from_a_flag():
     assert auth.log_in("ops.lead", PASSWORD) is not None
     refused = subprocess.run([*command, "--password", PASSWORD], capture_output=True, text=True, env=env, cwd=ROOT)
     assert refused.returncode != 0
+
+
+def test_make_prune_deletes_expired_sessions_only(clock):
+    from common.state import retention
+
+    auth.add_user("ada", "admin", PASSWORD)
+    old, _ = auth.log_in("ada", PASSWORD)
+    clock.shift(timedelta(minutes=config.CONSOLE_SESSION_IDLE_MINUTES + 1))
+    fresh, _ = auth.log_in("ada", PASSWORD)
+    assert retention.prune()["console_session"] == 1
+    assert operators.session_of(auth.token_hash(old)) is None
+    assert auth.visitor(fresh).name == "ada"
