@@ -13,7 +13,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate validate-deploy lint pytest train shell eval kpi prune bench turns browser-deps clean help
+.PHONY: install run test validate validate-deploy lint pytest train shell eval kpi prune bench turns browser-deps clean help bench-console
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
@@ -22,9 +22,10 @@ help:
 	@echo "make validate-deploy  schema-check deploy/ (Kubernetes manifests, docker-compose.yml) and tests/deploy"
 	@echo "make prune   delete expired de-duplication, routing and outbox rows (run it daily)"
 	@echo "make bench   load test (locust): 10, 20, 50, 200 customers, single-process then cluster profile; make turns: one customer"
+	@echo "make bench-console  a year of 10 000 conversations a day: times the console's dashboard (not in make test)"
 	@echo "make kpi     active users, outcomes, deflection, NPS (FROM=YYYY-MM-DD TO=YYYY-MM-DD BY=channel|language|market)"
 
-install: $(VENV)/.installed webchat/node_modules/.installed
+install: $(VENV)/.installed webchat/node_modules/.installed console/node_modules/.installed
 
 $(VENV)/.installed: requirements.txt
 	@py=$$(scripts/find_python310.sh) || exit 1; \
@@ -37,6 +38,12 @@ $(VENV)/.installed: requirements.txt
 webchat/node_modules/.installed: webchat/package.json webchat/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (apt-get install nodejs npm)"; exit 1; }
 	cd webchat && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Chart.js for the operator console's dashboard, served from console/node_modules (offline).
+console/node_modules/.installed: console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (apt-get install nodejs npm)"; exit 1; }
+	cd console && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 # Debian's chromium drives the web chat test; installed only when missing.
@@ -115,3 +122,7 @@ bench: install $(MODEL) $(BENCH_VENV)/.installed
 # One customer, one turn at a time: p50/p95 of NLU-only turns and of turns with one operator call, CPU per process.
 turns: install $(MODEL)
 	$(PY) bench/turns.py $(if $(ROUNDS),--rounds $(ROUNDS))
+
+# A year of 10 000 conversations a day in the dashboard's daily aggregate, then the page timed (README "Operator console").
+bench-console: install
+	$(PY) bench/console.py $(if $(PER_DAY),--per-day $(PER_DAY)) $(if $(DAYS),--days $(DAYS))

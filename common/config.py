@@ -132,6 +132,24 @@ CONVERSATION_IDLE_MINUTES = int(_env("CONVERSATION_IDLE_MINUTES", "60"))
 # The calendar days of `make kpi` (daily active users...) are days in this time zone.
 KPI_TIME_ZONE = _env("KPI_TIME_ZONE", "UTC")
 
+# --- Operator console (console/: the KPI dashboard and the campaign pages) --------------------------------------
+CONSOLE_PORT = int(_env("CONSOLE_PORT", "8090"))
+# Keys the hash of session tokens kept in the database (scripts/secrets.sh generates it into var/secrets.env).
+CONSOLE_SECRET = _env("CONSOLE_SECRET", "change-me-in-production")
+# A session ends after this long without a request, and in any case this long after the login.
+CONSOLE_SESSION_IDLE_MINUTES = int(_env("CONSOLE_SESSION_IDLE_MINUTES", "30"))
+CONSOLE_SESSION_MAX_HOURS = int(_env("CONSOLE_SESSION_MAX_HOURS", "10"))
+# Cookies only over HTTPS (browsers also send them to http://localhost); "false" only behind nothing but a test.
+CONSOLE_SECURE_COOKIES = _env("CONSOLE_SECURE_COOKIES", "true").lower() != "false"
+# Wrong passwords before a name is locked out, and for how long.
+CONSOLE_MAX_FAILURES = int(_env("CONSOLE_MAX_FAILURES", "5"))
+CONSOLE_LOCK_MINUTES = int(_env("CONSOLE_LOCK_MINUTES", "15"))
+# The dashboard's daily aggregate (metrics/daily.py): unfinished days (today, yesterday) are rolled up again
+# from the tracker store this often.
+KPI_REFRESH_MINUTES = float(_env("KPI_REFRESH_MINUTES", "5"))
+# Where Chart.js is (console/package.json, installed by make install with npm ci): served from there, offline.
+CONSOLE_NODE_MODULES = Path(_env("CONSOLE_NODE_MODULES", str(PROJECT_ROOT / "console" / "node_modules")))
+
 # --- Zendesk messaging (Sunshine Conversations v2): connectors/zendesk_messaging.py --------------
 # Where the bot replies and passes control: the sandbox by default; in production
 # https://<subdomain>.zendesk.com/sc (or the legacy https://api.smooch.io).

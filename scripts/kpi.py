@@ -4,259 +4,26 @@ Usage: python scripts/kpi.py [--from 2025-03-01] [--to 2025-03-31] [--by channel
 Default: the last 30 days, today included. Days are calendar days in KPI_TIME_ZONE (UTC by default).
 Reads Rasa's tracker store (TRACKER_DB_URL: its `events` table) for users and conversations, and the
 assistant's database (ASSISTANT_DB_URL) for outcomes and NPS answers. Definitions: README, "KPIs: definitions".
+The figures are computed in metrics/, the same functions the operator console's dashboard uses.
 """
 
 import argparse
 import json
 import sys
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytz
-from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions.outcomes import ABANDONED, OUTCOMES, strongest  # noqa: E402
 from common import clock, config  # noqa: E402
-from common.state import campaigns, consent  # noqa: E402
-from common.state.care_kpi import ConversationOutcome, NpsSurvey, session  # noqa: E402
+from metrics.conversations import MAU_DAYS  # noqa: E402
+from metrics.period import compute  # noqa: E402
 
-IN_PROGRESS = "in_progress"
-RESOLVED, ESCALATED = ("self_served", "help_centre"), ("ticket", "handoff")
-MAU_DAYS = 30
-# an outcome belongs to the session that started at its session_start (both Rasa's clock); a little slack
-MATCH_SLACK_SECONDS = 1.0
-
-
-@dataclass
-class Conversation:
-    """One conversation session of one sender (Rasa's SessionStarted to the next one) with user messages."""
-
-    sender_id: str
-    start: float
-    first_message: Optional[float] = None
-    last_event: float = 0.0
-    channel: str = "unknown"
-    language: Optional[str] = None
-    outcomes: List[ConversationOutcome] = field(default_factory=list)
-    followed: bool = False  # a later session of the same sender started: this one is over
-
-    def outcome(self, now: float) -> str:
-        best = strongest(o.outcome for o in self.outcomes)
-        if best:
-            return best
-        idle = now - self.last_event >= config.CONVERSATION_IDLE_MINUTES * 60
-        return ABANDONED if idle or self.followed else IN_PROGRESS
-
-    def attribute(self, name: str) -> str:
-        """channel, language or market: as recorded with the outcome, else as the tracker shows it."""
-        recorded = [getattr(o, name) for o in self.outcomes if getattr(o, name) not in (None, "", "unknown")]
-        if recorded:
-            return recorded[-1]
-        if name == "channel":
-            return self.channel
-        if name == "language":
-            return self.language or "unknown"
-        return config.LANGUAGE_REGIONS.get(self.language or "", "unknown")
-
-
-def _data(row) -> Dict[str, Any]:
-    try:
-        return json.loads(row.data or "{}")
-    except ValueError:
-        return {}
-
-
-def is_customer_message(row, data: Dict[str, Any]) -> bool:
-    """A user event the customer sent: not one the system injected (trigger_intent, EXTERNAL_ intents)."""
-    return (
-        row.type_name == "user"
-        and not (data.get("metadata") or {}).get("is_external")
-        and not (row.intent_name or "").startswith("EXTERNAL_")
-        and not (data.get("text") or "").startswith("EXTERNAL: ")
-    )
-
-
-def tracker_engine(url: str):
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).exists():
-        raise SystemExit(f"no tracker store at {url}: no conversation yet, or set TRACKER_DB_URL")
-    return create_engine(url, future=True)
-
-
-def customer_messages(engine, start: float, end: float) -> List[tuple]:
-    """(sender_id, timestamp) of every customer message in [start, end)."""
-    with engine.connect() as c:
-        rows = c.execute(
-            text(
-                "SELECT sender_id, type_name, timestamp, intent_name, data FROM events "
-                "WHERE type_name = 'user' AND timestamp >= :a AND timestamp < :b"
-            ),
-            {"a": start, "b": end},
-        )
-        return [(r.sender_id, r.timestamp) for r in rows if is_customer_message(r, _data(r))]
-
-
-def conversations(engine, senders: Iterable[str]) -> Dict[str, List[Conversation]]:
-    """Every session of these senders, in order, from their events."""
-    found: Dict[str, List[Conversation]] = defaultdict(list)
-    with engine.connect() as c:
-        for sender in sorted(set(senders)):
-            rows = c.execute(
-                text(
-                    "SELECT sender_id, type_name, timestamp, intent_name, action_name, data "
-                    "FROM events WHERE sender_id = :s ORDER BY id"
-                ),
-                {"s": sender},
-            )
-            for row in rows:
-                if row.type_name == "action" and row.action_name == "action_session_start":
-                    continue  # the next session's opening, logged just before its SessionStarted
-                data, sessions = _data(row), found[sender]
-                if row.type_name == "session_started" or not sessions:
-                    sessions.append(Conversation(sender, start=row.timestamp or 0.0))
-                current = sessions[-1]
-                current.last_event = max(current.last_event, row.timestamp or 0.0)
-                if row.type_name == "slot" and data.get("name") == "language" and data.get("value"):
-                    current.language = data["value"]
-                if is_customer_message(row, data) and current.first_message is None:
-                    current.first_message = row.timestamp
-                    current.channel = data.get("input_channel") or "unknown"
-            for earlier in found[sender][:-1]:
-                earlier.followed = True
-    return found
-
-
-def attach_outcomes(found: Dict[str, List[Conversation]]) -> None:
-    """Each recorded outcome to the session of its sender that started at (or last before) its session_start."""
-    with session() as s:
-        for sender, sessions in found.items():
-            for row in s.execute(
-                select(ConversationOutcome)
-                .where(ConversationOutcome.conversation_id == sender)
-                .order_by(ConversationOutcome.id)
-            ).scalars():
-                moment = (
-                    row.session_start
-                    if row.session_start is not None
-                    else row.recorded_at.replace(tzinfo=row.recorded_at.tzinfo or timezone.utc).timestamp()
-                )
-                candidates = [c for c in sessions if c.start <= moment + MATCH_SLACK_SECONDS]
-                if candidates:
-                    candidates[-1].outcomes.append(row)
-
-
-def nps_answers(start: datetime, end: datetime) -> List[NpsSurvey]:
-    with session() as s:
-        rows = s.execute(select(NpsSurvey).where(NpsSurvey.score.is_not(None))).scalars().all()
-    aware = [(r, r.answered_at.replace(tzinfo=r.answered_at.tzinfo or timezone.utc)) for r in rows if r.answered_at]
-    return [r for r, at in aware if start <= at < end]
-
-
-def rates(items: List[str]) -> Dict[str, Any]:
-    counts = Counter(items)
-    resolved, escalated = sum(counts[o] for o in RESOLVED), sum(counts[o] for o in ESCALATED)
-    ended = resolved + escalated + counts[ABANDONED]
-    return {
-        "conversations": len(items),
-        "outcomes": {o: counts[o] for o in OUTCOMES + (ABANDONED, IN_PROGRESS)},
-        # resolved without a ticket or a person, among conversations whose outcome is known
-        "deflection_rate": resolved / (resolved + escalated) if resolved + escalated else None,
-        # not escalated, among every ended conversation (abandoned ones count as contained)
-        "containment_rate": 1 - escalated / ended if ended else None,
-    }
-
-
-def nps(scores: List[int]) -> Dict[str, Any]:
-    promoters = sum(1 for s in scores if s >= 9)
-    detractors = sum(1 for s in scores if s <= 6)
-    return {
-        "responses": len(scores),
-        "promoters": promoters,
-        "passives": len(scores) - promoters - detractors,
-        "detractors": detractors,
-        "nps": 100 * (promoters - detractors) / len(scores) if scores else None,
-    }
-
-
-def compute(
-    first: date,
-    last: date,
-    tracker_url: str = None,
-    time_zone: str = None,
-    by: Optional[str] = None,
-    now: Optional[datetime] = None,
-) -> Dict[str, Any]:
-    """Every figure for the days first..last (inclusive), as a dict (what --json prints)."""
-    zone = pytz.timezone(time_zone or config.KPI_TIME_ZONE)
-    moment = (now or clock.now()).timestamp()
-
-    def day_start(day: date) -> float:
-        return zone.localize(datetime.combine(day, time())).timestamp()
-
-    def day_of(timestamp: float) -> date:
-        return datetime.fromtimestamp(timestamp, zone).date()
-
-    start, end = day_start(first), day_start(last + timedelta(days=1))
-    mau_first = last - timedelta(days=MAU_DAYS - 1)
-    engine = tracker_engine(tracker_url or config.TRACKER_DB_URL)
-    messages = customer_messages(engine, min(start, day_start(mau_first)), end)
-    in_period = [(sender, ts) for sender, ts in messages if start <= ts < end]
-
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    daily = {d.isoformat(): set() for d in days}
-    months: Dict[str, set] = defaultdict(set)
-    for sender, ts in in_period:
-        daily[day_of(ts).isoformat()].add(sender)
-        months[day_of(ts).strftime("%Y-%m")].add(sender)
-    trailing = {sender for sender, ts in messages if day_start(mau_first) <= ts < end}
-
-    found = conversations(engine, {sender for sender, _ in in_period})
-    attach_outcomes(found)
-    period = [
-        c
-        for sessions in found.values()
-        for c in sessions
-        if c.first_message is not None and start <= c.first_message < end
-    ]
-    window = (datetime.fromtimestamp(start, timezone.utc), datetime.fromtimestamp(end, timezone.utc))
-    answers = nps_answers(*window)
-
-    report = {
-        "period": {"from": first.isoformat(), "to": last.isoformat(), "time_zone": zone.zone},
-        "active_users": {
-            "daily": {d: len(users) for d, users in daily.items()},
-            "daily_average": sum(len(u) for u in daily.values()) / len(days),
-            "monthly": len(trailing),
-            "monthly_window": {"from": mau_first.isoformat(), "to": last.isoformat()},
-            "by_calendar_month": {m: len(users) for m, users in sorted(months.items())},
-        },
-        **rates([c.outcome(moment) for c in period]),
-        "nps": nps([a.score for a in answers]),
-        "campaigns": {
-            "sent": campaigns.figures(*window),
-            "opt_outs": consent.opt_outs_between(*window),
-        },
-    }
-    if by:
-        groups: Dict[str, List[str]] = defaultdict(list)
-        for c in period:
-            groups[c.attribute(by)].append(c.outcome(moment))
-        scores: Dict[str, List[int]] = defaultdict(list)
-        for a in answers:
-            scores[getattr(a, by) or "unknown"].append(a.score)
-        report["by"] = {
-            "dimension": by,
-            "groups": {
-                key: {**rates(groups.get(key, [])), "nps": nps(scores.get(key, []))}
-                for key in sorted(set(groups) | set(scores))
-            },
-        }
-    return report
+__all__ = ["compute", "printable", "main"]
 
 
 def percent(value: Optional[float]) -> str:

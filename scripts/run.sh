@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the operator sandbox (5080), the action server (5055), Rasa (5005: rest + socketio) and the web chat page (8080);
+# Starts the operator sandbox (5080), the action server (5055), Rasa (5005: rest + socketio), the web chat page (8080)
+# and the operator console (CONSOLE_PORT, 8090);
 # Ctrl-C stops them all. With --shell, a terminal chat replaces Rasa's server and the page.
 # Rasa's HTTP API needs RASA_AUTH_TOKEN (scripts/secrets.sh: from the environment or var/secrets.env).
 set -euo pipefail
@@ -48,11 +49,15 @@ $BIN/rasa run --model "$MODEL" --enable-api --auth-token "$RASA_AUTH_TOKEN" --co
   --credentials credentials.yml --endpoints endpoints.yml >logs/rasa.log 2>&1 & pids+=($!)
 $BIN/python webchat/server.py --port 8080 --socket-url "http://localhost:5005" >logs/webchat.log 2>&1 & pids+=($!)
 wait_for http://localhost:8080/health "web chat" 30
+CONSOLE_PORT=${CONSOLE_PORT:-8090}
+$BIN/python -m console serve --port "$CONSOLE_PORT" >logs/console.log 2>&1 & pids+=($!)
+wait_for "http://localhost:$CONSOLE_PORT/health" "operator console" 30
 wait_for http://localhost:5005/ "Rasa" 180
 
 cat <<MSG
 
   Web chat:        http://localhost:8080
+  Operator console: http://localhost:$CONSOLE_PORT  (first admin: .venv/bin/python -m console add-user NAME --role admin)
   REST channel:    POST http://localhost:5005/webhooks/rest/webhook  {"sender": "me", "message": "hola"}
                    (trusted front ends only; the conversation is rest:me)
   Rasa HTTP API:   http://localhost:5005/status?token=...  (needs RASA_AUTH_TOKEN: var/secrets.env or the environment)

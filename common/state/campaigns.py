@@ -321,3 +321,9 @@ def figures(start: datetime, end: datetime) -> List[Dict[str, Any]]:
         ).scalars()
         found = [s.get(Campaign, campaign_id) for campaign_id in sorted(ids)]
     return [{"id": c.id, "name": c.name, "kind": c.kind, **report(c.id)} for c in found]
+
+
+def listing(limit: int = 200) -> List[Campaign]:
+    """The latest campaigns, newest first (the console's list)."""
+    with db.session() as s:
+        return list(s.execute(select(Campaign).order_by(Campaign.created_at.desc()).limit(limit)).scalars())

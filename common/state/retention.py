@@ -14,7 +14,7 @@ from typing import Dict
 from sqlalchemy import and_, delete, or_
 
 from common import clock, config
-from common.state import care, db, voice_calls
+from common.state import care, db, operators, voice_calls
 from common.state.channel_state import OfferedChoices
 from common.state.claims import InboundClaim
 from common.state.messaging import ButtonPayload, MessagingWindow
@@ -44,6 +44,13 @@ def prune() -> Dict[str, int]:
         "verified_identity": delete(db.VerifiedIdentity).where(db.VerifiedIdentity.last_seen_at < day_ago),
         # a call's IVR state serves between two of its webhooks; calls last minutes
         "voice_call": delete(voice_calls.VoiceCall).where(voice_calls.VoiceCall.updated_at < day_ago),
+        # operator console sessions past their idle or maximum age (a request would end them anyway)
+        "console_session": delete(operators.ConsoleSession).where(
+            or_(
+                operators.ConsoleSession.last_seen_at < now - timedelta(minutes=config.CONSOLE_SESSION_IDLE_MINUTES),
+                operators.ConsoleSession.created_at < now - timedelta(hours=config.CONSOLE_SESSION_MAX_HOURS),
+            )
+        ),
         # a ticket Zendesk took (or refused for good) lives in Zendesk; pending ones are never deleted
         "ticket_outbox": delete(care.TicketOutbox).where(
             and_(care.TicketOutbox.status != care.PENDING, care.TicketOutbox.updated_at < outbox)
