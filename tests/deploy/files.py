@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BASE = DEPLOY / "k8s" / "base"
 COMPOSE = DEPLOY / "docker-compose.yml"
-OUR_IMAGES = ("assistant-rasa", "assistant-actions", "assistant-webchat", "assistant-sandbox")
+OUR_IMAGES = ("assistant-rasa", "assistant-actions", "assistant-webchat", "assistant-sandbox", "assistant-console")
 SECRET_NAME = "assistant-secrets"
 # Names that hold a secret: they may only come from a Secret (Kubernetes) or the env file (compose).
 SECRET_LIKE = re.compile(r"SECRET|PASSWORD|TOKEN(?!_URL)|_DB_URL$")

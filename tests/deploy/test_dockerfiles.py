@@ -10,7 +10,7 @@ import pytest
 from tests.deploy.files import DEPLOY, ROOT, compose
 
 DOCKERFILES = sorted((DEPLOY / "docker").glob("*Dockerfile"))
-RUNTIME_TARGETS = {"Dockerfile": ("rasa", "actions", "sandbox"), "webchat.Dockerfile": (None,)}
+RUNTIME_TARGETS = {"Dockerfile": ("rasa", "actions", "sandbox", "console"), "webchat.Dockerfile": (None,)}
 
 
 def stages(path):
@@ -145,3 +145,10 @@ def test_the_action_image_holds_every_action_and_the_workers(tmp_path):
     )
     result = imports_in(tmp_path, [*modules, "common.state.retention", "campaigns.__main__"])
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_console_image_holds_the_console_and_what_it_reads(tmp_path):
+    image_tree("console", tmp_path)
+    result = imports_in(tmp_path, ["console.__main__", "console.app", "metrics.daily", "common.state.campaigns"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not (tmp_path / "sandbox").exists() and not (tmp_path / "models").exists()
