@@ -1,9 +1,10 @@
 """Phone numbers as customers type them, to E.164 (phonenumbers)."""
 
 import re
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import phonenumbers
+from phonenumbers import Leniency
 
 from common import config
 
@@ -71,3 +72,17 @@ def masked(e164: str) -> str:
         else:
             out.append(c)
     return "".join(out)
+
+
+def spans(text: str, regions: Sequence[str] = None) -> List[Tuple[int, int]]:
+    """(start, end) of every phone number written in free text, as phonenumbers' matcher finds them with the
+    length rules of each market (a Benin number in its old 8 digits has the length of a Guatemalan one).
+    Overlapping finds keep the longest."""
+    found = []
+    for region in regions or config.PHONE_REGIONS:
+        found += [(m.start, m.end) for m in phonenumbers.PhoneNumberMatcher(text or "", region, Leniency.POSSIBLE)]
+    kept: List[Tuple[int, int]] = []
+    for start, end in sorted(set(found), key=lambda s: (s[0] - s[1], s[0])):
+        if all(end <= a or start >= b for a, b in kept):
+            kept.append((start, end))
+    return sorted(kept)

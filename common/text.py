@@ -1,5 +1,6 @@
 """Text helpers that the channels, the NLU components and the actions share: one of each."""
 
+import re
 import unicodedata
 from typing import List
 
@@ -24,3 +25,9 @@ def split_text(text: str, limit: int) -> List[str]:
         pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip()
     return pieces + ([text] if text else [])
+
+
+def squash_repeats(text: str) -> str:
+    """ "nooon" -> "non", "merciiii" -> "merci": a letter typed three times or more in a row is one letter
+    (no French, Spanish or English word has a letter three times in a row; digits are left alone)."""
+    return re.sub(r"([^\W\d_])\1{2,}", r"\1", text or "")

@@ -24,15 +24,16 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from common.text import fold
+from common.text import fold, squash_repeats
 
 logger = logging.getLogger(__name__)
 FILE = "intent_classifier.joblib"
 
 
 def normalise(text: str) -> str:
-    """Lower case, no accents, every digit a 0: 'Crédit 5000' and 'credit 2000' look alike."""
-    return re.sub(r"\d", "0", fold(text))
+    """Lower case, no accents, no letter three times in a row, every digit a 0: 'Crédit 5000' and
+    'crediiit 2000' look alike."""
+    return re.sub(r"\d", "0", squash_repeats(fold(text)))
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

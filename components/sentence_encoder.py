@@ -17,6 +17,8 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from common.text import fold, squash_repeats
+
 _encoder = None
 
 
@@ -34,7 +36,13 @@ def encoder():
 class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 256}
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "batch_size": 256,
+            # customers type without accents where the training data has them: the vector of a message is the
+            # mean of its vectors with and without accents, so both spellings land on the same point
+            "accent_free_mean": True,
+        }
 
     @classmethod
     def validate_config(cls, config: Dict[Text, Any]) -> None:
@@ -61,9 +69,17 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         size = self._config["batch_size"]
         for start in range(0, len(messages), size):
             batch = messages[start : start + size]
-            vectors = encoder().encode([m.get(TEXT) for m in batch]).astype(np.float32)
+            vectors = self.vectors([m.get(TEXT) for m in batch])
             for message, vector in zip(batch, vectors):
                 self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
+
+    def vectors(self, texts: List[Text]) -> np.ndarray:
+        # the encoder reads "MA DETTE SVP" and "ma dette svp" as different sentences, and "nooon" as a new word
+        texts = [squash_repeats(t.lower()) for t in texts]
+        vectors = encoder().encode(texts).astype(np.float32)
+        if self._config["accent_free_mean"]:
+            vectors = (vectors + encoder().encode([fold(t) for t in texts]).astype(np.float32)) / 2
+        return vectors
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         self._featurize(training_data.training_examples)

@@ -3,13 +3,15 @@
 Five-fold cross-validation is too slow on two cores, so the split is fixed (seeded, stratified by
 language and intent). Also scores the hand-written held-out sets in tests/nlu/<lang>.yml, which
 no model ever trains on. Writes results/eval/report.md and report.json (not committed), and appends
-one line per run to results/eval/history.tsv (date, commit, intent macro-F1 and entity F1 per set)
-so that a regression shows next to the runs before it.
+one line per run to tests/nlu/history.tsv, which is committed (date, commit, training time and the machine's
+load while it trained, intent macro-F1 and entity F1 per set), so that a regression shows next to the runs
+before it.
 """
 
 import asyncio
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -37,7 +39,7 @@ CONFUSION_PAIRS = (
     ("cancel_subscription", "buy_subscription"),
     ("deny", "inform"),
 )
-HISTORY = OUT / "history.tsv"
+HISTORY = ROOT / "tests" / "nlu" / "history.tsv"
 
 
 def examples_by_language(folder: Path):
@@ -203,18 +205,30 @@ def git_commit() -> str:
 
 
 def append_history(report, sets) -> None:
-    """One line per run in results/eval/history.tsv: date, commit, then intent macro-F1 and entity F1 per set."""
+    """One line per run in tests/nlu/history.tsv: date, commit, training examples, seconds and load (the 1-minute
+    load average when training started: the machine is shared), then intent macro-F1 and entity F1 per set."""
     from common.clock import now
 
+    leading = ["date", "commit", "train_examples", "train_seconds", "load"]
     columns = [f"{n} {metric}" for n in sets for metric in ("intent_f1", "entity_f1")]
     if not HISTORY.exists():
-        HISTORY.write_text("\t".join(["date", "commit", "train_examples", *columns]) + "\n")
+        HISTORY.write_text("\t".join([*leading, *columns]) + "\n")
     values = [f"{report[n][key]:.3f}" for n in sets for key in ("intent_macro_f1", "entity_f1")]
-    row = [now().strftime("%Y-%m-%dT%H:%M:%SZ"), git_commit(), str(report["train_examples"]), *values]
+    row = [
+        now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        git_commit(),
+        str(report["train_examples"]),
+        str(report["nlu_train_seconds"]),
+        f"{report['load_at_training']:.1f}",
+        *values,
+    ]
     rows = HISTORY.read_text().splitlines()
     header, previous = rows[0].split("\t"), rows[-1].split("\t") if len(rows) > 1 else None
-    if previous and header[3:] == columns:
-        drops = [f"{c} {old} → {new}" for c, old, new in zip(columns, previous[3:], values) if float(new) < float(old)]
+    first = len(leading)
+    if previous and header[first:] == columns:
+        drops = [
+            f"{c} {old} → {new}" for c, old, new in zip(columns, previous[first:], values) if float(new) < float(old)
+        ]
         print(f"\nagainst the last run in {HISTORY.name} ({previous[1]}):", "; ".join(drops) or "no score went down")
     with HISTORY.open("a") as out:
         out.write("\t".join(row) + "\n")
@@ -234,7 +248,7 @@ def main() -> int:
         (tmp / "nlu").mkdir()
         shared = load_data(str(ROOT / "data" / "nlu" / "patterns.yml"))
         TrainingData(training_examples=train).merge(shared).persist_nlu(str(tmp / "nlu" / "train.yml"))
-        started = time.monotonic()
+        load, started = os.getloadavg()[0], time.monotonic()
         subprocess.run(
             [
                 str(Path(sys.executable).parent / "rasa"),
@@ -257,13 +271,15 @@ def main() -> int:
         sets.update({f"held-out-{lang}": msgs for lang, msgs in held_out.items()})
         flat = [m for msgs in sets.values() for m in msgs]
         preds = asyncio.run(predict(tmp / "eval.tar.gz", flat))
-    report, i = {"train_examples": len(train), "nlu_train_seconds": round(train_seconds)}, 0
+    report = {"train_examples": len(train), "nlu_train_seconds": round(train_seconds), "load_at_training": load}
+    i = 0
     for name, msgs in sets.items():
         report[name] = score(msgs, preds[i : i + len(msgs)])
         i += len(msgs)
     (OUT / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     lines = [
-        f"# NLU evaluation\n\nTrained on {len(train)} examples (fixed 80 %) in {train_seconds:.0f} s.\n",
+        f"# NLU evaluation\n\nTrained on {len(train)} examples (fixed 80 %) in {train_seconds:.0f} s"
+        f" (load average {load:.1f} on {os.cpu_count()} cores when it started).\n",
         "| set | examples | intent macro-F1 | intent accuracy | fallback rate | entity F1 |",
         "|---|---|---|---|---|---|",
     ]
