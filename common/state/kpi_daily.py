@@ -5,12 +5,13 @@ thousand rows to add up instead of millions of events to read. Days are calendar
 from datetime import date, datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, delete, func, insert, select
+from sqlalchemy import Boolean, Column, Date, DateTime, Integer, String, delete, func, insert, select, text
 
 from common.state import db
 from common.state.db import Base
 
 GROUP = ("channel", "language", "market")
+DAY_LOCK = 4_217_101  # a PostgreSQL advisory lock family: one roll-up of a day at a time
 FIGURES = (
     "active_users",  # senders who wrote that day
     "monthly_active_users",  # senders who wrote in the 30 days ending that day, by their group on their last day
@@ -96,6 +97,9 @@ def replace_day(
     """Everything about one day, in one transaction: a reader sees the old day or the new one, never half."""
     figures, counts, users = list(figures), list(counts), list(users)
     with db.session() as s, s.begin():
+        if s.get_bind().dialect.name == "postgresql":
+            # two roll-ups of one day (two consoles, or a page and the refresher) would both insert: one at a time
+            s.execute(text("SELECT pg_advisory_xact_lock(:family, :day)"), {"family": DAY_LOCK, "day": day.toordinal()})
         for table in (KpiDay, KpiDayCount, KpiActiveUser, KpiRolledDay):
             s.execute(delete(table).where(table.day == day))
         for table, rows in ((KpiDay, figures), (KpiDayCount, counts), (KpiActiveUser, users)):
