@@ -30,7 +30,7 @@ CAMPAIGN_SLOT = "campaign_id"
 # what the customer may do next, per kind of campaign: a button under the message
 NEXT_STEP = {
     "payment_reminder": ("campaign_pay_now", "/pay_invoice"),
-    "missed_call": ("campaign_call_me", "/human_handoff"),
+    "missed_call": ("campaign_call_me", '/human_handoff{"option": "callback"}'),  # a Zendesk callback task
 }
 
 
