@@ -6,6 +6,7 @@ recorded for the sender to back off."""
 import json
 from datetime import timedelta
 
+import aiohttp
 import pytest
 import requests
 from sanic import Sanic
@@ -15,6 +16,7 @@ from common import config
 from common.state import campaign_deliveries, campaigns
 from connectors.messenger import MessengerInput
 from connectors.whatsapp import WhatsAppInput
+from tests.conftest import running_sandbox
 from tests.connectors.meta_helpers import Bot, post, recorded, serve, sign
 
 AWA, KOFI = "2290197000001", "2290197000002"
@@ -186,3 +188,43 @@ async def test_messenger_deliveries_by_id_and_reads_by_watermark(messenger, cloc
     read = messenger_events(messenger_event(read={"watermark": int(project_clock.timestamp() * 1000)}))
     await post(url, read, signed(read, config.MESSENGER_APP_SECRET))
     assert campaigns.report(made.id)["read"] == 1
+
+
+@pytest.fixture
+async def meta(tmp_path, instant, monkeypatch):
+    """(a sandbox playing Meta both ways: its Graph API takes the messages, its webhooks report on them)"""
+    monkeypatch.setattr(Sanic, "test_mode", True)
+    whatsapp_channel, messenger_channel = WhatsAppInput.from_credentials(None), MessengerInput.from_credentials(None)
+    async with serve(whatsapp_channel, Bot()) as whatsapp_url, serve(messenger_channel, Bot()) as messenger_url:
+        with running_sandbox(
+            tmp_path,
+            SANDBOX_WHATSAPP_WEBHOOK_URL=f"{whatsapp_url}/webhook",
+            SANDBOX_MESSENGER_WEBHOOK_URL=f"{messenger_url}/webhook",
+        ) as sandbox:
+            requests.post(f"{sandbox}/_sandbox/clock", json={"at": instant.isoformat(), "frozen": True}, timeout=10)
+            monkeypatch.setattr(config, "META_GRAPH_URL", f"{sandbox}/graph/v19.0")
+            yield sandbox, whatsapp_channel, messenger_channel
+
+
+async def meta_reports(sandbox, message_id, status):
+    async with aiohttp.ClientSession() as client:
+        async with client.post(
+            f"{sandbox}/_sandbox/meta/statuses", json={"id": message_id, "status": status}
+        ) as answer:
+            assert answer.status == 200, await answer.text()
+            return (await answer.json())["delivery"]
+
+
+async def test_the_sandbox_plays_metas_status_webhooks_end_to_end(meta):
+    sandbox, whatsapp_channel, messenger_channel = meta
+    made, rows = campaign_rows("+" + AWA, "+" + KOFI)
+    await whatsapp_channel.get_output_channel().send_response(AWA, said(made, rows["+" + AWA]))
+    await whatsapp_channel.get_output_channel().send_response(KOFI, said(made, rows["+" + KOFI]))
+    await messenger_channel.get_output_channel().send_response(PSID, said(made, rows["+" + KOFI]))
+    sent = {m["to"]: m["id"] for m in recorded(sandbox)}
+    assert (await meta_reports(sandbox, sent[AWA], "read"))["status"] == 200
+    assert (await meta_reports(sandbox, sent[KOFI], "failed"))["status"] == 200
+    await meta_reports(sandbox, sent[PSID], "delivered")  # Kofi's message reached him on Messenger after all
+    report = campaigns.report(made.id)
+    assert (report["delivered"], report["read"], report["undelivered"]) == (2, 1, 1)
+    assert report["undelivered_reasons"] == {"131026 Message undeliverable": 1}
