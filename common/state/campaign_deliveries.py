@@ -237,7 +237,7 @@ def note_reply(channel: str, conversation_id: str, at: datetime) -> None:
                 CampaignDelivery.channel == channel,
                 CampaignDelivery.conversation_id == conversation_id,
                 CampaignDelivery.status == SENT,
-                CampaignDelivery.sent_at <= at,
+                CampaignDelivery.sent_at < at + timedelta(seconds=1),  # platforms give whole seconds
                 CampaignDelivery.sent_at > at - timedelta(hours=REPLY_HOURS),
             )
             .order_by(CampaignDelivery.sent_at.desc(), CampaignDelivery.id.desc())

@@ -85,6 +85,8 @@ def assistant(tmp_path_factory):
         "OTP_MAX_SENDS_PER_HOUR": "1000",
         # the card payment gateway tells Rasa when a checkout is paid (connectors/payment_webhook.py)
         "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook",
+        # Meta's status webhooks, when a test asks the sandbox for them (campaign delivery reports)
+        "SANDBOX_WHATSAPP_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/whatsapp/webhook",
     }
     commands = {
         "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
@@ -99,8 +101,7 @@ def assistant(tmp_path_factory):
             "--cors",
             "*",
             "--enable-api",
-            "--auth-token",
-            token,
+            f"--auth-token={token}",  # one argument: a token may start with "-"
             "--credentials",
             str(ROOT / "credentials.yml"),
             "--endpoints",
@@ -130,6 +131,7 @@ def assistant(tmp_path_factory):
         yield {
             **{name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
             "tracker_db": work / "tracker.db",
+            "assistant_db": work / "assistant.db",
             "token": token,
         }
     finally:
