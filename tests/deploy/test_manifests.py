@@ -174,6 +174,7 @@ def test_only_the_webhooks_socketio_and_the_page_are_exposed():
         "/webhooks/zendesk/",
         "/webhooks/payment_webhook/",
         "/webhooks/dialer/",
+        "/webhooks/sms_delivery/",
     }
     seen = set()
     for name, ingress in by_kind("Ingress").items():
