@@ -5,7 +5,8 @@ upload ID FILE.csv|FILE.xlsx [--region BJ]    numbers normalised; bad rows and d
 audience ID --query bills-due --days 3        or: overdue | offer --offering ID [--top 3] | outage-area --city C
 preview ID                                    the message in each language
 start ID | pause ID
-report ID                                     targeted, sent (per channel), skipped, failed, with reasons
+report ID                                     targeted, sent (per channel), skipped, failed, with reasons;
+                                              delivered, read, replied, opted out, undelivered with reasons
 send [--watch]                                sends what is due (--watch: until stopped)
 """
 
