@@ -20,7 +20,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Optional, Tuple
 from urllib.parse import urlencode
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, func, select, update
@@ -283,15 +283,3 @@ def figures(campaign_id: str) -> Dict[str, object]:
         "undelivered": recipients(CampaignDelivery.failed_at.is_not(None)),
         "undelivered_reasons": {reason or "": count for reason, count in reasons},
     }
-
-
-def platform_ids(campaign_id: str) -> Iterable[Tuple[str, str]]:
-    """(channel, platform id) of a campaign's chat messages."""
-    with db.session() as s:
-        return list(
-            s.execute(
-                select(CampaignDelivery.channel, CampaignDelivery.platform_id).where(
-                    CampaignDelivery.campaign_id == campaign_id, CampaignDelivery.platform_id.is_not(None)
-                )
-            ).all()
-        )
