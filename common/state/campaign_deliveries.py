@@ -120,6 +120,8 @@ def sms_report(delivery_id: str, token: str, value: int, smsc_reply: str) -> boo
         if row is None or row.token_hash is None or not hmac.compare_digest(row.token_hash, _hash(token)):
             return False
         moment = now()
+        if row.status == ACCEPTING:  # its sender died before writing down Kannel's 202: the report proves it
+            row.status = SENT
         if value & DLR_DELIVERED and row.delivered_at is None:
             row.delivered_at, row.failed_at, row.reason = moment, None, None
         elif value & (DLR_UNDELIVERED | DLR_SMSC_REJECTED) and row.delivered_at is None:

@@ -97,3 +97,10 @@ def test_the_report_url_carries_kannels_escapes_and_the_token():
 )
 def test_the_sms_centres_words_become_a_short_reason(reply, reason):
     assert campaign_deliveries.smsc_status(reply) == reason
+
+
+def test_a_report_for_an_sms_whose_sender_died_before_the_202_proves_it_left():
+    delivery_id, token = campaign_deliveries.begin_sms(7, "K-KILLED", AWA)  # then the sender was killed
+    assert campaign_deliveries.figures("K-KILLED")["delivered"] == 0
+    assert campaign_deliveries.sms_report(str(delivery_id), token, 1, "stat:DELIVRD")
+    assert campaign_deliveries.figures("K-KILLED")["delivered"] == 1
