@@ -30,7 +30,7 @@ CAMPAIGN_SLOT = "campaign_id"
 # what the customer may do next, per kind of campaign: a button under the message
 NEXT_STEP = {
     "payment_reminder": ("campaign_pay_now", "/pay_invoice"),
-    "missed_call": ("campaign_call_me", "/human_handoff"),
+    "missed_call": ("campaign_call_me", '/human_handoff{"option": "callback"}'),  # a Zendesk callback task
 }
 
 
@@ -66,16 +66,18 @@ class ActionCampaignMessage(Action):
             return []
         language = language_of(tracker)
         text = campaigns.text_for(campaign, row, language)
+        # the connector records the platform's id for this very message (its delivery reports name it)
+        which = {"campaign_id": campaign.id, "campaign_recipient": str(row.id)}
         if campaign.kind == "post_call_survey":
             # the survey itself: its 0-10 buttons, and the score lands where every NPS answer does (make kpi)
             open_survey(f"line:{row.msisdn}", tracker.sender_id, "post_call")
-            return [SlotSet(CAMPAIGN_SLOT, campaign.id), *ask_score(dispatcher, tracker, text=text)]
+            return [SlotSet(CAMPAIGN_SLOT, campaign.id), *ask_score(dispatcher, tracker, text=text, **which)]
         buttons = []
         if campaign.kind in NEXT_STEP:
             key, payload = NEXT_STEP[campaign.kind]
             buttons.append({"title": render(key, language)["text"], "payload": payload})
         buttons.append({"title": render("campaign_stop_button", language)["text"], "payload": "/opt_out"})
-        dispatcher.utter_message(text=text, buttons=buttons)
+        dispatcher.utter_message(text=text, buttons=buttons, **which)
         return [SlotSet(CAMPAIGN_SLOT, campaign.id)]
 
 

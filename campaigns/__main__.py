@@ -2,9 +2,11 @@
 
 create --name N --kind K --fr TEXT --es TEXT --en TEXT [--starts-at ISO] [--rate PER_MINUTE]
 upload ID FILE.csv|FILE.xlsx [--region BJ]    numbers normalised; bad rows and duplicates reported
+audience ID --query bills-due --days 3        or: overdue | offer --offering ID [--top 3] | outage-area --city C
 preview ID                                    the message in each language
 start ID | pause ID
-report ID                                     targeted, sent (per channel), skipped, failed, with reasons
+report ID                                     targeted, sent (per channel), skipped, failed, with reasons;
+                                              delivered, read, replied, opted out, undelivered with reasons
 send [--watch]                                sends what is due (--watch: until stopped)
 """
 
@@ -14,6 +16,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from campaigns import queries
 from campaigns.audience import read_file
 from campaigns.sender import Sender
 from common import clock, config
@@ -34,6 +37,13 @@ def main(argv=None) -> int:
     upload.add_argument("campaign")
     upload.add_argument("file", type=Path)
     upload.add_argument("--region", action="append", help="where national numbers belong (default PHONE_REGIONS)")
+    audience = commands.add_parser("audience", help="add the lines a query of the operator's systems finds")
+    audience.add_argument("campaign")
+    audience.add_argument("--query", required=True, choices=queries.QUERIES)
+    audience.add_argument("--days", type=int, default=0, help="bills-due: due within this many days")
+    audience.add_argument("--offering", help="offer: the catalogue's offering id")
+    audience.add_argument("--top", type=int, default=3, help="offer: among the line's best N offers")
+    audience.add_argument("--city", help="outage-area: the area")
     for name in ("preview", "start", "pause", "report"):
         commands.add_parser(name).add_argument("campaign")
     send = commands.add_parser("send")
@@ -67,6 +77,18 @@ def main(argv=None) -> int:
         for bad in audience.rejected:
             print(f"  line {bad['line']}: {bad['value']!r}: {bad['reason']}")
         print(f"{len(audience.rejected)} rows rejected")
+    elif args.command == "audience":
+        if campaign.status == campaigns.DONE:
+            parser.error("this campaign is done: create another")
+        try:
+            found = queries.run(args.query, days=args.days, offering=args.offering, top=args.top, city=args.city)
+        except ValueError as error:
+            parser.error(str(error))
+        added = campaigns.add_recipients(campaign.id, found.rows)
+        print(f"{added} numbers added, {len(found.rows) - added} already in the campaign")
+        for left in found.left_out:
+            print(f"  {left['what']}: {left['reason']}")
+        print(f"{len(found.left_out)} left out")
     elif args.command == "preview":
         for language, text in campaign.messages.items():
             print(f"[{language}] {text}")

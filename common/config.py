@@ -232,6 +232,17 @@ CAMPAIGN_SENDING_HOURS = _pairs(_env("CAMPAIGN_SENDING_HOURS", "BJ:08:00-20:00;G
 CAMPAIGN_DEFAULT_RATE = int(_env("CAMPAIGN_DEFAULT_RATE", "60"))  # messages a minute per campaign
 CAMPAIGN_MAX_ATTEMPTS = int(_env("CAMPAIGN_MAX_ATTEMPTS", "5"))  # a gateway that keeps failing: then failed
 CAMPAIGN_CLAIM_SECONDS = int(_env("CAMPAIGN_CLAIM_SECONDS", "120"))  # longest a send may take
+# Each channel's pace in messages a minute, over every campaign and every sender together (WhatsApp Cloud API
+# starts at 80 messages a second; Kannel's `throughput` is set per SMS centre; Messenger has no published figure).
+CAMPAIGN_CHANNEL_RATES = {
+    channel: int(rate)
+    for channel, rate in _pairs(_env("CAMPAIGN_CHANNEL_RATES", "sms:3000,whatsapp:4800,messenger:600")).items()
+}
+# WhatsApp's messaging limit: unique customers a business may start a conversation with (a template outside the
+# 24-hour window) in a rolling 24 hours: 250, 1000, 10000, 100000 as Meta raises it; 0: unlimited. Beyond it, SMS.
+WHATSAPP_MESSAGING_TIER = int(_env("WHATSAPP_MESSAGING_TIER", "1000"))
+# Where Kannel calls back with an SMS's delivery report (connectors/sms_delivery.py, reached from the SMS gateway).
+SMS_DLR_URL = _env("SMS_DLR_URL", f"{RASA_URL}/webhooks/sms_delivery/report")
 # How often the sender asks the NOC for new and resolved incidents (campaigns/outages.py); 0: never.
 OUTAGE_POLL_SECONDS = int(_env("OUTAGE_POLL_SECONDS", "60"))
 # The contact centre dialer's signed call outcomes (connectors/dialer_webhook.py).

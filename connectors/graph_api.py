@@ -32,6 +32,14 @@ from common.i18n import render
 from common.language import detect_language
 from common.state import claims, remembered_language
 from common.state import messaging as store
+from connectors.delivery_reports import (
+    CampaignMessage,
+    DeliveryUpdate,
+    apply_updates,
+    campaign_refused,
+    campaign_sent,
+    note_reply,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +128,15 @@ class MetaWebhookInput(InputChannel):
         """The customer messages in one webhook body (statuses, echoes, reads... left out)."""
         raise NotImplementedError
 
+    def delivery_updates(self, payload: Dict[str, Any]) -> List[DeliveryUpdate]:
+        """What became of the messages we sent, in one webhook body."""
+        return []
+
+    def take_in(self, payload: Dict[str, Any]) -> List[Inbound]:
+        """Records the delivery updates a body carries; answers its customer messages."""
+        apply_updates(self.name(), self.delivery_updates(payload))
+        return self.inbound(payload)
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         hook = Blueprint(f"{self.name()}_webhook", __name__)
 
@@ -143,7 +160,7 @@ class MetaWebhookInput(InputChannel):
             logger.warning("%s webhook refused: missing or wrong %s", self.name(), SIGNATURE_HEADER)
             return response.json({"status": "refused", "error": "invalid signature"}, status=403)
         try:
-            messages = await asyncio.to_thread(self.inbound, json.loads(body))
+            messages = await asyncio.to_thread(self.take_in, json.loads(body))
         except (ValueError, TypeError, KeyError, AttributeError):
             return response.json({"status": "refused", "error": "not a webhook body"}, status=400)
         if not messages:
@@ -174,6 +191,7 @@ class MetaWebhookInput(InputChannel):
             logger.info("%s message %s delivered again: %s", self.name(), message.message_id, claim)
             return claim
         await asyncio.to_thread(store.note_inbound, self.name(), message.sender_id, message.sent_at)
+        await asyncio.to_thread(note_reply, self.name(), message.sender_id, message.sent_at)
         try:
             await on_new_message(
                 UserMessage(
@@ -197,17 +215,18 @@ class MetaWebhookInput(InputChannel):
 
 
 class GraphError(Exception):
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: Optional[str] = None):
         super().__init__(f"Graph API {status}: {message}")
-        self.status = status
+        self.status, self.reason, self.retry_after = status, message, retry_after
 
 
-def _graph_error(status: int, body: Any) -> GraphError:
+def _graph_error(status: int, body: Any, retry_after: Optional[str] = None) -> GraphError:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
-        return GraphError(status, f"({error.get('code')}) {error.get('message')}" + (f": {details}" if details else ""))
-    return GraphError(status, "no Graph error in the answer")
+        message = f"({error.get('code')}) {error.get('message')}" + (f": {details}" if details else "")
+        return GraphError(status, message, retry_after)
+    return GraphError(status, "no Graph error in the answer", retry_after)
 
 
 class GraphClient:
@@ -249,7 +268,7 @@ class GraphClient:
             if (status == 429 or status >= 500) and attempt < self.attempts:
                 await asyncio.sleep(self._delay(attempt, retry_after))
                 continue
-            raise _graph_error(status, body)
+            raise _graph_error(status, body, retry_after)
         raise GraphError(0, "no attempt made")  # unreachable: attempts >= 1
 
     @staticmethod
@@ -329,9 +348,18 @@ class MetaOutput(OutputChannel):
     async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
         logger.warning("%s: custom payloads are not sent (no text for the customer)", self.name())
 
-    async def _post(self, path: str, payload: Dict[str, Any], **request: Any) -> Optional[Dict[str, Any]]:
+    async def _post(
+        self, path: str, payload: Dict[str, Any], campaign: Optional[CampaignMessage] = None, **request: Any
+    ) -> Optional[Dict[str, Any]]:
         try:
-            return await self.graph.post(path, payload, **request)
+            answer = await self.graph.post(path, payload, **request)
         except GraphError as error:
             logger.error("%s: message not sent: %s", self.name(), error)
+            if campaign is not None:  # the sender must know it did not leave: back off (429) or fail it
+                await asyncio.to_thread(
+                    campaign_refused, campaign, self.name(), payload, error.status, error.reason, error.retry_after
+                )
             return None
+        if campaign is not None:
+            await asyncio.to_thread(campaign_sent, campaign, self.name(), payload, answer)
+        return answer

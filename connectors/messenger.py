@@ -7,8 +7,9 @@ routes:           GET  /webhooks/messenger/webhook   Meta's verification handsha
                   GET  /webhooks/messenger/          health
 
 Inbound: the Rasa sender id is the page-scoped id (PSID). Text; a quick reply or a postback (persistent
-menu, get started) → its payload; a shared location → /find_store{"location": "<lat>,<lon>"}; echoes of
-the page's own messages, deliveries, reads and reactions are acknowledged and ignored.
+menu, get started) → its payload; a shared location → /find_store{"location": "<lat>,<lon>"}; deliveries and
+reads of campaign messages are recorded (connectors/delivery_reports.py); echoes of the page's own messages and
+reactions are acknowledged and ignored.
 metadata: timestamp (unix seconds), message_id, page_id.
 
 Outbound (POST {META_GRAPH_URL}/me/messages?access_token=<page token>):
@@ -28,6 +29,7 @@ from typing import Any, Dict, List, Optional
 
 from common import config
 from common.text import split_text
+from connectors.delivery_reports import CampaignMessage, DeliveryUpdate, campaign_of
 from connectors.graph_api import (
     Inbound,
     MetaOutput,
@@ -71,6 +73,26 @@ class MessengerInput(MetaWebhookInput):
 
     def get_output_channel(self) -> "MessengerOutput":
         return MessengerOutput(self.page_token, self.graph_url)
+
+    def delivery_updates(self, payload: Dict[str, Any]) -> List[DeliveryUpdate]:
+        """`message_deliveries` (the messages' ids, or a watermark) and `message_reads` (a watermark only: every
+        message to that customer sent up to then was read)."""
+        if payload.get("object") != "page":
+            return []
+        found = []
+        for entry in payload.get("entry") or []:
+            for event in entry.get("messaging") or []:
+                psid = str((event.get("sender") or {}).get("id") or "")
+                for status, report in (("delivered", event.get("delivery")), ("read", event.get("read"))):
+                    if not isinstance(report, dict) or not psid:
+                        continue
+                    watermark = report.get("watermark")
+                    at = sent_time(watermark / 1000 if isinstance(watermark, (int, float)) else None)
+                    mids = report.get("mids") or []
+                    found += [DeliveryUpdate(status, at, platform_id=str(mid)) for mid in mids]
+                    if not mids and isinstance(watermark, (int, float)):
+                        found.append(DeliveryUpdate(status, at, conversation_id=psid))
+        return found
 
     def inbound(self, payload: Dict[str, Any]) -> List[Inbound]:
         if payload.get("object") != "page":
@@ -131,15 +153,17 @@ class MessengerOutput(MetaOutput):
         super().__init__(graph_url)
         self.page_token = page_token
 
-    async def _send(self, psid: str, message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    async def _send(
+        self, psid: str, message: Dict[str, Any], campaign: Optional[CampaignMessage] = None
+    ) -> Optional[Dict[str, Any]]:
         payload: Dict[str, Any] = {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": message}
         if not await asyncio.to_thread(window_open, NAME, psid):
             payload.update(messaging_type="MESSAGE_TAG", tag=config.MESSENGER_MESSAGE_TAG)
-        return await self._post("me/messages", payload, params={"access_token": self.page_token})
+        return await self._post("me/messages", payload, campaign, params={"access_token": self.page_token})
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for piece in split_text(text, TEXT_LIMIT):
-            await self._send(recipient_id, {"text": piece})
+            await self._send(recipient_id, {"text": piece}, campaign_of(kwargs))
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -147,11 +171,11 @@ class MessengerOutput(MetaOutput):
         choices, links = choices_and_links(buttons)
         text = with_links(text or "", links)
         if not choices:
-            await self.send_text_message(recipient_id, text)
+            await self.send_text_message(recipient_id, text, **kwargs)
             return
         language = await asyncio.to_thread(conversation_language, text, f"sender:{recipient_id}")
         if len(choices) > QUICK_REPLIES_MAX:
-            await self.send_text_message(recipient_id, numbered_options(text, choices, language))
+            await self.send_text_message(recipient_id, numbered_options(text, choices, language), **kwargs)
             return
         quick_replies = await asyncio.to_thread(
             lambda: [
@@ -165,5 +189,5 @@ class MessengerOutput(MetaOutput):
         )
         *before, last = split_text(text, TEXT_LIMIT) or [numbered_options("", choices, language)]
         for piece in before:
-            await self._send(recipient_id, {"text": piece})
-        await self._send(recipient_id, {"text": last, "quick_replies": quick_replies})
+            await self._send(recipient_id, {"text": piece}, campaign_of(kwargs))
+        await self._send(recipient_id, {"text": last, "quick_replies": quick_replies}, campaign_of(kwargs))

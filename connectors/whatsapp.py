@@ -9,7 +9,8 @@ Inbound: the Rasa sender id is the customer's wa_id (their number without "+"): 
 a conversation on this channel as proof of that number (actions/dialogue/account.py channel_identity).
 - text → the text; a reply button or list row → the bot payload it stands for; a shared location →
   /find_store{"location": "<lat>,<lon>"}; a template's quick-reply button → its payload.
-- statuses (sent, delivered, read), other media and other phone numbers' messages are acknowledged, ignored.
+- statuses (delivered, read, failed) of campaign messages are recorded (connectors/delivery_reports.py); other
+  statuses, other media and other phone numbers' messages are acknowledged, ignored.
 - metadata: profile_name, timestamp (unix seconds), message_id, phone_number_id.
 
 Outbound (POST {META_GRAPH_URL}/{phone_number_id}/messages, Bearer access token), within WhatsApp's limits:
@@ -31,6 +32,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from common import config
 from common.i18n import render
 from common.text import split_text
+from connectors.delivery_reports import CampaignMessage, DeliveryUpdate, campaign_of
 from connectors.graph_api import (
     Inbound,
     MetaOutput,
@@ -91,6 +93,31 @@ class WhatsAppInput(MetaWebhookInput):
 
     def get_output_channel(self) -> "WhatsAppOutput":
         return WhatsAppOutput(self.access_token, self.phone_number_id, self.graph_url)
+
+    def delivery_updates(self, payload: Dict[str, Any]) -> List[DeliveryUpdate]:
+        """`statuses` (sent, delivered, read, failed with its errors) of messages this number sent."""
+        if payload.get("object") != "whatsapp_business_account":
+            return []
+        found = []
+        for entry in payload.get("entry") or []:
+            for change in entry.get("changes") or []:
+                value = change.get("value") or {}
+                number_id = str((value.get("metadata") or {}).get("phone_number_id") or "")
+                if change.get("field") != "messages" or (number_id and number_id != self.phone_number_id):
+                    continue
+                for status in value.get("statuses") or []:
+                    if status.get("status") in ("delivered", "read", "failed") and status.get("id"):
+                        errors = status.get("errors") or [{}]
+                        reason = " ".join(str(errors[0].get(k) or "") for k in ("code", "title")).strip()
+                        found.append(
+                            DeliveryUpdate(
+                                status["status"],
+                                sent_time(status.get("timestamp")),
+                                platform_id=str(status["id"]),
+                                reason=reason or None,
+                            )
+                        )
+        return found
 
     def inbound(self, payload: Dict[str, Any]) -> List[Inbound]:
         if payload.get("object") != "whatsapp_business_account":
@@ -211,10 +238,15 @@ class WhatsAppOutput(MetaOutput):
         super().__init__(graph_url)
         self.access_token, self.phone_number_id = access_token, phone_number_id
 
-    async def _send(self, wa_id: str, message: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    async def _send(
+        self, wa_id: str, message: Dict[str, Any], campaign: Optional[CampaignMessage] = None
+    ) -> Optional[Dict[str, Any]]:
         payload = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": wa_id, **message}
         return await self._post(
-            f"{self.phone_number_id}/messages", payload, headers={"Authorization": f"Bearer {self.access_token}"}
+            f"{self.phone_number_id}/messages",
+            payload,
+            campaign,
+            headers={"Authorization": f"Bearer {self.access_token}"},
         )
 
     async def _language(self, wa_id: str, text: str) -> str:
@@ -223,11 +255,13 @@ class WhatsAppOutput(MetaOutput):
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         if not (text or "").strip():
             return
+        campaign = campaign_of(kwargs)
         if not await asyncio.to_thread(window_open, NAME, recipient_id):
-            await self.send_template(recipient_id, text)
+            await self.send_template(recipient_id, text, campaign)
             return
         for piece in split_text(text, TEXT_LIMIT):
-            await self._send(recipient_id, {"type": "text", "text": {"body": piece, "preview_url": "http" in piece}})
+            body = {"type": "text", "text": {"body": piece, "preview_url": "http" in piece}}
+            await self._send(recipient_id, body, campaign)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -235,17 +269,17 @@ class WhatsAppOutput(MetaOutput):
         choices, links = choices_and_links(buttons)
         text = with_links(text or "", links)
         if not choices:
-            await self.send_text_message(recipient_id, text)
+            await self.send_text_message(recipient_id, text, **kwargs)
             return
         language = await self._language(recipient_id, text)
         if len(text) <= BODY_LIMIT and await asyncio.to_thread(window_open, NAME, recipient_id):
             interactive = await asyncio.to_thread(interactive_message, text, choices, language)
             if interactive:
-                await self._send(recipient_id, {"type": "interactive", "interactive": interactive})
+                await self._send(recipient_id, {"type": "interactive", "interactive": interactive}, campaign_of(kwargs))
                 return
-        await self.send_text_message(recipient_id, numbered_options(text, choices, language))
+        await self.send_text_message(recipient_id, numbered_options(text, choices, language), **kwargs)
 
-    async def send_template(self, recipient_id: str, text: str) -> None:
+    async def send_template(self, recipient_id: str, text: str, campaign: Optional[CampaignMessage] = None) -> None:
         """Outside the 24-hour window: the approved template, our text as its body parameter."""
         language = template_language(await self._language(recipient_id, text), config.WHATSAPP_TEMPLATE_LANGUAGE)
         await self._send(
@@ -260,4 +294,5 @@ class WhatsAppOutput(MetaOutput):
                     ],
                 },
             },
+            campaign,
         )

@@ -4,13 +4,23 @@ platform's limits, with every accepted message recorded for tests (`GET /_sandbo
 - WhatsApp Cloud API: `POST /graph[/<version>]/<phone_number_id>/messages`, `Authorization: Bearer <token>`.
 - Messenger Send API: `POST /graph[/<version>]/me/messages?access_token=<page token>`.
 Errors are Graph errors `{"error": {"message", "type", "code", "error_data"?, "fbtrace_id"}}`.
+
+What Meta then reports, on demand: `POST /_sandbox/meta/statuses {"id": "<a recorded message id>", "status":
+"delivered" | "read" | "failed"}` sends the platform's own webhook for it, signed with the app secret
+(X-Hub-Signature-256), to SANDBOX_WHATSAPP_WEBHOOK_URL (a `statuses` entry; failed with error 131026) or
+SANDBOX_MESSENGER_WEBHOOK_URL (`delivery` with the message's mid; `read` with a watermark, as Messenger does), and
+answers what the webhook replied.
 """
 
+import hashlib
+import hmac
+import json
 import os
 import re
 import secrets
 from typing import Any, Dict, List, Optional
 
+import requests
 from flask import Blueprint, jsonify, request
 from sqlalchemy import JSON, Column, DateTime, Integer, String, select
 
@@ -20,6 +30,18 @@ from sandbox import db, faults
 WHATSAPP_ACCESS_TOKEN = os.environ.get("SANDBOX_WHATSAPP_ACCESS_TOKEN", "sandbox-whatsapp-token")
 WHATSAPP_PHONE_NUMBER_ID = os.environ.get("SANDBOX_WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
 MESSENGER_PAGE_TOKEN = os.environ.get("SANDBOX_MESSENGER_PAGE_TOKEN", "sandbox-page-token")
+WEBHOOKS = {
+    "whatsapp": (
+        os.environ.get("SANDBOX_WHATSAPP_WEBHOOK_URL", "http://localhost:5005/webhooks/whatsapp/webhook"),
+        os.environ.get("SANDBOX_WHATSAPP_APP_SECRET", "sandbox-whatsapp-app-secret"),
+    ),
+    "messenger": (
+        os.environ.get("SANDBOX_MESSENGER_WEBHOOK_URL", "http://localhost:5005/webhooks/messenger/webhook"),
+        os.environ.get("SANDBOX_MESSENGER_APP_SECRET", "sandbox-messenger-app-secret"),
+    ),
+}
+PAGE_ID = "104512345678901"
+WABA_ID = "102290129340398"
 VERSION = re.compile(r"v\d+\.\d+")
 MESSAGE_TAGS = {"ACCOUNT_UPDATE", "CONFIRMED_EVENT_UPDATE", "POST_PURCHASE_UPDATE", "HUMAN_AGENT"}
 MEDIA_TYPES = {"image", "audio", "video", "document", "sticker", "location", "contacts", "reaction"}
@@ -297,6 +319,65 @@ def recorded_messages():
         query = query.where(MetaOutbox.channel == request.args["channel"])
     with db.transaction() as session:
         return jsonify([row.as_json() for row in session.scalars(query)])
+
+
+def status_webhook(row: MetaOutbox, status: str) -> Dict[str, Any]:
+    """The webhook body Meta sends about a message it accepted."""
+    moment = clock.timestamp()
+    if row.channel == "whatsapp":
+        entry = {"id": row.message_id, "status": status, "timestamp": str(int(moment)), "recipient_id": row.to}
+        if status == "failed":
+            entry["errors"] = [
+                {
+                    "code": 131026,
+                    "title": "Message undeliverable",
+                    "message": "Message undeliverable",
+                    "error_data": {"details": "The recipient's phone number is not a WhatsApp phone number."},
+                }
+            ]
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "22990000000", "phone_number_id": row.sender},
+            "statuses": [entry],
+        }
+        return {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": WABA_ID, "changes": [{"value": value, "field": "messages"}]}],
+        }
+    milliseconds = int(moment * 1000)
+    report = (
+        {"read": {"watermark": milliseconds}}
+        if status == "read"
+        else {"delivery": {"mids": [row.message_id], "watermark": milliseconds}}
+    )
+    event = {"sender": {"id": row.to}, "recipient": {"id": PAGE_ID}, "timestamp": milliseconds, **report}
+    return {"object": "page", "entry": [{"id": PAGE_ID, "time": milliseconds, "messaging": [event]}]}
+
+
+@blueprint.post("/_sandbox/meta/statuses")
+def send_status():
+    given = request.get_json(force=True, silent=True) or {}
+    with db.transaction() as session:
+        row = session.scalars(select(MetaOutbox).where(MetaOutbox.message_id == str(given.get("id") or ""))).first()
+    allowed = (
+        ("delivered", "read", "failed") if row is not None and row.channel == "whatsapp" else ("delivered", "read")
+    )
+    if row is None or given.get("status") not in allowed:
+        return jsonify(error=f"id must be a recorded message and status one of {allowed}"), 400
+    url, secret = WEBHOOKS[row.channel]
+    body = json.dumps(status_webhook(row, given["status"])).encode()
+    signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    try:
+        reply = requests.post(
+            url,
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+            timeout=10,
+        )
+        delivery = {"status": reply.status_code, "body": reply.text[:300]}
+    except requests.RequestException as error:
+        delivery = {"status": 0, "body": type(error).__name__}
+    return jsonify(delivery=delivery)
 
 
 @blueprint.errorhandler(GraphError)

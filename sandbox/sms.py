@@ -4,7 +4,9 @@
 Every accepted SMS lands in the outbox table. When `dlr-url` and `dlr-mask` are given, the gateway
 calls the URL back from a background thread like a real SMSC would: 8 (delivered to SMSC) then
 1 (delivered to phone), each only if its bit is in the mask, with Kannel's escapes (%d, %A, %p...)
-substituted.
+substituted. A number marked unreachable (`POST /_sandbox/sms/unreachable {"to": "+229..."}`, until the
+next reset) gets 8 then 2 (not delivered to phone, `stat:UNDELIV err:001`) instead, as from a phone that is off
+for longer than the SMS centre keeps trying.
 """
 
 import logging
@@ -28,7 +30,7 @@ SMS_PASSWORD = os.environ.get("SANDBOX_SMS_PASSWORD", "sandbox-sms")
 SMS_DEFAULT_SENDER = os.environ.get("SANDBOX_SMS_DEFAULT_SENDER", "")
 SMSC_ID = "sandbox-smsc"
 NUMBER_CHARS = set("0123456789 +-")  # Kannel's SENDSMS_DEFAULT_CHARS
-DLR_DELIVERED_TO_PHONE, DLR_DELIVERED_TO_SMSC = 1, 8
+DLR_DELIVERED_TO_PHONE, DLR_NOT_DELIVERED_TO_PHONE, DLR_DELIVERED_TO_SMSC = 1, 2, 8
 
 blueprint = Blueprint("sms", __name__)
 log = logging.getLogger(__name__)
@@ -48,6 +50,11 @@ class OutboxSms(db.Base):
 
     def as_json(self):
         return {"to": self.to, "text": self.text, "sent_at": iso(self.sent_at)}
+
+
+class UnreachableNumber(db.Base):
+    __tablename__ = "sms_unreachable"
+    to = Column(String(32), primary_key=True)  # E.164 with "+"
 
 
 def iso(moment: datetime) -> str:
@@ -147,9 +154,13 @@ def sendsms():
         ]
         session.add_all(messages)
 
+    with db.transaction() as session:
+        unreachable = set(session.scalars(select(UnreachableNumber.to)))
     for message in messages:
         if message.dlr_url and message.dlr_mask:
-            threading.Thread(target=_send_delivery_reports, args=(message,), daemon=True).start()
+            threading.Thread(
+                target=_send_delivery_reports, args=(message, message.to not in unreachable), daemon=True
+            ).start()
     return kannel_reply(202, "0: Accepted for delivery")
 
 
@@ -186,11 +197,13 @@ def _dlr_url(message: OutboxSms, status: int, smsc_reply: str, moment: float) ->
     return "".join(out)
 
 
-def _send_delivery_reports(message: OutboxSms):
+def _send_delivery_reports(message: OutboxSms, reachable: bool):
     """Best effort, like an SMSC: a report that cannot be delivered is logged and dropped."""
     events = [
         (DLR_DELIVERED_TO_SMSC, "ACK/"),
-        (DLR_DELIVERED_TO_PHONE, f"id:{message.message_id} sub:001 dlvrd:001 stat:DELIVRD err:000"),
+        (DLR_DELIVERED_TO_PHONE, f"id:{message.message_id} sub:001 dlvrd:001 stat:DELIVRD err:000")
+        if reachable
+        else (DLR_NOT_DELIVERED_TO_PHONE, f"id:{message.message_id} sub:001 dlvrd:000 stat:UNDELIV err:001"),
     ]
     for status, smsc_reply in events:
         if not message.dlr_mask & status:
@@ -211,3 +224,14 @@ def outbox():
         query = query.where(OutboxSms.to == e164(request.args["to"]))
     with db.transaction() as session:
         return jsonify([message.as_json() for message in session.scalars(query)])
+
+
+@blueprint.post("/_sandbox/sms/unreachable")
+def mark_unreachable():
+    """This number's phone is off: its SMS are accepted, then reported not delivered."""
+    to = e164(str((request.get_json(force=True, silent=True) or {}).get("to") or ""))
+    if len(to) < 8:
+        return jsonify(error="to must be a phone number"), 400
+    with db.transaction() as session:
+        session.merge(UnreachableNumber(to=to))
+    return jsonify(to=to), 201

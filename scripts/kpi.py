@@ -58,11 +58,15 @@ def printable(report: Dict[str, Any]) -> str:
     ]
     sent = report["campaigns"]["sent"]
     lines += ["", f"Campaigns that sent messages: {len(sent)}; lines that opted out: {report['campaigns']['opt_outs']}"]
-    lines += [
-        f"  {c['id']:<28} {c['kind']:<17} targeted {c['targeted']:>6}  sent {c['sent']:>6}  skipped {c['skipped']:>5}"
-        f"  failed {c['failed']:>5}  unknown {c['unknown']:>3}"
-        for c in sent
-    ]
+    for c in sent:
+        lines += [
+            f"  {c['id']:<28} {c['kind']:<17} targeted {c['targeted']:>6}  sent {c['sent']:>6}  skipped {c['skipped']:>5}"
+            f"  failed {c['failed']:>5}  unknown {c['unknown']:>3}",
+            f"  {'':<28} {'':<17} delivered {c['delivered']:>5}  read {c['read']:>6}  replied {c['replied']:>5}"
+            f"  opted out {c['opted_out']:>3}  undelivered {c['undelivered']:>5}",
+        ]
+        why = {**c["reasons"], **c["undelivered_reasons"]}
+        lines += [f"  {'':<28} {count:>6} × {reason or '(no reason)'}" for reason, count in sorted(why.items())]
     if "by" in report:
         lines += [
             "",

@@ -280,7 +280,35 @@ def test_campaign_figures_count_what_was_sent_in_the_period(recorded, clock):
     assert (sent["targeted"], sent["sent"], sent["skipped"], sent["queued"]) == (4, 2, 1, 1)
     assert figures["opt_outs"] == 1
     assert kpi.compute(date(2025, 3, 4), date(2025, 3, 5), now=NOW)["campaigns"] == {"sent": [], "opt_outs": 0}
-    assert made.id in kpi.printable(kpi.compute(date(2025, 3, 1), date(2025, 3, 3), now=NOW))
+    assert (sent["delivered"], sent["read"], sent["replied"], sent["undelivered"], sent["opted_out"]) == (0, 0, 0, 0, 0)
+    printed = kpi.printable(kpi.compute(date(2025, 3, 1), date(2025, 3, 3), now=NOW))
+    assert made.id in printed and "delivered     0" in printed and "1 × (no reason)" in printed
+
+
+def test_campaign_figures_say_what_became_of_the_messages(recorded, clock):
+    from common.state import campaign_deliveries, campaigns, consent
+
+    clock.move_to(datetime(2025, 3, 2, 10, 0, tzinfo=timezone.utc))
+    made = campaigns.create("March offer", "offer", {"fr": "a", "es": "b", "en": "c"}, clock_now(), 600)
+    numbers = [f"+22901970000{n:02d}" for n in range(3)]
+    campaigns.add_recipients(made.id, [{"msisdn": n} for n in numbers])
+    campaigns.set_status(made.id, campaigns.RUNNING)
+    clock.shift(timedelta(minutes=1))
+    reports = ((1, "stat:DELIVRD"), (2, "id:9 stat:UNDELIV err:001"), (16, "NACK/0x0000000b/Invalid Destination"))
+    for row_id, (value, words) in zip(campaigns.due(10), reports):
+        campaigns.claim(row_id, 60)
+        delivery_id, token = campaign_deliveries.begin_sms(row_id, made.id, campaigns.recipient(str(row_id)).msisdn)
+        campaign_deliveries.sms_accepted(delivery_id)
+        campaigns.finish(row_id, campaigns.SENT, channel="sms")
+        assert campaign_deliveries.sms_report(str(delivery_id), token, value, words)
+    clock.shift(timedelta(minutes=1))
+    consent.opt_out(numbers[0], "offer", "whatsapp")  # after the message: this campaign's opt-out
+
+    [sent] = kpi.compute(date(2025, 3, 1), date(2025, 3, 3), now=NOW)["campaigns"]["sent"]
+    assert (sent["sent"], sent["delivered"], sent["undelivered"], sent["opted_out"]) == (3, 1, 2, 1)
+    printed = kpi.printable(kpi.compute(date(2025, 3, 1), date(2025, 3, 3), now=NOW))
+    assert "1 × not delivered to the phone: UNDELIV err 001" in printed
+    assert "1 × not delivered to the SMS centre: NACK/0x0000000b/Invalid Destination" in printed
 
 
 def clock_now():

@@ -9,7 +9,7 @@ import json
 import logging
 import re
 from datetime import timedelta
-from typing import List, Optional, Text
+from typing import Any, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -34,11 +34,15 @@ SCORES = range(0, 11)
 
 
 def ask_score(
-    dispatcher: CollectingDispatcher, tracker: Tracker, key: str = "nps_question", text: Optional[str] = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    key: str = "nps_question",
+    text: Optional[str] = None,
+    **metadata: Any,
 ) -> List[EventType]:
     """The question (`text`, else the message `key`) with 0-10 buttons (a tap never depends on NLU); a typed
-    number also answers."""
-    message = render(key, language_of(tracker))
+    number also answers. `metadata` goes to the output channel with it (a campaign message says which it is)."""
+    message = {**render(key, language_of(tracker)), **metadata}
     if text:
         message["text"] = text
     message["buttons"] = [{"title": str(n), "payload": f"/{INTENT}{json.dumps({'score': str(n)})}"} for n in SCORES]

@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import business_hours, outcomes
+from actions.campaign_message import CAMPAIGN_SLOT
 from actions.customer_history import channels_summary
 from actions.customer_request import ISSUE_SLOT, intent_of, is_complaint, is_payload, topic_of, user_turns
 from actions.dialogue.state import end_journey
@@ -28,6 +29,7 @@ from clients.bss import Line
 from common import config
 from common.i18n import render
 from common.phone import display
+from common.state import campaigns
 from privacy.redaction import redact_text
 
 logger = logging.getLogger(__name__)
@@ -170,19 +172,22 @@ class ActionHumanHandoff(Action):
 
     @staticmethod
     def callback(dispatcher: CollectingDispatcher, tracker: Tracker, customer: Customer) -> None:
-        """A call back to the verified number: a Zendesk task ticket tagged `callback`."""
+        """A call back to the verified number: a Zendesk task ticket tagged `callback` (and with the campaign it
+        answers, when the customer taps "Call me back" under a missed-call message)."""
         if not customer.phone:  # never call a number nobody proved
             say(dispatcher, tracker, "callback_needs_line")
             return
         phone = display(customer.phone)
+        campaign = campaigns.get(tracker.get_slot(CAMPAIGN_SLOT) or "")
         submitted = open_ticket(
             tracker,
             customer,
             "callback",
             handoff_topic(tracker),
             ticket_type="task",
-            extra_tags=["callback"],
-            note_lines=[f"Call back: {phone}"],
+            extra_tags=["callback"] + ([f"campaign_{campaign.kind}"] if campaign else []),
+            note_lines=[f"Call back: {phone}"]
+            + ([f"Answering campaign {campaign.id}: {campaign.name}"] if campaign else []),
             subject=f"Call back {phone}",
         )
         language = language_of(tracker)

@@ -13,6 +13,7 @@ import requests
 
 from clients import http
 from clients.bss.appointments import Appointments
+from clients.bss.audiences import Audiences
 from clients.bss.commerce import Commerce
 from clients.bss.incidents import Incidents
 from clients.bss.models import (
@@ -118,7 +119,7 @@ def _add_on_from_json(product: Dict[str, Any]) -> AddOn:
     )
 
 
-class BSSClient(Appointments, Commerce, Incidents):
+class BSSClient(Appointments, Audiences, Commerce, Incidents):
     def __init__(self, base_url: str = None, token_url: str = None, client_id: str = None, client_secret: str = None):
         self.base_url = (base_url or config.BSS_BASE_URL).rstrip("/")
         self.token_url = token_url or config.BSS_TOKEN_URL
@@ -190,6 +191,11 @@ class BSSClient(Appointments, Commerce, Incidents):
         products = self._get("/productInventory/v4/product", **{"realizingResource.id": msisdn})
         lines = [p for p in products if p.get("@type") == "MobileLine" and p.get("status") != "terminated"]
         return _line_from_product(lines[0]) if lines else None
+
+    def lines(self, **filters: str) -> List[Line]:
+        """The mobile lines the inventory lists for TMF630 filters (`billingAccount.id`, `status`...)."""
+        products = self._get("/productInventory/v4/product", **{"@type": "MobileLine", **filters})
+        return [_line_from_product(p) for p in products if p.get("@type") == "MobileLine"]
 
     def contract(self, contract_number: str) -> Optional[Line]:
         try:
@@ -290,6 +296,7 @@ class BSSClient(Appointments, Commerce, Incidents):
             currency=amount.get("unit") or remaining.get("unit", ""),
             state=b.get("state", ""),
             document_url=self.absolute_url(document["url"]) if document else None,
+            billing_account=(b.get("billingAccount") or {}).get("id"),
         )
 
     def absolute_url(self, url: str) -> str:

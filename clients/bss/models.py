@@ -86,6 +86,7 @@ class Bill:
     currency: str
     state: str  # sent (unpaid), partiallyPaid, settled
     document_url: Optional[str]  # the PDF, absolute
+    billing_account: Optional[str] = None
 
     @property
     def settled(self) -> bool:

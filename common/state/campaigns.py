@@ -19,13 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from common import config
 from common.clock import aware, now
-from common.state import db
+from common.state import campaign_deliveries, db
+from common.state.consent import ALL_MARKETING, MARKETING_KINDS, OptOut
 from common.state.db import Base
 
 KINDS = ("missed_call", "post_call_survey", "outage", "payment_reminder", "offer", "announcement")
-# Marketing is what a customer may refuse wholesale ("STOP") and what Messenger forbids outside its window;
-# service messages are about the customer's own line, account or call.
-MARKETING_KINDS = frozenset({"offer", "announcement", "post_call_survey"})
 DRAFT, RUNNING, PAUSED, DONE = "draft", "running", "paused", "done"
 QUEUED, SENDING, SENT, SKIPPED, FAILED, UNKNOWN = "queued", "sending", "sent", "skipped", "failed", "unknown"
 FINISHED = (SENT, SKIPPED, FAILED, UNKNOWN)
@@ -242,9 +240,11 @@ def finish(recipient_id: int, status: str, channel: Optional[str] = None, reason
     _update_sending(recipient_id, **values)
 
 
-def later(recipient_id: int, at: datetime, reason: str) -> None:
-    """Back in the queue until `at` (outside the sending window, the platform asked us to slow down)."""
-    _update_sending(recipient_id, status=QUEUED, claimed_until=None, not_before=at, reason=reason[:200])
+def later(recipient_id: int, at: datetime, reason: str, failed_attempt: bool = True) -> None:
+    """Back in the queue until `at` (outside the sending window, the platform asked us to slow down).
+    Waiting for a channel's pace or a 429 is no failed attempt: it does not bring the message closer to failing."""
+    values = {} if failed_attempt else {"attempts": CampaignRecipient.attempts - 1}
+    _update_sending(recipient_id, status=QUEUED, claimed_until=None, not_before=at, reason=reason[:200], **values)
 
 
 def _update_sending(recipient_id: int, **values: Any) -> None:
@@ -283,7 +283,9 @@ def complete_finished() -> None:
 
 
 def report(campaign_id: str) -> Dict[str, Any]:
-    """Targeted, and how many in each state, per channel, with the reasons for what was not sent."""
+    """Targeted, and how many in each state, per channel, with the reasons for what was not sent; then what
+    became of what was sent (common/state/campaign_deliveries.py): delivered, read, replied, undelivered with
+    the reasons, and how many of the lines reached opted out of this kind of campaign afterwards."""
     with db.session() as s:
         counts = s.execute(
             select(CampaignRecipient.status, CampaignRecipient.channel, func.count())
@@ -308,7 +310,27 @@ def report(campaign_id: str) -> Dict[str, Any]:
         **{status: by_status.get(status, 0) for status in (QUEUED, SENDING) + FINISHED},
         "sent_by_channel": by_channel,
         "reasons": {reason or "": count for reason, count in reasons},
+        **campaign_deliveries.figures(campaign_id),
+        "opted_out": opted_out_after(campaign_id),
     }
+
+
+def opted_out_after(campaign_id: str) -> int:
+    """Lines this campaign reached that refused its kind (or all marketing, for a marketing kind) afterwards."""
+    campaign = get(campaign_id)
+    if campaign is None:
+        return 0
+    kinds = [campaign.kind, ALL_MARKETING] if campaign.kind in MARKETING_KINDS else [campaign.kind]
+    with db.session() as s:
+        return s.execute(
+            select(func.count(func.distinct(CampaignRecipient.msisdn))).where(
+                CampaignRecipient.campaign_id == campaign_id,
+                CampaignRecipient.status.in_((SENT, UNKNOWN)),
+                OptOut.msisdn == CampaignRecipient.msisdn,
+                OptOut.kind.in_(kinds),
+                OptOut.opted_out_at >= CampaignRecipient.sent_at,
+            )
+        ).scalar()
 
 
 def figures(start: datetime, end: datetime) -> List[Dict[str, Any]]:

@@ -11,10 +11,12 @@ from sqlalchemy import Column, DateTime, String, select
 
 from common.clock import now
 from common.state import db
-from common.state.campaigns import MARKETING_KINDS
 from common.state.db import Base
 
 ALL_MARKETING = "all"
+# Marketing is what a customer may refuse wholesale ("STOP") and what Messenger forbids outside its window;
+# service messages are about the customer's own line, account or call.
+MARKETING_KINDS = frozenset({"offer", "announcement", "post_call_survey"})
 
 
 class OptOut(Base):

@@ -3,7 +3,8 @@ they cannot serve any more. Run daily (`make prune`, `python -m common.state.ret
 deploy/); safe to run from several replicas at once (each delete is one SQL statement).
 
 Kept on purpose: pending_operation (the record of every money move and its idempotency key), nps_survey and
-conversation_outcome (the KPIs), channel_link and language_preference (the customer across channels).
+conversation_outcome (the KPIs), channel_link and language_preference (the customer across channels), the
+campaigns and what became of their messages (campaign_recipient, campaign_delivery: their reports).
 The conversation history itself is Rasa's tracker store; its retention is the operator's policy (README).
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import and_, delete, or_
 
 from common import clock, config
 from common.state import care, db, operators, voice_calls
+from common.state.channel_pace import LIMIT_WINDOW, WhatsAppLimitUse
 from common.state.channel_state import OfferedChoices
 from common.state.claims import InboundClaim
 from common.state.messaging import ButtonPayload, MessagingWindow
@@ -36,6 +38,8 @@ def prune() -> Dict[str, int]:
         "meta_button_payload": delete(ButtonPayload).where(ButtonPayload.created_at < dedup),
         "meta_messaging_window": delete(MessagingWindow).where(MessagingWindow.last_inbound_at < window),
         "offered_choices": delete(OfferedChoices).where(OfferedChoices.offered_at < day_ago),
+        # WhatsApp's messaging limit counts the last 24 hours only
+        "whatsapp_limit_use": delete(WhatsAppLimitUse).where(WhatsAppLimitUse.started_at < now - LIMIT_WINDOW),
         # used, superseded or expired codes: only their keyed hash was ever kept
         "otp_challenge": delete(db.OtpChallenge).where(db.OtpChallenge.expires_at < day_ago),
         "lockout": delete(db.Lockout).where(

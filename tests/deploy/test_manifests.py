@@ -175,6 +175,7 @@ def test_only_the_webhooks_socketio_and_the_page_are_exposed():
         "/webhooks/payment_webhook/",
         "/webhooks/dialer/",
         "/webhooks/voice/",
+        "/webhooks/sms_delivery/",
     }
     seen = set()
     for name, ingress in by_kind("Ingress").items():

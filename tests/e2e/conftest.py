@@ -87,6 +87,8 @@ def assistant(tmp_path_factory):
         "SANDBOX_PAYMENT_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/payment_webhook/webhook",
         # the IVR's Fon and Bariba recordings: tests write them (connectors/voice_prompts.py)
         "VOICE_RECORDINGS_DIR": str(work / "voice"),
+        # Meta's status webhooks, when a test asks the sandbox for them (campaign delivery reports)
+        "SANDBOX_WHATSAPP_WEBHOOK_URL": f"http://127.0.0.1:{ports['rasa']}/webhooks/whatsapp/webhook",
     }
     commands = {
         "sandbox": [str(BIN / "python"), "-m", "sandbox", "--port", str(ports["sandbox"])],
@@ -101,8 +103,7 @@ def assistant(tmp_path_factory):
             "--cors",
             "*",
             "--enable-api",
-            "--auth-token",
-            token,
+            f"--auth-token={token}",  # one argument: a token may start with "-"
             "--credentials",
             str(ROOT / "credentials.yml"),
             "--endpoints",
@@ -133,6 +134,7 @@ def assistant(tmp_path_factory):
             **{name: f"http://127.0.0.1:{port}" for name, port in ports.items()},
             "tracker_db": work / "tracker.db",
             "voice_recordings": work / "voice",
+            "assistant_db": work / "assistant.db",
             "token": token,
         }
     finally:

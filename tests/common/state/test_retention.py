@@ -91,3 +91,15 @@ def test_claims_are_kept_as_long_as_a_platform_may_redeliver(clock, days, gone):
     claims.complete("messenger", "mid.1")
     clock.shift(timedelta(days=days))
     assert retention.prune()["inbound_claim"] == gone
+
+
+def test_whatsapps_limit_forgets_conversations_started_over_a_day_ago(clock):
+    from common.state import channel_pace
+
+    channel_pace.take("whatsapp", 600, "22990000001", limit=5)
+    clock.shift(timedelta(hours=23))
+    channel_pace.take("whatsapp", 600, "22990000002", limit=5)
+    clock.shift(timedelta(hours=2))
+    assert retention.prune()["whatsapp_limit_use"] == 1  # the one started 25 hours ago
+    with db.session() as s:
+        assert [row.wa_id for row in s.query(channel_pace.WhatsAppLimitUse)] == ["22990000002"]
