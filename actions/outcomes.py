@@ -24,8 +24,7 @@ from actions.i18n import language_of
 from actions.identity import sessions
 from clients.bss import Line
 from common import config
-from common.clock import now
-from common.state.care_kpi import ConversationOutcome, session
+from common.state import care_kpi
 
 logger = logging.getLogger(__name__)
 # weakest first: a conversation's outcome is the strongest it recorded
@@ -80,19 +79,16 @@ def record(tracker: Tracker, outcome: str, topic: Optional[str] = None, line: Op
         raise ValueError(f"unknown outcome {outcome!r}")
     try:
         subject = subject_of(tracker, line)
-        row = ConversationOutcome(
+        care_kpi.record_outcome(
+            outcome,
             conversation_id=tracker.sender_id,
             session_start=session_start(tracker),
-            outcome=outcome,
             channel=tracker.get_latest_input_channel() or "unknown",
             language=language_of(tracker),
             market=market_of(tracker, subject, line),
             subject=subject,
             topic=topic,
-            recorded_at=now(),
         )
-        with session() as s, s.begin():
-            s.add(row)
     except Exception:  # noqa: BLE001
         logger.exception("could not record the outcome %s of %s", outcome, tracker.sender_id)
 

@@ -35,10 +35,10 @@ from clients.bss import BSSClient
 from clients.sms import SMSClient
 from common import config
 from connectors import voice_prompts
-from connectors.voice_ivr import IVR, Reply, Webhook
+from connectors.voice_ivr import CHANNEL, IVR, Reply, Webhook
 
 logger = logging.getLogger(__name__)
-NAME = "voice"
+NAME = CHANNEL
 SIGNATURE_HEADER = "X-Twilio-Signature"
 RECORDING_NAME = re.compile(r"^[a-z0-9_]+\.wav$")
 INTENT_CONFIDENCE = 0.6  # a spoken request for an agent is transferred at once above this
@@ -133,14 +133,22 @@ class RasaConversation:
         intent = parsed.get("intent") or {}
         return str(intent.get("name") or "") if (intent.get("confidence") or 0) >= INTENT_CONFIDENCE else ""
 
-    async def slots(self) -> Dict[str, Any]:
+    async def tracker(self) -> Any:
         if self.agent is None or self.agent.tracker_store is None:
-            return {}
+            return None
         tracker = self.agent.tracker_store.retrieve(self.sender_id)
-        tracker = await tracker if inspect.isawaitable(tracker) else tracker
+        return await tracker if inspect.isawaitable(tracker) else tracker
+
+    async def slots(self) -> Dict[str, Any]:
+        tracker = await self.tracker()
         if tracker is None:
             return {}
         return {**tracker.current_slot_values(), "last_journey": last_journey(tracker.events)}
+
+    async def session_start(self) -> Optional[float]:
+        tracker = await self.tracker()
+        starts = [e.timestamp for e in (tracker.events if tracker else []) if e.type_name == "session_started"]
+        return starts[-1] if starts else None
 
 
 class TwilioVoiceInput(InputChannel):

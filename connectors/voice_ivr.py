@@ -30,12 +30,13 @@ from common.i18n import render
 from common.language import normalise_language_name
 from common.opening_hours import is_open
 from common.speech import URL
-from common.state import remember_language, remembered_language
+from common.state import care_kpi, remember_language, remembered_language
 from common.state import voice_calls as calls
 from common.state.db import VerifiedIdentity, session
 from connectors import voice_prompts as prompts
 
 logger = logging.getLogger(__name__)
+CHANNEL = "voice"  # the input channel name (twilio_voice.NAME) the tracker and the outcomes record
 
 MENU = {"1": "/check_balance", "2": "/check_quota", "3": "/usage_history", "4": "/top_up"}
 AGENT_KEY, MENU_KEY = "0", "*"
@@ -80,6 +81,8 @@ class Conversation(Protocol):
     async def intent_of(self, text: str) -> str: ...
 
     async def slots(self) -> Dict[str, Any]: ...
+
+    async def session_start(self) -> Optional[float]: ...
 
 
 def memory_subjects(caller: Optional[str]) -> List[str]:
@@ -373,4 +376,14 @@ class IVR:
             "journey": slots.get("pending_journey") or slots.get("last_journey") or "",
             "call_sid": call.sid,
         }
+        outcome = {
+            "conversation_id": conversation.sender_id,
+            "session_start": await conversation.session_start(),
+            "channel": CHANNEL,
+            "language": prompts.text_language(call.language),
+            "market": line.market if line is not None and line.market else market_of(number),
+            "subject": subject or f"sender:{conversation.sender_id}",
+            "topic": task["journey"] or "voice_agent",
+        }
+        await asyncio.to_thread(care_kpi.record_outcome, "handoff", **outcome)  # counted as chats' handoffs are
         return await self.ending(call, [prompts.prompt("voice_transfer", call.language)], enqueue=task)

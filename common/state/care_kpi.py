@@ -1,9 +1,12 @@
 """What the assistant remembers to measure itself and not to repeat itself: outage notices given,
 NPS answers, and how each conversation ended. Read by scripts/kpi.py (`make kpi`)."""
 
+from typing import Any
+
 from sqlalchemy import Column, DateTime, Float, Integer, String, Text
 from sqlalchemy.exc import IntegrityError
 
+from common import clock
 from common.state import db
 from common.state.db import Base
 
@@ -53,6 +56,12 @@ class ConversationOutcome(Base):
 
 
 session = db.session  # db.engine() creates these tables too, whenever this module is imported
+
+
+def record_outcome(outcome: str, **row: Any) -> None:
+    """One outcome of a conversation (ConversationOutcome's columns); recorded_at is now."""
+    with session() as s, s.begin():
+        s.add(ConversationOutcome(outcome=outcome, recorded_at=clock.now(), **row))
 
 
 def first_notice(conversation_id: str, incident_id: str, at) -> bool:

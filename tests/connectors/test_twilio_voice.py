@@ -17,6 +17,7 @@ from clients.sms import SMSClient
 from common import config
 from common.speech import for_the_ear
 from common.state import remembered_language
+from common.state.care_kpi import ConversationOutcome, session
 from common.state import voice_calls as calls
 from connectors import voice_prompts
 from connectors.twilio_voice import RasaConversation, TwilioVoiceInput, last_journey, valid_signature
@@ -278,6 +279,10 @@ async def test_zero_transfers_to_the_queue_of_the_segment_and_language(ivr, monk
     assert task["queue"] == queue and task["segment"] == segment and task["language"] == "fr"
     assert task["identity"] == "" and task["verified"] is False and task["caller"] == caller
     assert bot.received == []
+    with session() as s:  # a transfer counts as a handoff in make kpi and the dashboard, as in a chat
+        [outcome] = s.query(ConversationOutcome).filter_by(conversation_id=f"voice:{sid}").all()
+    assert (outcome.outcome, outcome.channel, outcome.language) == ("handoff", "voice", "fr")
+    assert outcome.subject == f"sender:voice:{sid}" and outcome.topic == "voice_agent"
 
 
 def test_queues_come_from_the_configuration_most_specific_first():
