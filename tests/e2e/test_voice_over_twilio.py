@@ -5,13 +5,28 @@ The stack's clock is a Wednesday afternoon in Cotonou, a morning in Guatemala Ci
 import re
 
 import requests
+from sqlalchemy import create_engine, inspect, text
 
 from common import config
 from connectors import voice_prompts
 from tests.connectors.test_twilio_voice import tone
 
 
-def place_call(assistant, caller):
+def never_called(assistant, caller):
+    """The number has no language remembered yet (other tests of the same stack write as these customers)."""
+    engine = create_engine(f"sqlite:///{assistant['assistant_db']}")
+    with engine.begin() as connection:
+        if inspect(connection).has_table("language_preference"):  # else nothing is remembered by anyone yet
+            connection.execute(
+                text("DELETE FROM language_preference WHERE subject IN (:caller, :line)"),
+                {"caller": f"caller:{caller}", "line": f"line:{caller}"},
+            )
+    engine.dispose()
+
+
+def place_call(assistant, caller, first=False):
+    if first:
+        never_called(assistant, caller)
     answer = requests.post(
         f"{assistant['sandbox']}/_sandbox/voice/calls",
         json={"from": caller, "to": "+22921000000", "url": f"{assistant['rasa']}/webhooks/voice/webhook"},
@@ -48,7 +63,7 @@ def code_sent_to(assistant, msisdn):
 
 def test_balance_by_keypad_in_french_only_after_the_code_typed_on_the_keypad(assistant):
     caller = "+2290197000001"
-    call = place_call(assistant, caller)
+    call = place_call(assistant, caller, first=True)
     menu = press(assistant, call, "1")
     assert "Pour votre solde, tapez 1." in said(menu)
     asked = press(assistant, call, "1")
@@ -69,7 +84,7 @@ def test_balance_by_keypad_in_french_only_after_the_code_typed_on_the_keypad(ass
 
 def test_usage_history_in_spanish_then_an_agent_of_the_segment_and_language_with_the_context(assistant):
     caller = "+50255500002"  # prepaid, Guatemala
-    call = place_call(assistant, caller)
+    call = place_call(assistant, caller, first=True)
     assert "Para continuar en español, marque 2." in said(call)
     press(assistant, call, "2")
     asked = press(assistant, call, "3")
@@ -86,7 +101,7 @@ def test_usage_history_in_spanish_then_an_agent_of_the_segment_and_language_with
 
 def test_english_by_speech_and_the_second_call_starts_in_english_without_asking(assistant):
     caller = "+50235500003"  # postpaid, Guatemala
-    first = place_call(assistant, caller)
+    first = place_call(assistant, caller, first=True)
     press(assistant, first, "3")
     asked = speak(assistant, first, "what is my balance")
     assert "6-digit code" in said(asked)
@@ -119,7 +134,7 @@ def test_a_call_in_fon_by_keypad_plays_the_recordings_and_says_the_rest_in_frenc
         if prompt != "voice_next":  # not recorded yet: said in French
             tone(assistant["voice_recordings"] / "fon" / f"{prompt}.wav")
     caller = "+2290166000006"  # a line in Parakou, where mobile data is down
-    call = place_call(assistant, caller)
+    call = place_call(assistant, caller, first=True)
     assert call["heard"][0]["say"].startswith("Information : un incident réseau touche Parakou")
     played = [part for part in call["heard"] if "play" in part]
     assert [p["play"].rsplit("/", 2)[-2:] for p in played] == [["fon", "voice_language_key.wav"]]
