@@ -187,4 +187,8 @@ def install() -> None:
         Event.resolve_by_type = staticmethod(cached_resolution(Event.resolve_by_type))
     install_policies()
     install_tracker_store()
+    from connectors.try_again import answering_action_failures
+
+    if not getattr(RemoteAction.run, "apologises", False):
+        RemoteAction.run = answering_action_failures(RemoteAction.run)
     _installed = True

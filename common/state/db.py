@@ -6,6 +6,7 @@ customer across channels once they are identified.
 """
 
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -143,6 +144,20 @@ def _sqlite_write_ahead(connection, _record) -> None:
     cursor.close()
 
 
+CONNECT_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)  # about 8 s: a PostgreSQL restart or fail-over
+
+
+def _connect_patiently(dialect, _record, cargs, cparams):
+    """A refused connection is tried again for a few seconds before the action fails (the customer then reads
+    "please send it again", connectors/try_again.py)."""
+    for delay in CONNECT_RETRY_DELAYS:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.dbapi.OperationalError:
+            time.sleep(delay)
+    return dialect.connect(*cargs, **cparams)
+
+
 @lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
@@ -152,6 +167,8 @@ def _engine(url: str) -> Engine:
     created = create_engine(url, future=True, pool_pre_ping=True, **options)
     if url.startswith("sqlite:///"):
         event.listen(created, "connect", _sqlite_write_ahead)
+    else:
+        event.listen(created, "do_connect", _connect_patiently)
     return created
 
 

@@ -57,3 +57,20 @@ def test_rasa_uses_the_configured_tracker_store_without_an_in_memory_fallback(mo
     assert isinstance(Agent._create_tracker_store(store, Domain.empty()), FailSafeTrackerStore)  # Rasa's own
     rasa_runtime.install_tracker_store()
     assert Agent._create_tracker_store(store, Domain.empty()) is store
+
+
+async def test_an_action_server_that_does_not_answer_gets_the_customer_a_try_again_not_silence():
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.core.events import BotUttered, SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.conftest import free_port
+
+    nobody = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")  # nothing listens there
+    tracker = DialogueStateTracker.from_events("rest:awa", [SlotSet("language", "fr")])
+    run = try_again.answering_action_failures(RemoteAction.run)
+    action = RemoteAction("action_check_balance", nobody)
+    events = await run(action, CollectingOutputChannel(), None, tracker, Domain.empty())
+    assert [type(e) for e in events] == [BotUttered]
+    assert events[0].text == render("channel_try_again", "fr")["text"]
