@@ -59,7 +59,8 @@ class AtomicRedisLockStore(RedisLockStore):
             if not lock.is_someone_waiting():
                 pipe.delete(key)
             elif lifetime:
-                pipe.set(key, lock.dumps(), ex=math.ceil(lifetime) + KEY_GRACE_SECONDS)
+                # each waiting ticket may run a whole lifetime after the one before it (issue_ticket)
+                pipe.set(key, lock.dumps(), ex=math.ceil(lifetime) * len(lock.tickets) + KEY_GRACE_SECONDS)
             else:
                 pipe.set(key, lock.dumps(), keepttl=True)
 
@@ -68,8 +69,19 @@ class AtomicRedisLockStore(RedisLockStore):
         return outcome.get("value")
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        def issue(lock: TicketLock) -> int:
+            number = lock.issue_ticket(lock_lifetime)
+            if len(lock.tickets) > 1:
+                # A waiting ticket keeps its whole lifetime for its turn: counted from the moment the ticket before
+                # it will have expired at the latest. Rasa counts it from now, so when a replica dies holding the
+                # lock, the ticket waiting behind it expires with it and the turn fails (LockError) instead of
+                # running once the dead one's time is up.
+                previous, mine = lock.tickets[-2], lock.tickets[-1]
+                mine.expires = max(mine.expires, previous.expires + lock_lifetime)
+            return number
+
         try:
-            return self.change(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime), lock_lifetime)
+            return self.change(conversation_id, issue, lock_lifetime)
         except Exception as error:
             raise LockError(f"Error while acquiring lock. Error:\n{error}")
 

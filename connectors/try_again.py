@@ -5,13 +5,13 @@ drops the action's events and carries on without a word; here the customer is to
 
 The conversation's language slot cannot be read when the tracker store is what failed, so the language is the
 message's own when it says (common/language.py), else the last one this process saw in that conversation, else the
-default. Nothing of the failed turn was stored, so sending the message again is safe.
+one the action server remembered for it (the other replica may have served it), else the default. Nothing of the failed turn was stored, so sending the message again is safe.
 """
 
 import asyncio
 import logging
 from collections import OrderedDict
-from typing import Any, Awaitable, Callable, List, Text
+from typing import Any, Awaitable, Callable, List, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.shared.exceptions import RasaException
@@ -19,6 +19,7 @@ from rasa.shared.exceptions import RasaException
 from common import config
 from common.i18n import render
 from common.language import detect_language
+from common.state import db
 
 logger = logging.getLogger(__name__)
 REMEMBERED_CONVERSATIONS = 10_000
@@ -33,7 +34,15 @@ def language_for(message: UserMessage) -> Text:
         while len(_languages) > REMEMBERED_CONVERSATIONS:
             _languages.popitem(last=False)
         return found
-    return _languages.get(message.sender_id, config.DEFAULT_LANGUAGE)
+    return _languages.get(message.sender_id) or remembered(message.sender_id) or config.DEFAULT_LANGUAGE
+
+
+def remembered(conversation_id: Text) -> Optional[Text]:
+    """The language the action server remembered for this conversation (another replica may have served it)."""
+    try:
+        return db.remembered_language(f"sender:{conversation_id}")
+    except Exception:  # noqa: BLE001 - the database may be what failed
+        return None
 
 
 def answering_failures(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable]:

@@ -101,15 +101,15 @@ class Supervisor:
         return env
 
     def start(self, name: str) -> None:
-        logfile = (self.dir / "logs" / f"{name}.log").open("a")
-        self.processes[name] = subprocess.Popen(
-            self.commands[name],
-            cwd=ROOT,
-            env=self.env,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            **(postgres_user() if name == "postgres" else {}),
-        )
+        with (self.dir / "logs" / f"{name}.log").open("a") as logfile:  # the child keeps its own copy
+            self.processes[name] = subprocess.Popen(
+                self.commands[name],
+                cwd=ROOT,
+                env=self.env,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                **(postgres_user() if name == "postgres" else {}),
+            )
         self.write_state()
 
     def wait_ready(self, names: List[str]) -> None:

@@ -74,3 +74,12 @@ async def test_an_action_server_that_does_not_answer_gets_the_customer_a_try_aga
     events = await run(action, CollectingOutputChannel(), None, tracker, Domain.empty())
     assert [type(e) for e in events] == [BotUttered]
     assert events[0].text == render("channel_try_again", "fr")["text"]
+
+
+async def test_a_conversation_the_other_replica_served_gets_its_remembered_language(assistant_db):
+    from common.state.db import remember_language
+
+    remember_language("sender:rest:served-elsewhere", "es")
+    out = CollectingOutputChannel()
+    await try_again.answering_failures(database_away)(UserMessage("97 00 00 01", out, "rest:served-elsewhere"))
+    assert out.messages[0]["text"] == render("channel_try_again", "es")["text"]
