@@ -123,7 +123,7 @@ class Supervisor:
                 if process.poll() is not None:
                     tail = (self.dir / "logs" / f"{name}.log").read_text()[-2000:]
                     raise RuntimeError(f"{name} exited with {process.returncode} while starting:\n{tail}")
-                url = health_url(name, self.ports)
+                url = health_url(name, self.ports, self.token)
                 ok = answers(url) if url else port_open(self.ports["balancer" if name == "nginx" else name])
                 if ok:
                     log(f"{name} ready (pid {process.pid})")

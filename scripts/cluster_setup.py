@@ -163,12 +163,13 @@ def commands(cfg: Dict, token: str) -> Dict[str, List[str]]:
     return found
 
 
-def health_url(name: str, ports: Dict[str, int]) -> Optional[str]:
+def health_url(name: str, ports: Dict[str, int], token: str) -> Optional[str]:
     paths = {"sandbox": "/health", "webchat": "/health", "actions-1": "/health", "actions-2": "/health"}
     if name in paths:
         return f"http://127.0.0.1:{ports[name]}{paths[name]}"
     if name.startswith("rasa-"):
-        return f"http://127.0.0.1:{ports[name]}/"
+        # "/" answers even when the model failed to load; /status only once it is loaded (409 before)
+        return f"http://127.0.0.1:{ports[name]}/status?token={token}"
     return None
 
 

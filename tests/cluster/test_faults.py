@@ -105,4 +105,4 @@ def test_a_rasa_replica_killed(cluster):
     everyone, killed = customers(cluster), {}
     run_customers(everyone, during=lambda: killed.update(pid=cluster.kill("rasa-1")))
     assert_nothing_lost(cluster, everyone)  # served by the other replica meanwhile
-    cluster.wait_restarted("rasa-1", killed["pid"], cluster.rasa[0] + "/")
+    cluster.wait_restarted("rasa-1", killed["pid"], f"{cluster.rasa[0]}/status?token={cluster.token}")  # model loaded
