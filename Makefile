@@ -13,11 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' 2>/dev/null | sort)
 
-.PHONY: install run test validate validate-deploy lint pytest train shell eval kpi prune bench turns browser-deps clean help bench-console
+.PHONY: install run run-cluster test test-cluster cluster-deps validate validate-deploy lint pytest train shell eval kpi prune bench turns browser-deps clean help bench-console
 
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
 	@echo "make test    install if needed, lint, validate data, train, pytest, rasa test"
+	@echo "make run-cluster   the production profile: PostgreSQL, Redis, nginx, 2 Rasa, 2 action servers (README-cluster.md)"
+	@echo "make test-cluster  its end-to-end and fault tests (tests/cluster; CLUSTER_BASE_PORT, default 7300)"
 	@echo "make install | train | shell | eval | clean"
 	@echo "make validate-deploy  schema-check deploy/ (Kubernetes manifests, docker-compose.yml) and tests/deploy"
 	@echo "make prune   delete expired de-duplication, routing and outbox rows (run it daily)"
@@ -88,6 +90,23 @@ validate-deploy: $(VENV)/.installed $(DEPLOY_VENV)/.installed
 
 run: install $(MODEL)
 	scripts/run.sh
+
+# The production profile on this machine (scripts/cluster.py): Ctrl-C stops everything. CLUSTER_BASE_PORT (7100) and
+# CLUSTER_DIR (var/cluster) choose where it listens and keeps its files.
+run-cluster: install $(MODEL)
+	scripts/cluster.sh run
+
+# Debian's PostgreSQL, Redis and nginx, installed when missing (root; CI runs on a fresh machine).
+cluster-deps:
+	@missing=""; [ -x /usr/lib/postgresql/15/bin/postgres ] || missing="$$missing postgresql"; \
+	  command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	  command -v nginx >/dev/null || missing="$$missing nginx"; \
+	  if [ -n "$$missing" ]; then echo "installing$$missing"; apt-get update -q && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; fi
+
+# The cluster's end-to-end and fault tests (about 10 minutes), and the Redis lock store's against a real Redis.
+test-cluster: install cluster-deps $(MODEL)
+	$(PY) -m pytest -q tests/cluster tests/connectors/test_lock_store.py --cluster
 
 shell: install $(MODEL)
 	scripts/run.sh --shell

@@ -90,6 +90,9 @@ def _per_market(text: str) -> dict:
 # Top-up amounts the operator accepts (min, max) and the ones offered as buttons, per market.
 TOPUP_LIMITS = {m: tuple(v) for m, v in _per_market(_env("TOPUP_LIMITS", "BJ:100,100000;GT:5,1000")).items()}
 TOPUP_CHOICES = _per_market(_env("TOPUP_CHOICES", "BJ:500,1000,2000,5000;GT:10,25,50,100"))
+# A money move still "executing" this long after it was claimed: the action server running it died (several run
+# behind the balancer); the next "yes" runs it again with the same Idempotency-Key (actions/dialogue/operations.py).
+OPERATION_STALE_SECONDS = int(_env("OPERATION_STALE_SECONDS", "60"))
 
 # --- Meta channels: WhatsApp Cloud API and Messenger (connectors/whatsapp.py, connectors/messenger.py) ----
 # Where the connectors send messages: the sandbox records them; production https://graph.facebook.com/v19.0.

@@ -16,6 +16,11 @@ py-spy on one customer over REST (bench/turns.py):
   priority; no end-to-end stories here). The policies run in one synchronous graph, rules and memoization before TED;
   when one of them decided (and the last action was not rejected), TED answers "no opinion" without running. If the
   order ever changed, TED simply runs as before.
+And one change for several replicas (not speed): Rasa wraps the tracker store in a `FailSafeTrackerStore`, which
+answers "no conversation" when a read fails and keeps the tracker in the replica's memory when a write fails: with
+PostgreSQL away for a moment the customer's conversation would restart from nothing and its events would be lost
+(or served by one replica only). The store is used unwrapped: a failed read or write fails the turn, which the
+channel answers with "please send it again" (connectors/try_again.py); privacy/tracker_store.py retries first.
 Each replacement keeps Rasa's behaviour otherwise; if Rasa's internals change shape, nothing is patched.
 """
 
@@ -141,6 +146,24 @@ def install_policies() -> None:
         TEDPolicy.predict_action_probabilities = skipping_when_decided(own)
 
 
+def tracker_store_as_configured(store: Any, domain: Any) -> Any:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    if store is None:
+        return InMemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
+def install_tracker_store() -> None:
+    from rasa.core.agent import Agent
+
+    if callable(getattr(Agent, "_create_tracker_store", None)):
+        Agent._create_tracker_store = staticmethod(tracker_store_as_configured)
+    else:
+        logger.warning("Rasa's Agent changed: the tracker store keeps Rasa's in-memory fallback")
+
+
 def install() -> None:
     global _installed
     if _installed:
@@ -163,4 +186,9 @@ def install() -> None:
     if not getattr(Event.resolve_by_type, "caches", False):
         Event.resolve_by_type = staticmethod(cached_resolution(Event.resolve_by_type))
     install_policies()
+    install_tracker_store()
+    from connectors.try_again import answering_action_failures
+
+    if not getattr(RemoteAction.run, "apologises", False):
+        RemoteAction.run = answering_action_failures(RemoteAction.run)
     _installed = True

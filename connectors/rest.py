@@ -18,7 +18,7 @@ from rasa.shared.constants import DEFAULT_SENDER_ID
 from sanic import Blueprint
 from sanic.request import Request
 
-from connectors import rasa_runtime
+from connectors import rasa_runtime, try_again
 
 PREFIX = "rest:"
 
@@ -31,7 +31,7 @@ def conversation_id(sender: Optional[object]) -> Text:
 class RestInput(rest.RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rasa_runtime.install()  # once per Rasa process, when it builds its channels
-        return super().blueprint(on_new_message)
+        return super().blueprint(try_again.answering_failures(on_new_message))
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return conversation_id(await super()._extract_sender(req))

@@ -25,7 +25,7 @@ from rasa.core.channels import socketio
 from rasa.core.channels.channel import UserMessage
 from sanic import Blueprint
 
-from connectors import rasa_runtime
+from connectors import rasa_runtime, try_again
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def confirmed_session(asked: Any) -> Text:
 class SocketIOInput(socketio.SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rasa_runtime.install()  # once per Rasa process, when it builds its channels
+        on_new_message = try_again.answering_failures(on_new_message)
         webhook = super().blueprint(on_new_message)
         sio = self.sio  # set by Rasa's blueprint; registering our handlers below replaces Rasa's for these events
 

@@ -4,19 +4,29 @@ endpoints.yml:  tracker_store: {type: privacy.tracker_store.RedactingSQLTrackerS
 The conversation in memory is untouched (the form needs the code once); what reaches the database
 is redacted: card-like numbers in every user message, and every code-like number in a message
 sent while the assistant was asking for the SMS code.
+
+On PostgreSQL (several Rasa replicas share it) a connection dropped by a database restart is noticed before use
+(pool_pre_ping), and a read or write that fails because the database is away is tried again for a few seconds,
+then fails the turn: never a conversation quietly started afresh or kept in one replica's memory
+(connectors/rasa_runtime.py removes Rasa's in-memory fallback; the channel tells the customer to try again).
 """
 
+import asyncio
 import copy
+import logging
 from collections import deque
 
 import sqlalchemy
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
 from rasa.shared.core.events import SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from privacy.redaction import redact_parse_data, redact_text
 
+logger = logging.getLogger(__name__)
 CODE_SLOT = "otp_code"
+# A database restart or fail-over: each try waits twice as long as the one before (0.25 s, 0.5 s... in all about 8 s)
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def redacted_events(events):
@@ -55,6 +65,29 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             sqlalchemy.event.listen(self.engine, "connect", sqlite_write_ahead)
             self.engine.dispose()  # connections opened to create the tables get the settings too
+        else:
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sqlalchemy.orm.session.sessionmaker(bind=self.engine)
+
+    async def retrying(self, work, what: str):
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                return await work()
+            except sqlalchemy.exc.OperationalError as error:  # refused, dropped, shutting down
+                if delay is None:
+                    raise
+                logger.warning("tracker store %s failed, retrying in %s s: %s", what, delay, error.orig)
+                await asyncio.sleep(delay)
+
+    async def retrieve(self, sender_id):
+        return await self.retrying(lambda: super(RedactingSQLTrackerStore, self).retrieve(sender_id), "read")
+
+    async def retrieve_full_tracker(self, conversation_id):
+        parent = super(RedactingSQLTrackerStore, self)
+        return await self.retrying(lambda: parent.retrieve_full_tracker(conversation_id), "read")
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(redacted(tracker))
+        clean = redacted(tracker)
+        await self.retrying(lambda: super(RedactingSQLTrackerStore, self).save(clean), "write")

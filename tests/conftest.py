@@ -20,6 +20,24 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--cluster",
+        action="store_true",
+        help="run tests/cluster against the production profile (scripts/cluster.py; `make test-cluster`)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """tests/cluster start PostgreSQL, Redis, nginx and 2 Rasa replicas: only with --cluster."""
+    if config.getoption("--cluster"):
+        return
+    skip = pytest.mark.skip(reason="the production profile's tests run with --cluster (make test-cluster)")
+    for item in items:
+        if "tests/cluster/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def action_server_modules():
     """Every module of the action server imported, as `rasa run actions` does (rasa_sdk walks the package):

@@ -27,6 +27,7 @@ from actions.i18n import language_of, say
 from actions.journeys.give_feedback import maybe_ask_nps
 from clients import BackendError, BackendUnavailable
 from clients.bss import Line
+from common import config
 from common.clock import aware, now
 from common.i18n import render
 from common.state.db import PendingOperation, session
@@ -124,6 +125,26 @@ def _claim(operation_id: str) -> bool:
         return claimed.rowcount == 1
 
 
+def _reclaim_stale(operation: PendingOperation) -> bool:
+    """executing -> executing again, for one caller only, when the action server that claimed it has not finished
+    after OPERATION_STALE_SECONDS (it died mid-call: restarted, killed, its host gone). The executor then runs again
+    with the same id, the operator's Idempotency-Key: if the money had moved, the operator replays its first answer
+    and nothing moves twice; if not, it moves now, once."""
+    if now() - aware(operation.updated_at) < timedelta(seconds=config.OPERATION_STALE_SECONDS):
+        return False
+    with session() as s, s.begin():
+        claimed = s.execute(
+            update(PendingOperation)
+            .where(
+                PendingOperation.id == operation.id,
+                PendingOperation.status == "executing",
+                PendingOperation.updated_at == operation.updated_at,
+            )
+            .values(updated_at=now())
+        )
+        return claimed.rowcount == 1
+
+
 def _finish(operation_id: str, status: str, result: Optional[Dict[str, Any]] = None) -> None:
     with session() as s, s.begin():
         s.execute(
@@ -167,7 +188,7 @@ class ActionConfirmOperation(AccountAction):
         if operation.status == "done":
             say(dispatcher, tracker, "operation_already_done")
             return end_journey()
-        if operation.status == "executing":
+        if operation.status == "executing" and not (operation.subject == line.subject and _reclaim_stale(operation)):
             say(dispatcher, tracker, "operation_in_progress")
             return []
         if operation.subject != line.subject:
@@ -175,11 +196,11 @@ class ActionConfirmOperation(AccountAction):
             _finish(operation.id, "cancelled")
             say(dispatcher, tracker, "nothing_to_confirm")
             return end_journey()
-        if now() - aware(operation.created_at) > timedelta(minutes=CONFIRM_MINUTES):
+        if operation.status == "proposed" and now() - aware(operation.created_at) > timedelta(minutes=CONFIRM_MINUTES):
             _finish(operation.id, "cancelled")
             say(dispatcher, tracker, "operation_expired")
             return end_journey()
-        if not _claim(operation.id):
+        if operation.status == "proposed" and not _claim(operation.id):
             say(dispatcher, tracker, "operation_in_progress")
             return []
         try:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from common import config
 from common.clock import aware, now
@@ -49,10 +50,19 @@ def locked_until(key: str) -> Optional[datetime]:
 
 
 def record_failure(key: str, max_failures: int, lock_minutes: int) -> int:
-    """Counts one failure; answers how many tries are left (0: the key is now locked)."""
+    """Counts one failure; answers how many tries are left (0: the key is now locked).
+
+    Several action servers may count failures for one number at once: the row is created first if missing (the
+    loser of that race just finds it), then counted under a row lock, so no failure is lost."""
+    with session() as s:
+        try:
+            with s.begin():
+                if s.get(Lockout, key) is None:
+                    s.add(Lockout(key=key, failures=0))
+        except IntegrityError:
+            pass  # another action server created it
     with session() as s, s.begin():
-        row = s.get(Lockout, key) or Lockout(key=key, failures=0)
-        s.add(row)
+        row = s.get(Lockout, key, with_for_update=True)
         row.failures += 1
         if row.failures >= max_failures:
             row.failures, row.locked_until = 0, now() + timedelta(minutes=lock_minutes)
@@ -126,7 +136,9 @@ def check(conversation_id: str, typed: str) -> CheckResult:
     if locked_until(lock_key):
         return CheckResult(False, "locked")
     with session() as s, s.begin():
-        row = s.get(OtpChallenge, challenge.id)
+        row = s.get(OtpChallenge, challenge.id, with_for_update=True)  # one check at a time per code
+        if row.closed:  # used or closed by a check that ran meanwhile
+            return CheckResult(False, "none")
         if aware(row.expires_at) <= now():
             row.closed = True
             return CheckResult(False, "expired")

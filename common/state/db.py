@@ -7,6 +7,7 @@ number ("caller:+22901..."): a caller id is a hint, enough for a language, never
 """
 
 import threading
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -107,9 +108,23 @@ def engine(url: Optional[str] = None) -> Engine:
     with _first_use:
         eng = _engine(url or config.ASSISTANT_DB_URL)
         if _tables_created.get(eng) != len(Base.metadata.tables):
-            Base.metadata.create_all(eng)
+            create_tables(eng)
             _tables_created[eng] = len(Base.metadata.tables)
         return eng
+
+
+TABLES_LOCK = 4_217_001  # a PostgreSQL advisory lock id: the assistant's table creation
+
+
+def create_tables(eng: Engine) -> None:
+    """Every declared table that is missing. Several action servers starting together on PostgreSQL would race
+    (both see a table missing, the second CREATE fails): there one creates at a time, under an advisory lock."""
+    if eng.dialect.name != "postgresql":
+        Base.metadata.create_all(eng)
+        return
+    with eng.begin() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({TABLES_LOCK})")
+        Base.metadata.create_all(connection)
 
 
 def _forget_engines() -> None:  # tests switch databases
@@ -130,13 +145,31 @@ def _sqlite_write_ahead(connection, _record) -> None:
     cursor.close()
 
 
+CONNECT_RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)  # about 8 s: a PostgreSQL restart or fail-over
+
+
+def _connect_patiently(dialect, _record, cargs, cparams):
+    """A refused connection is tried again for a few seconds before the action fails (the customer then reads
+    "please send it again", connectors/try_again.py)."""
+    for delay in CONNECT_RETRY_DELAYS:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except dialect.dbapi.OperationalError:
+            time.sleep(delay)
+    return dialect.connect(*cargs, **cparams)
+
+
 @lru_cache(maxsize=None)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    created = create_engine(url, future=True, pool_pre_ping=True)
+    # pool_pre_ping: a connection dropped by a database restart is replaced before use, not failed on
+    options = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800} if url.startswith("postgresql") else {}
+    created = create_engine(url, future=True, pool_pre_ping=True, **options)
     if url.startswith("sqlite:///"):
         event.listen(created, "connect", _sqlite_write_ahead)
+    else:
+        event.listen(created, "do_connect", _connect_patiently)
     return created
 
 

@@ -10,10 +10,10 @@ import sys
 import pytest
 import rasa.core.lock_store
 import yaml
-from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.utils.endpoints import read_endpoint_config
 
+from connectors.lock_store import AtomicRedisLockStore
 from tests.deploy.files import (
     BASE,
     DEPLOY,
@@ -127,7 +127,7 @@ def test_every_multi_replica_profile_locks_in_redis_and_keeps_trackers_in_postgr
     lock, tracker = endpoints({"DB_PASSWORD": "pw", "REDIS_PASSWORD": "rpw"})
     # Rasa's own factory makes the store from this file: a Redis lock store (no connection until used)
     store = rasa.core.lock_store.LockStore.create(lock)
-    assert isinstance(store, RedisLockStore)
+    assert isinstance(store, AtomicRedisLockStore)
     assert lock.kwargs["password"] == "rpw" and lock.kwargs["key_prefix"]
     assert tracker.type == "privacy.tracker_store.RedactingSQLTrackerStore"
     assert tracker.kwargs["dialect"] == "postgresql" and tracker.kwargs["password"] == "pw"

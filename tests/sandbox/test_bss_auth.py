@@ -1,5 +1,7 @@
 """The API gateway: OAuth2 client credentials, the Bearer check, TMF errors, injected faults."""
 
+import time
+
 import requests
 
 from tests.sandbox.test_bss_helpers import AWA, BUCKET, CLIENT, assert_tmf_error, bss  # noqa: F401 (fixture)
@@ -77,3 +79,11 @@ def test_a_fault_on_another_service_leaves_the_bss_alone(sandbox, bss):
     requests.post(f"{sandbox}/_sandbox/faults", json={"service": "sms", "status": 503, "count": 1})
     assert bss.get(BUCKET, **{"logicalResource.id": AWA}).status_code == 200
     requests.delete(f"{sandbox}/_sandbox/faults")
+
+
+def test_a_slow_bss_answers_late_then_on_time_again(sandbox, bss):
+    requests.post(f"{sandbox}/_sandbox/faults", json={"service": "bss", "delay": 0.5, "count": 1})
+    started = time.monotonic()
+    assert bss.get(BUCKET, **{"logicalResource.id": AWA}).status_code == 200
+    assert time.monotonic() - started >= 0.5  # a lower bound: a loaded machine cannot make it pass wrongly
+    assert requests.get(f"{sandbox}/_sandbox/faults").json() == {}  # one request only: the next ones are on time

@@ -83,3 +83,34 @@ async def test_what_was_asked_before_identification_is_kept_for_after_it(operato
     chat.latest_action = "identify_form"  # resumed by action_identification_done, after the code
     text = await chat.say("123456", "inform", action=ActionBuyPack)
     assert "Pass Internet 5 Go costs 2,500 FCFA" in text
+
+
+async def test_a_move_left_executing_by_a_dead_action_server_is_taken_over_once(operator, domain, monkeypatch, clock):
+    """An action server killed mid-move (several run behind the balancer) leaves the operation "executing": until
+    OPERATION_STALE_SECONDS have passed the next yes hears "in progress"; then it runs again with the same key, and
+    the operator moves the money once even though the dead server had already moved it."""
+    from datetime import timedelta
+
+    from actions.dialogue import operations
+
+    real, keys = operations.EXECUTORS["top_up_wallet"], []
+
+    def dies_after_moving(dispatcher, tracker, line, params, key):
+        keys.append(key)
+        if len(keys) == 1:
+            real(dispatcher, tracker, line, params, key)
+            raise SystemExit("killed before recording the outcome")  # not an Exception: nothing is cleaned up
+        return real(dispatcher, tracker, line, params, key)
+
+    monkeypatch.setitem(operations.EXECUTORS, "top_up_wallet", dies_after_moving)
+    chat = chat_as(domain, f"line:{AWA}", "en")
+    await chat.say("top up 1000 from wallet", "top_up", {"amount": "1000", "payment_method": "wallet"})
+    try:
+        await chat.say("yes", "affirm")
+    except SystemExit:
+        pass
+    assert "being processed" in await chat.say("yes", "affirm")  # it may still be running somewhere
+    clock.shift(timedelta(seconds=61))
+    assert "topped up" in await chat.say("yes", "affirm")
+    assert keys[0] == keys[1]
+    assert buckets(operator, AWA, "wallet") == 14000  # once
