@@ -18,7 +18,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data components -name '*.y
 help:
 	@echo "make run     install if needed, train if needed, start everything (Ctrl-C stops)"
 	@echo "make test    install if needed, lint, validate data, train, pytest, rasa test"
-	@echo "make run-cluster   the production profile: PostgreSQL, Redis, nginx, 2 Rasa, 2 action servers (README-cluster.md)"
+	@echo "make run-cluster   the production profile: PostgreSQL, Redis, nginx, 2 Rasa, 2 action servers (README, "Production profile")"
 	@echo "make test-cluster  its end-to-end and fault tests (tests/cluster; CLUSTER_BASE_PORT, default 7300)"
 	@echo "make install | train | shell | eval | clean"
 	@echo "make validate-deploy  schema-check deploy/ (Kubernetes manifests, docker-compose.yml) and tests/deploy"

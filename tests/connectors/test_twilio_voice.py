@@ -17,8 +17,8 @@ from clients.sms import SMSClient
 from common import config
 from common.speech import for_the_ear
 from common.state import remembered_language
-from common.state.care_kpi import ConversationOutcome, session
 from common.state import voice_calls as calls
+from common.state.care_kpi import ConversationOutcome, session
 from connectors import voice_prompts
 from connectors.twilio_voice import RasaConversation, TwilioVoiceInput, last_journey, valid_signature
 from connectors.voice_ivr import IVR, queue_for
