@@ -40,6 +40,7 @@ STALE_SECONDS = 8
 
 @pytest.fixture(scope="session")
 def cluster():
+    (ROOT / "var").mkdir(exist_ok=True)  # a fresh clone has none yet
     directory = Path(tempfile.mkdtemp(prefix="cluster-test-", dir=ROOT / "var"))
     directory.chmod(0o755)
     env = {
