@@ -8,6 +8,7 @@ alone decides greetings such as "hola" or "bjr" that langid gets wrong.
 """
 
 import re
+import threading
 from typing import Dict, Optional
 
 from common.text import without_accents
@@ -55,6 +56,7 @@ LANGUAGE_NAMES = {
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _identifier = None
+_identifier_lock = threading.Lock()
 
 
 def _words(text: str):
@@ -74,11 +76,13 @@ def normalise_language_name(value: Optional[str]) -> Optional[str]:
 
 def _langid():
     global _identifier
-    if _identifier is None:
-        from langid.langid import LanguageIdentifier, model
+    with _identifier_lock:  # a thread must never see it before set_languages (97 languages against 3 crashes)
+        if _identifier is None:
+            from langid.langid import LanguageIdentifier, model
 
-        _identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
-        _identifier.set_languages(list(SUPPORTED))
+            identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
+            identifier.set_languages(list(SUPPORTED))
+            _identifier = identifier
     return _identifier
 
 
