@@ -51,3 +51,27 @@ def test_is_silent_when_a_message_could_be_any_language(text):
 )
 def test_language_names_in_three_languages(name, code):
     assert normalise_language_name(name) == code
+
+
+def test_the_first_uses_from_many_threads_at_once_all_detect(monkeypatch):
+    """langid's identifier is built on first use: no thread may see it before it knows our three languages."""
+    import threading
+
+    from common import language
+
+    monkeypatch.setattr(language, "_identifier", None)
+    start, found, errors = threading.Barrier(12), [], []
+
+    def detect():
+        start.wait()
+        try:
+            found.append(language.detect_language("what is my balance please today"))
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=detect) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and found == ["en"] * 12
