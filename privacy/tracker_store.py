@@ -63,8 +63,15 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
+            # SQLAlchemy 1.4 opens a new SQLite connection for every session of a file database (NullPool): on
+            # each turn's read and write. A pool keeps them open, as SQLAlchemy 2 does by default.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sqlalchemy.create_engine(
+                url, poolclass=sqlalchemy.pool.QueuePool, connect_args={"check_same_thread": False}
+            )
             sqlalchemy.event.listen(self.engine, "connect", sqlite_write_ahead)
-            self.engine.dispose()  # connections opened to create the tables get the settings too
+            self.sessionmaker = sqlalchemy.orm.session.sessionmaker(bind=self.engine)
         else:
             url = self.engine.url
             self.engine.dispose()

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, String, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import declarative_base, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from common import clock, config
 from common.clock import aware
@@ -165,6 +166,9 @@ def _engine(url: str) -> Engine:
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     # pool_pre_ping: a connection dropped by a database restart is replaced before use, not failed on
     options = {"pool_size": 5, "max_overflow": 10, "pool_recycle": 1800} if url.startswith("postgresql") else {}
+    if url.startswith("sqlite:///"):
+        # SQLAlchemy 1.4 opens a new connection per session of a file database (NullPool), several per turn: pooled
+        options = {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
     created = create_engine(url, future=True, pool_pre_ping=True, **options)
     if url.startswith("sqlite:///"):
         event.listen(created, "connect", _sqlite_write_ahead)
