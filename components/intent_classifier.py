@@ -46,7 +46,7 @@ class SentenceIntentClassifier(GraphComponent, IntentClassifier):
             "min_df": 2,
             # how much the sentence embedding counts against the n-grams (tuned with make eval)
             "sentence_weight": 2.0,
-            "C": 20.0,
+            "C": 50.0,
             "max_iter": 2000,
             "ranking_length": 10,
         }
