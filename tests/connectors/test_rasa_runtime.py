@@ -24,6 +24,17 @@ def test_our_slot_validation_action_extracts_nothing_itself():
         {"events": "not a list"},
         {"events": [{"no": "event name"}]},
         {"responses": ["not an object"]},
+        {"events": [{"event": "no such event"}]},
+        {"events": [{"event": 7}]},
+        {"events": ["not an object"]},
+        {"events": [{"event": "slot", "name": "x", "value": 1}, {"event": "action", "name": 3}]},
+        {"events": [{"event": "bot", "text": "hi", "data": {"buttons": []}, "metadata": {}, "timestamp": None}]},
+        {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": "greet", "confidence": 1}}}]},
+        {"events": [{"event": "user", "text": "hi", "parse_data": {"intent": {"name": 1}}}]},
+        {"events": [{"event": "active_loop", "name": None}, {"event": "followup", "name": "utter_x"}]},
+        {"events": [{"event": "reminder", "intent": "x", "date_time": "2026-12-01T10:00:00"}], "responses": []},
+        {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "yesterday"}]},
+        "not an object",
     ],
 )
 def test_action_responses_are_validated_as_rasa_validates_them(response):
@@ -35,6 +46,7 @@ def test_action_responses_are_validated_as_rasa_validates_them(response):
         valid = True
     except ValidationError:
         valid = False
+    assert rasa_runtime.quickly_valid(response) == valid
     if valid:
         assert rasa_runtime.validate_action_result(None, response)
     else:
