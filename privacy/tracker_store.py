@@ -13,7 +13,9 @@ then fails the turn: never a conversation quietly started afresh or kept in one 
 
 import asyncio
 import copy
+import itertools
 import logging
+import weakref
 from collections import deque
 
 import sqlalchemy
@@ -77,6 +79,29 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
             self.engine.dispose()
             self.engine = sqlalchemy.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
             self.sessionmaker = sqlalchemy.orm.session.sessionmaker(bind=self.engine)
+        # sender id -> (the tracker this process read or wrote last, how many of its events are stored); an entry
+        # goes when its tracker does
+        self.stored_counts: dict = {}
+
+    def _remember_stored(self, tracker, count: int) -> None:
+        sender, stored = tracker.sender_id, self.stored_counts
+
+        def forget(reference) -> None:  # the tracker is gone: so is its entry (unless a newer one replaced it)
+            if stored.get(sender, (None,))[0] is reference:
+                stored.pop(sender, None)
+
+        stored[sender] = (weakref.ref(tracker, forget), count)
+
+    def _additional_events(self, session, tracker):
+        """The events not stored yet. Rasa counts the stored ones of the current session with a query on every
+        save (a tenth of the store's work per turn); for a tracker this store has just read or written, the count
+        is known. Any other tracker (a new conversation, a full history read for the HTTP API) is counted as Rasa
+        does. Safe with several replicas: a conversation's turn runs under the lock store's lock, so nothing else
+        writes its events between this replica's read and its write."""
+        known, count = self.stored_counts.get(tracker.sender_id, (None, None))
+        if known is None or known() is not tracker:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, count, len(tracker.events))
 
     async def retrying(self, work, what: str):
         for delay in (*RETRY_DELAYS, None):
@@ -89,7 +114,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 await asyncio.sleep(delay)
 
     async def retrieve(self, sender_id):
-        return await self.retrying(lambda: super(RedactingSQLTrackerStore, self).retrieve(sender_id), "read")
+        tracker = await self.retrying(lambda: super(RedactingSQLTrackerStore, self).retrieve(sender_id), "read")
+        if tracker is not None:
+            self._remember_stored(tracker, len(tracker.events))  # the current session's events, all stored
+        else:
+            self.stored_counts.pop(sender_id, None)
+        return tracker
 
     async def retrieve_full_tracker(self, conversation_id):
         parent = super(RedactingSQLTrackerStore, self)
@@ -97,4 +127,16 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         clean = redacted(tracker)
-        await self.retrying(lambda: super(RedactingSQLTrackerStore, self).save(clean), "write")
+        known, count = self.stored_counts.pop(tracker.sender_id, (None, None))
+        if known is not None and known() is tracker:
+            self._remember_stored(clean, count)
+
+        async def write() -> None:
+            try:
+                await super(RedactingSQLTrackerStore, self).save(clean)
+            except Exception:
+                self.stored_counts.pop(tracker.sender_id, None)  # a try after a failure counts what the database has
+                raise
+
+        await self.retrying(write, "write")
+        self._remember_stored(tracker, len(tracker.events))

@@ -48,3 +48,80 @@ async def test_a_database_away_for_a_moment_is_waited_for_then_the_turn_fails_ra
     failures["left"] = 10
     with pytest.raises(OperationalError):
         await store.retrieve("awa")
+
+
+def counting_statements(store):
+    """The SQL statements the store sends, as a list that grows."""
+    import sqlalchemy
+
+    sent = []
+    sqlalchemy.event.listen(store.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    return sent
+
+
+def stored_events(path, sender):
+    rows = sqlite3.connect(path).execute("SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender,))
+    return [row[0] for row in rows]
+
+
+async def test_turns_store_each_event_once_without_counting_what_a_tracker_read_or_written_here_holds(tmp_path):
+    path = tmp_path / "t.db"
+    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    tracker = DialogueStateTracker.from_events("rest:b", [ActionExecuted("action_listen"), UserUttered("hola")])
+    await store.save(tracker)  # a new conversation: counted as Rasa counts
+    sent = counting_statements(store)
+    tracker.update(ActionExecuted("utter_greet"))
+    await store.save(tracker)  # the same tracker again in the same turn
+    tracker = await store.retrieve("rest:b")  # the next turn
+    tracker.update(UserUttered("saldo"))
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+    assert stored_events(path, "rest:b") == ["action", "user", "action", "user", "action"]
+    assert not [statement for statement in sent if "count(" in statement.lower()]
+
+
+async def test_a_tracker_the_store_has_not_seen_is_counted_as_rasa_counts(tmp_path):
+    path = tmp_path / "t.db"
+    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    await store.save(DialogueStateTracker.from_events("rest:c", [UserUttered("bonjour")]))
+    # another replica's copy of the same conversation, one event longer (as the HTTP API's append would make)
+    elsewhere = DialogueStateTracker.from_events("rest:c", [UserUttered("bonjour"), ActionExecuted("utter_greet")])
+    sent = counting_statements(store)
+    await store.save(elsewhere)
+    assert stored_events(path, "rest:c") == ["user", "action"]
+    assert [statement for statement in sent if "count(" in statement.lower()]
+
+
+async def test_a_write_tried_again_after_a_failure_counts_what_the_database_has(tmp_path, monkeypatch):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from sqlalchemy.exc import OperationalError
+
+    import privacy.tracker_store
+
+    monkeypatch.setattr(privacy.tracker_store, "RETRY_DELAYS", (0, 0))
+    path = tmp_path / "t.db"
+    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    await store.save(DialogueStateTracker.from_events("rest:d", [UserUttered("hola")]))
+    tracker = await store.retrieve("rest:d")
+    tracker.update(ActionExecuted("utter_greet"))
+    real, failed = SQLTrackerStore.save, []
+
+    async def stored_then_failed(self, tracker):  # the commit went through, the answer did not come back
+        await real(self, tracker)
+        if not failed:
+            failed.append(True)
+            raise OperationalError("COMMIT", {}, Exception("connection reset"))
+
+    monkeypatch.setattr(SQLTrackerStore, "save", stored_then_failed)
+    await store.save(tracker)
+    assert stored_events(path, "rest:d") == ["user", "action"]
+
+
+async def test_what_the_store_remembers_goes_with_the_tracker(tmp_path):
+    import gc
+
+    store = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t.db"))
+    for n in range(50):
+        await store.save(DialogueStateTracker.from_events(f"rest:{n}", [UserUttered("hola")]))
+    gc.collect()
+    assert store.stored_counts == {}
