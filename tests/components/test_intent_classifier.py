@@ -53,7 +53,7 @@ def test_the_probabilities_are_scikit_learns(classifier):
     texts = ["what is my balance", "recargar 500", "hi there", "byeee", "xyz"]
     messages = [message(t, scale=1.0) for t in texts]
     ours = classifier.probabilities(messages)
-    features = classifier._matrix(messages)
+    features = classifier.features(messages)
     np.testing.assert_allclose(ours, classifier.classifier.predict_proba(features), rtol=1e-9, atol=1e-12)
     assert ours.shape == (5, 4)
 
