@@ -6,6 +6,7 @@ A sample is one customer turn, as bench/locustfile.py records it: {"kind": "nlu"
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -54,6 +55,40 @@ def rss_mb(pid: int) -> Optional[float]:
     except OSError:
         return None
     return None
+
+
+def cpu_ms(pid: int) -> Optional[float]:
+    """CPU time (user + system, ms) a process and all its descendants have used so far (PostgreSQL's and nginx's
+    work is done in child processes); None if it is gone."""
+    children: Dict[int, List[int]] = {}
+    times: Dict[int, float] = {}
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        child = int(stat.parent.name)
+        children.setdefault(int(fields[1]), []).append(child)
+        times[child] = (int(fields[11]) + int(fields[12])) * tick
+    if pid not in times:
+        return None
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += times.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return total
+
+
+def cpu_per_message(before: Dict[str, Optional[float]], after: Dict[str, Optional[float]], answered: int) -> Dict:
+    """CPU ms each process spent per answered message during a stage (ramp-up included: the whole stage's CPU over
+    the whole stage's answered messages)."""
+    return {
+        name: (after[name] - before[name]) / answered
+        for name in before
+        if answered and before[name] is not None and after.get(name) is not None
+    }
 
 
 def growth(stages: List[Dict], kind: str) -> Optional[float]:
@@ -120,6 +155,19 @@ def markdown_profile(name: str, profile: Dict) -> str:
         f"{_verdict(met['operator_p95'])}; >= {TARGET_RATE:.0f} messages/s with no error: "
         f"{_verdict(met['rate_without_error'])}.",
     ]
+    if any(s.get("cpu_ms_per_message") for s in stages):
+        names = sorted({p for s in stages for p in s.get("cpu_ms_per_message", {})})
+        lines += [
+            "",
+            "CPU ms per answered message, by process (the whole stage; 2 cores give 2 000 ms of CPU a second):",
+            "",
+            "| customers | " + " | ".join(names) + " | all |",
+            "|---" * (len(names) + 2) + "|",
+        ]
+        for stage in stages:
+            cpu = stage.get("cpu_ms_per_message", {})
+            cells = ["–" if cpu.get(n) is None else f"{cpu[n]:.1f}" for n in names]
+            lines.append(f"| {stage['customers']} | " + " | ".join(cells) + f" | {sum(cpu.values()):.1f} |")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import socket
 import subprocess
@@ -58,12 +59,14 @@ def post(url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=30).read()
 
 
-def run_stage(host: str, sandbox: str, customers: int, args, work: Path) -> Dict:
+def run_stage(host: str, sandbox: str, customers: int, args, work: Path, pids: Dict[str, int]) -> Dict:
     post(f"{sandbox}/_sandbox/reset")
     samples = work / f"samples-{customers}.jsonl"
     rate = max(customers / args.ramp, 1)
     env = {**os.environ, "BENCH_SANDBOX": sandbox, "BENCH_SAMPLES": str(samples), "BENCH_THINK": args.think}
     started = clock.timestamp()
+    cpu_before = {name: report.cpu_ms(pid) for name, pid in pids.items()}
+    locust_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(
         [str(LOCUST), "-f", str(HERE / "locustfile.py"), "--headless", "--only-summary", "--host", host]
         + ["-u", str(customers), "-r", f"{rate:g}", "-t", f"{args.duration}s", "--stop-timeout", "30"],
@@ -73,9 +76,15 @@ def run_stage(host: str, sandbox: str, customers: int, args, work: Path) -> Dict
         stderr=subprocess.STDOUT,
         check=False,
     )
+    cpu_after = {name: report.cpu_ms(pid) for name, pid in pids.items()}
+    locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before["locust"] = (locust_before.ru_utime + locust_before.ru_stime) * 1000
+    cpu_after["locust"] = (locust_after.ru_utime + locust_after.ru_stime) * 1000
+    every = report.read_samples(samples)
     return {
         "customers": customers,
-        "stats": report.stage_stats(report.read_samples(samples), started + args.ramp, started + args.duration),
+        "stats": report.stage_stats(every, started + args.ramp, started + args.duration),
+        "cpu_ms_per_message": report.cpu_per_message(cpu_before, cpu_after, sum(1 for s in every if s["ok"])),
     }
 
 
@@ -100,7 +109,7 @@ def run_profile(host: str, sandbox: str, pids: Dict[str, int], args, work: Path)
     warm_up(host, sandbox)
     stages = []
     for customers in args.customers:
-        stage = run_stage(host, sandbox, customers, args, work)
+        stage = run_stage(host, sandbox, customers, args, work, pids)
         stage["rss_mb"] = {name: report.rss_mb(pid) for name, pid in pids.items()}
         st = stage["stats"]
         print(

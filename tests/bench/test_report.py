@@ -1,6 +1,9 @@
 """bench/report.py: the figures make bench prints, worked out by hand."""
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -77,3 +80,26 @@ def test_the_markdown_table_has_a_row_per_stage_and_says_what_was_skipped():
     assert "| 20 | 60.0 | 10 / 20 / 30 | 50 / 140 / 300 | 100 | 0 | – | 900 |" in text
     assert "operator x1.4" in text and "Cluster profile not available." in text
     assert "at 20 customers: met" in text
+    assert "CPU ms per answered message" not in text  # no stage measured it
+
+
+def test_cpu_per_message_divides_each_process_s_cpu_by_the_answered_messages():
+    before = {"rasa": 1000.0, "actions": 500.0, "gone": 10.0}
+    after = {"rasa": 3000.0, "actions": 900.0, "gone": None}  # a process that died is left out
+    assert report.cpu_per_message(before, after, 100) == {"rasa": 20.0, "actions": 4.0}
+    assert report.cpu_per_message(before, after, 0) == {}
+
+
+def test_cpu_of_a_process_includes_its_children():
+    # the child spins until it has used 200 ms of CPU: the parent's figure then counts at least that
+    spin = "import time\nstart = time.process_time()\nwhile time.process_time() - start < 0.2: pass\ninput()"
+    child = subprocess.Popen([sys.executable, "-c", spin], stdin=subprocess.PIPE)
+    try:
+        own = report.cpu_ms(child.pid)
+        while own is None or own < 200:  # the child's own CPU, read until it has spun (no sleep: it is busy)
+            assert child.poll() is None, "the child died"
+            own = report.cpu_ms(child.pid)
+        assert report.cpu_ms(os.getpid()) >= own  # this process's tree includes the child
+    finally:
+        child.communicate(b"\n")
+    assert report.cpu_ms(child.pid) is None  # gone
