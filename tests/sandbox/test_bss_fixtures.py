@@ -157,3 +157,20 @@ def test_reset_puts_every_value_back(sandbox, bss):
     requests.post(f"{sandbox}/_sandbox/reset").raise_for_status()
     assert bss.amount(AWA, "main") == 2500 and bss.data_left(AWA) == 1536
     assert len(bss.products(AWA)) == 3
+
+
+def test_a_lookup_by_number_answers_what_filtering_every_product_answers(bss):
+    everything = bss.get(PRODUCT).json()
+
+    def by_hand(*numbers):
+        wanted = {n.lstrip("+") for n in numbers}
+        return [p for p in everything if any(r["id"].lstrip("+") in wanted for r in p["realizingResource"])]
+
+    assert bss.products(AWA) == by_hand(AWA) and by_hand(AWA)
+    assert bss.products(AWA.lstrip("+")) == by_hand(AWA)  # "+" forgotten or not url-encoded
+    both = bss.get(PRODUCT, **{"realizingResource.id": f"{AWA},{JOHN}"}).json()
+    assert both == by_hand(AWA, JOHN) and {AWA, JOHN} <= {r["id"] for p in both for r in p["realizingResource"]}
+    assert bss.products("+22900000000") == []
+    # the other filters still apply on top of the number
+    lines = bss.get(PRODUCT, **{"realizingResource.id": AWA, "@type": "MobileLine"}).json()
+    assert [p["@type"] for p in lines] == ["MobileLine"]
