@@ -18,6 +18,8 @@ py-spy on one customer over REST (bench/turns.py):
   priority; no end-to-end stories here). The policies run in one synchronous graph, rules and memoization before TED;
   when one of them decided (and the last action was not rejected), TED answers "no opinion" without running. If the
   order ever changed, TED simply runs as before.
+- `EndpointConfig.request` opens a new HTTP session, hence a new TCP connection, for every call to the action server
+  (two or three a turn): the endpoint keeps one session per event loop, whose connections are kept alive.
 And one change for several replicas (not speed): Rasa wraps the tracker store in a `FailSafeTrackerStore`, which
 answers "no conversation" when a read fails and keeps the tracker in the replica's memory when a write fails: with
 PostgreSQL away for a moment the customer's conversation would restart from nothing and its events would be lost
@@ -177,6 +179,71 @@ def skipping_when_decided(original: Any) -> Any:
     return predict_action_probabilities
 
 
+# Shorter than the action server's own keep-alive (Sanic: 5 s), so that it is never the server that closes a
+# connection this side is about to reuse.
+KEEP_ALIVE_SECONDS = 2.0
+
+
+class _KeptSession:
+    """What `EndpointConfig.session()` returns once patched: `async with` gives the endpoint's session and leaves it
+    open."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> Any:
+        return self.session
+
+    async def __aexit__(self, *exc: Any) -> bool:
+        return False
+
+
+def kept_session(original: Any) -> Any:
+    """`EndpointConfig.session` giving one session per endpoint and event loop, with Rasa's headers, authentication and
+    timeout, instead of a new one (and a new connection) per request. Outside an event loop, Rasa's."""
+
+    def session(self: Any) -> Any:
+        import asyncio
+
+        import aiohttp
+        from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return original(self)
+        kept = self.__dict__.setdefault("_kept_sessions", {})
+        current = kept.get(loop)
+        if current is None or current.closed:
+            auth = (
+                aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
+            )
+            current = kept[loop] = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
+            )
+            _opened.append((loop, current))
+        return _KeptSession(current)
+
+    session.keeps = True
+    return session
+
+
+_opened: List[Tuple[Any, Any]] = []  # (event loop, session) of every kept session, to close them
+
+
+async def close_kept_sessions(*_: Any) -> None:
+    """Closes the kept sessions of the running event loop (a Sanic listener: when the server stops)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    for entry in [entry for entry in _opened if entry[0] is loop]:
+        _opened.remove(entry)
+        await entry[1].close()
+
+
 def install_policies() -> None:
     from rasa.core.policies.memoization import MemoizationPolicy
     from rasa.core.policies.rule_policy import RulePolicy
@@ -232,6 +299,10 @@ def install() -> None:
         Event.resolve_by_type = staticmethod(cached_resolution(Event.resolve_by_type))
     install_policies()
     install_tracker_store()
+    from rasa.utils.endpoints import EndpointConfig
+
+    if callable(getattr(EndpointConfig, "session", None)) and not getattr(EndpointConfig.session, "keeps", False):
+        EndpointConfig.session = kept_session(EndpointConfig.session)
     from connectors.try_again import answering_action_failures
 
     if not getattr(RemoteAction.run, "apologises", False):

@@ -31,7 +31,9 @@ def conversation_id(sender: Optional[object]) -> Text:
 class RestInput(rest.RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         rasa_runtime.install()  # once per Rasa process, when it builds its channels
-        return super().blueprint(try_again.answering_failures(on_new_message))
+        blueprint = super().blueprint(try_again.answering_failures(on_new_message))
+        blueprint.after_server_stop(rasa_runtime.close_kept_sessions)
+        return blueprint
 
     async def _extract_sender(self, req: Request) -> Optional[Text]:
         return conversation_id(await super()._extract_sender(req))

@@ -47,6 +47,7 @@ class SocketIOInput(socketio.SocketIOInput):
         rasa_runtime.install()  # once per Rasa process, when it builds its channels
         on_new_message = try_again.answering_failures(on_new_message)
         webhook = super().blueprint(on_new_message)
+        webhook.after_server_stop(rasa_runtime.close_kept_sessions)
         sio = self.sio  # set by Rasa's blueprint; registering our handlers below replaces Rasa's for these events
 
         @sio.on("session_request", namespace=self.namespace)

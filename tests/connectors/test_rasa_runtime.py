@@ -5,6 +5,7 @@ from jsonschema import ValidationError
 from rasa.core.policies.policy import PolicyPrediction
 from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
 from actions.language import ValidateSlotMappings
 from connectors import rasa_runtime
@@ -130,6 +131,7 @@ def test_skipped_ted_has_no_opinion():
 def test_install_is_idempotent():
     from rasa.core.actions.action import ActionExtractSlots, RemoteAction
     from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.utils.endpoints import EndpointConfig
 
     rasa_runtime.install()
     patched = (
@@ -137,14 +139,52 @@ def test_install_is_idempotent():
         ActionExtractSlots._execute_validation_action,
         Event.resolve_by_type,
         TEDPolicy.predict_action_probabilities,
+        EndpointConfig.session,
     )
     rasa_runtime.install_policies()
     rasa_runtime.install()
     assert patched[0] is rasa_runtime.validate_action_result
     assert getattr(patched[1], "skips_empty", False) and getattr(patched[3], "skips", False)
+    assert getattr(patched[4], "keeps", False)
     assert (
         RemoteAction._validate_action_result,
         ActionExtractSlots._execute_validation_action,
         Event.resolve_by_type,
         TEDPolicy.predict_action_probabilities,
+        EndpointConfig.session,
     ) == patched
+
+
+async def test_calls_to_an_endpoint_reuse_one_kept_alive_connection():
+    """Calls through Rasa's EndpointConfig.request, as Rasa calls the action server, to a real HTTP server on loopback:
+    one TCP connection, the answers, authentication and Rasa's errors unchanged; the session closed when the server
+    stops."""
+    from aiohttp import web
+    from aiohttp.test_utils import RawTestServer
+    from rasa.utils.endpoints import ClientResponseError
+
+    peers = []
+
+    async def action_server(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        body = await request.json()
+        if body.get("fail"):
+            return web.Response(status=500, text="boom")
+        return web.json_response({"echo": body["n"], "auth": request.headers.get("Authorization")})
+
+    rasa_runtime.install()
+    async with RawTestServer(action_server) as server:
+        endpoint = EndpointConfig(url=str(server.make_url("/webhook")), basic_auth={"username": "u", "password": "p"})
+        first = await endpoint.request(json={"n": 1}, method="post")
+        second = await endpoint.request(json={"n": 2}, method="post")
+        assert (first["echo"], second["echo"]) == (1, 2) and first["auth"].startswith("Basic ")
+        assert len(peers) == 2 and peers[0] == peers[1]  # the same client port: the connection was kept
+        with pytest.raises(ClientResponseError):
+            await endpoint.request(json={"fail": True}, method="post")
+        kept = endpoint.session().session
+        assert not kept.closed
+        await rasa_runtime.close_kept_sessions()
+        assert kept.closed
+        assert (await endpoint.request(json={"n": 3}, method="post"))["echo"] == 3  # a new session afterwards
+        assert endpoint.session().session is not kept
+        await rasa_runtime.close_kept_sessions()
