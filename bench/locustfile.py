@@ -25,7 +25,7 @@ from typing import Dict, List
 import gevent.lock
 import requests
 from journeys import CUSTOMERS, WALLET  # noqa: E402  (bench/ is on the path: locust runs this file)
-from locust import HttpUser, events, task
+from locust import FastHttpUser, events, task
 
 SANDBOX = os.environ.get("BENCH_SANDBOX", "http://127.0.0.1:5080")
 THINK = tuple(float(x) for x in os.environ.get("BENCH_THINK", "1,2").split(","))
@@ -48,13 +48,16 @@ def write_samples(environment, **kwargs):
             out.writelines(json.dumps(s) + "\n" for s in samples)
 
 
+sandbox = requests.Session()  # connections to the sandbox kept alive across polls
+
+
 def outbox(msisdn: str) -> List[Dict]:
-    reply = requests.get(f"{SANDBOX}/_sandbox/sms", params={"to": msisdn}, timeout=10)
+    reply = sandbox.get(f"{SANDBOX}/_sandbox/sms", params={"to": msisdn}, timeout=10)
     reply.raise_for_status()
     return reply.json()
 
 
-class Customer(HttpUser):
+class Customer(FastHttpUser):  # geventhttpclient: less CPU per call than requests, on the same 2 cores
     def think(self) -> None:
         time.sleep(random.uniform(*THINK))
 

@@ -55,7 +55,9 @@ def send_code(dispatcher: CollectingDispatcher, tracker: Tracker, msisdn: str) -
     try:
         sms().send(msisdn, render("otp_sms", language_of(tracker), code=code)["text"])
     except BackendError as error:
-        logger.warning("could not send a code: %s", error.code)
+        # why the gateway was unreachable (clients/sms.py keeps the URL, hence the code, out of it); a refusal's
+        # text comes from the gateway, so only its code
+        logger.warning("could not send a code: %s", error if isinstance(error, BackendUnavailable) else error.code)
         say(dispatcher, tracker, "sms_failed")
         return "failed"
     return None
