@@ -14,6 +14,7 @@ then fails the turn: never a conversation quietly started afresh or kept in one 
 import asyncio
 import copy
 import itertools
+import json
 import logging
 import weakref
 from collections import deque
@@ -102,6 +103,20 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if known is None or known() is not tracker:
             return super()._additional_events(session, tracker)
         return itertools.islice(tracker.events, count, len(tracker.events))
+
+    async def _retrieve(self, sender_id, fetch_events_from_all_sessions: bool):
+        """Rasa's read, selecting only the events' JSON: Rasa loads every row as an ORM object first, which was a
+        tenth of Rasa's CPU per turn under load (py-spy, make bench)."""
+        with self.session_scope() as session:
+            rows = (
+                self._event_query(session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions)
+                .with_entities(self.SQLEvent.data)
+                .all()
+            )
+            events = [json.loads(data) for (data,) in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
 
     async def retrying(self, work, what: str):
         for delay in (*RETRY_DELAYS, None):

@@ -125,3 +125,25 @@ async def test_what_the_store_remembers_goes_with_the_tracker(tmp_path):
         await store.save(DialogueStateTracker.from_events(f"rest:{n}", [UserUttered("hola")]))
     gc.collect()
     assert store.stored_counts == {}
+
+
+async def test_reading_only_the_events_json_reads_what_rasa_reads(tmp_path):
+    """The current session only, or every session, with slots: the same tracker as Rasa's own read."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SessionStarted, SlotSet
+
+    domain = Domain.from_dict({"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}})
+    store = RedactingSQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "t.db"))
+    first = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=1)]
+    first.append(ActionExecuted("action_listen", timestamp=1))
+    events = first + [UserUttered("hola", timestamp=2), SlotSet("language", "es", timestamp=3)]
+    events += [ActionExecuted("action_session_start", timestamp=10), SessionStarted(timestamp=10)]
+    events += [SlotSet("language", "es", timestamp=11), UserUttered("saldo", timestamp=12)]
+    await store.save(DialogueStateTracker.from_events("rest:two-sessions", events, domain.slots))
+    for every_session in (False, True):
+        ours = await store._retrieve("rest:two-sessions", every_session)
+        rasas = await SQLTrackerStore._retrieve(store, "rest:two-sessions", every_session)
+        assert ours.current_state() == rasas.current_state() and ours.events == rasas.events
+        assert len(ours.events) == (len(events) if every_session else 4)
+        assert ours.get_slot("language") == "es"
+    assert await store._retrieve("rest:nobody", False) is None
