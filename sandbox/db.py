@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy.orm import declarative_base, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 Base = declarative_base()
 _lock = threading.RLock()
@@ -24,9 +25,11 @@ def init(url: str = None):
     )
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-    _engine = create_engine(
-        url, future=True, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {}
-    )
+    options = {"connect_args": {"check_same_thread": False}} if url.startswith("sqlite") else {}
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        # SQLAlchemy 1.4 opens a new connection per session on an SQLite file (NullPool): a pool keeps them
+        options["poolclass"] = QueuePool
+    _engine = create_engine(url, future=True, **options)
     _Session = sessionmaker(_engine, future=True, expire_on_commit=False)
     Base.metadata.create_all(_engine)
     return _engine

@@ -18,10 +18,19 @@ PRODUCT = "/tmf-api/productInventory/v4/product"
 KIND_ORDER = {"MobileLine": 0, "HomeInternet": 0, "Pack": 1, "AddOn": 2}
 
 
-def product_json(session, product: Product) -> dict:
-    party = session.get(Party, product.party_id)
-    account = session.get(BillingAccount, product.billing_account_id)
-    offering = session.get(Offering, product.offering_id)
+def product_json(session, product: Product, known: Optional[dict] = None) -> dict:
+    """`known`: {(model, id): row} already read (the session's identity map holds rows weakly: read once per product
+    otherwise)."""
+    known = {} if known is None else known
+
+    def get(model, key):
+        if (model, key) not in known:
+            known[model, key] = session.get(model, key)
+        return known[model, key]
+
+    party = get(Party, product.party_id)
+    account = get(BillingAccount, product.billing_account_id)
+    offering = get(Offering, product.offering_id)
     market = settings.MARKETS[account.market]
     characteristics = {
         "market": account.market,
@@ -77,7 +86,8 @@ def products_json(session, msisdns: Optional[str] = None) -> list:
         query = query.where(Product.msisdn.in_(numbers | {f"+{n}" for n in numbers}))
     products = session.execute(query).scalars()
     ordered = sorted(products, key=lambda p: (p.msisdn or p.id, KIND_ORDER.get(p.kind, 9)))
-    return [product_json(session, p) for p in ordered]
+    known: dict = {}  # a line's products share their party and account
+    return [product_json(session, p, known) for p in ordered]
 
 
 @blueprint.get(PRODUCT)
