@@ -23,6 +23,7 @@ from clients import BackendError, BackendUnavailable
 from clients.bss import Store
 from common.clock import now
 from common.i18n import render
+from common.text import fold
 
 MAX_STORES = 3
 MAX_CITY_LENGTH = 60
@@ -174,6 +175,27 @@ def city_entity(tracker: Tracker) -> Optional[str]:
     )
 
 
+def words_of(text: str) -> str:
+    """Folded words separated by single spaces: "Porto-Novo" and "porto novo" read alike."""
+    return re.sub(r"[^\w]+", " ", fold(text)).strip()
+
+
+def place_in_text(text: str) -> Optional[str]:
+    """A city or neighbourhood where the operator has a store, named anywhere in the message however it is written
+    ("une boutique à cotonou stp", "tienda en xela"): the entity extractor misses names typed in lower case or
+    without accents. The longest name wins ("Porto-Novo" over "Novo"); None if none is named or the gateway is away."""
+    words = words_of(text)
+    if not words:
+        return None
+    try:
+        stores = bss().stores()
+    except BackendError:
+        return None
+    places = {place for store in stores for place in (store.city, store.locality) if place and words_of(place)}
+    named = [place for place in places if re.search(r"(?<!\w)" + re.escape(words_of(place)) + r"(?!\w)", words)]
+    return max(named, key=len) if named else None
+
+
 class ValidateStoreForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_store_form"
@@ -188,14 +210,18 @@ class ValidateStoreForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         entity = city_entity(tracker)
+        text = (tracker.latest_message.get("text") or "").strip()
         if tracker.get_slot("requested_slot") != "city":
             # the question that opened the form may already name the city ("a store in Cotonou")
-            return {"city": entity[:MAX_CITY_LENGTH]} if entity and not tracker.get_slot("city") else {}
+            if tracker.get_slot("city") or text.startswith("/"):
+                return {}
+            entity = entity or place_in_text(text)
+            return {"city": entity[:MAX_CITY_LENGTH]} if entity else {}
+        if text.startswith("/") and not entity:  # a button or shortcut without a city
+            return {}
+        entity = entity or place_in_text(text)
         if entity:
             return {"city": entity[:MAX_CITY_LENGTH]}
-        text = (tracker.latest_message.get("text") or "").strip()
-        if text.startswith("/"):  # a button or shortcut without a city
-            return {}
         text = text[:MAX_CITY_LENGTH].strip()
         if not re.search(r"[^\W\d_]", text):  # must contain a letter
             return {}

@@ -163,3 +163,32 @@ async def test_a_shared_location_lists_the_nearest_stores_with_their_distance(
 async def test_a_nonsense_location_is_ignored(operator, dispatcher, domain):
     tracker = make_tracker([user_event("x", "find_store", [{"entity": "location", "value": "999,abc"}])])
     assert await ValidateStoreForm().required_slots(["city"], dispatcher, tracker, domain) == ["city"]
+
+
+@pytest.mark.parametrize(
+    "text, city",
+    [
+        ("where is the nearest store in cotonou", "Cotonou"),  # lower case: the entity extractor misses it
+        ("boutique la plus proche à porto novo stp", "Porto-Novo"),
+        ("une agence vers cadjehoun", "Cadjèhoun"),  # no accent typed: the neighbourhood as the gateway names it
+        ("dónde hay una tienda en guatemala", "Guatemala"),
+    ],
+)
+async def test_the_question_that_opens_the_form_names_the_place_however_it_is_written(
+    operator, dispatcher, domain, text, city
+):
+    tracker = form_tracker(text, requested=None)
+    assert await ValidateStoreForm().extract_city(dispatcher, tracker, domain) == {"city": city}
+
+
+async def test_an_answer_that_names_a_known_place_among_other_words_gives_the_place(operator, dispatcher, domain):
+    extracted = await ValidateStoreForm().extract_city(dispatcher, form_tracker("euh à cotonou svp"), domain)
+    assert extracted == {"city": "Cotonou"}
+    # no known place named: the whole answer, which the gateway may still know (an alias, a landmark)
+    extracted = await ValidateStoreForm().extract_city(dispatcher, form_tracker("Xela"), domain)
+    assert extracted == {"city": "Xela"}
+
+
+async def test_a_question_naming_no_place_leaves_the_form_to_ask(operator, dispatcher, domain):
+    tracker = form_tracker("où trouver une boutique", requested=None)
+    assert await ValidateStoreForm().extract_city(dispatcher, tracker, domain) == {}
