@@ -31,6 +31,9 @@ from common.state import remember_language, remembered_language
 logger = logging.getLogger(__name__)
 CONTRACT = re.compile(r"\b([A-Za-z]{2})[\s-]?(\d{6})\b")
 CODE = re.compile(r"(?<!\d)(\d{3})\s?(\d{3})(?!\d)")
+# An answer that is only digits (and the spaces, dots, dashes, brackets and "+" people type between them): a number or
+# a code given in the wrong shape, to be answered with the right shape rather than treated as a change of subject.
+DIGITS_ONLY = re.compile(r"[+(]?\d[\d\s.()-]*")
 DOCUMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{4,24}[A-Za-z0-9]")
 
 
@@ -121,6 +124,9 @@ class ValidateIdentifyForm(FormValidationAction):
             return {"contract_number": f"{contract.group(1).upper()}-{contract.group(2)}"}
         if len(re.sub(r"\D", "", text)) >= 7:
             return {"phone_number": text}
+        if DIGITS_ONLY.fullmatch(text.strip()):  # "97 00", "12": too short to be a number
+            say(dispatcher, tracker, "phone_invalid")
+            return {"phone_number": None}
         return {}
 
     async def validate_phone_number(
@@ -149,6 +155,9 @@ class ValidateIdentifyForm(FormValidationAction):
         text = tracker.latest_message.get("text") or ""
         match = CODE.search(text)
         if not match:
+            if DIGITS_ONLY.fullmatch(text.strip()):  # a code of the wrong length: asked again, not a new subject
+                say(dispatcher, tracker, "otp_format")
+                return {"otp_code": None}
             if re.search(r"\d", text):
                 say(dispatcher, tracker, "otp_format")
             return {}
@@ -188,6 +197,9 @@ class ValidateIdentifyForm(FormValidationAction):
         text = (tracker.latest_message.get("text") or "").strip()
         match = DOCUMENT.search(text)
         if not match or not re.search(r"\d", match.group(0)):
+            if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\s.-]*", text) and re.search(r"\d", text):  # "123": too short
+                say(dispatcher, tracker, "document_format")
+                return {"document_number": None}
             return {}
         return self.check_home(dispatcher, tracker, re.sub(r"[\s-]", "", match.group(0)).upper())
 
@@ -309,6 +321,23 @@ class AskPhoneNumber(AskSlot):
 
 class AskOtpCode(AskSlot):
     slot = "otp_code"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        """ "I've just sent a code" only when this turn sent it (the number was accepted in it); else the code is asked
+        for again without saying a new one went out."""
+        if code_sent_this_turn(tracker):
+            return await super().run(dispatcher, tracker, domain)
+        say(dispatcher, tracker, "ask_otp_code_again", phone_display=tracker.get_slot("phone_display") or "")
+        return []
+
+
+def code_sent_this_turn(tracker: Tracker) -> bool:
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "slot" and event.get("name") in ("phone_number", "otp_code") and event.get("value"):
+            return event.get("name") == "phone_number"  # the number accepted now (a resend also sets it again)
+    return False
 
 
 class AskContractNumber(AskSlot):

@@ -7,6 +7,7 @@ import pytest
 from actions.identity import sessions
 from actions.identity.dialogue import ActionIdentificationDone, ActionLogout, ValidateIdentifyForm
 from actions.journeys.check_balance import ActionCheckBalance
+from common.i18n import render
 from common.state import db
 from tests.clock import at_each_instant
 from tests.conftest import last_code, make_tracker, sms_to, user_event
@@ -147,3 +148,51 @@ def test_every_channel_a_customer_proved_is_linked_to_them_and_kept_after_logout
         ("33612345", "whatsapp"),
     ]
     assert sessions.current("psid-77") is None  # history, not access
+
+
+@pytest.mark.parametrize("typed", ["12345", "123 45", "1234567"])
+async def test_a_code_of_the_wrong_length_is_asked_again_with_its_shape_not_taken_as_a_new_subject(
+    operator, dispatcher, domain, typed
+):
+    await give_number(dispatcher, domain, "5550 0002", language="fr")
+    result = await give_code(dispatcher, domain, typed, "+50255500002", language="fr")
+    assert result == {"otp_code": None}  # answered (the form asks again), not rejected
+    assert dispatcher.messages[-1]["text"] == render("otp_format", "fr")["text"]
+    assert sessions.authorise("conv-1") is None
+
+
+async def test_words_while_the_code_is_asked_are_left_to_the_dialogue(operator, dispatcher, domain):
+    assert await give_code(dispatcher, domain, "quiero hablar con un asesor", "+50255500002") == {}
+
+
+@pytest.mark.parametrize("typed, slot", [("97 00", "phone_number"), ("12", "phone_number")])
+async def test_a_number_too_short_is_answered_with_the_expected_shape(dispatcher, domain, typed, slot):
+    tracker = asked(slot, typed, language="en")
+    assert await FORM.extract_phone_number(dispatcher, tracker, domain) == {"phone_number": None}
+    assert dispatcher.messages[-1]["text"] == render("phone_invalid", "en")["text"]
+
+
+async def test_an_id_number_too_short_is_answered_with_the_expected_shape(dispatcher, domain):
+    tracker = asked("document_number", "123", language="es", contract_number="HG-100004")
+    assert await FORM.extract_document_number(dispatcher, tracker, domain) == {"document_number": None}
+    assert dispatcher.messages[-1]["text"] == render("document_format", "es")["text"]
+    tracker = asked("document_number", "no lo tengo aquí", language="es", contract_number="HG-100004")
+    assert await FORM.extract_document_number(dispatcher, tracker, domain) == {}  # words: the dialogue's to answer
+
+
+@pytest.mark.parametrize(
+    "this_turn, key",
+    [
+        ([{"event": "slot", "name": "phone_number", "value": "+50255500002"}], "ask_otp_code"),  # just sent
+        ([{"event": "slot", "name": "otp_code", "value": None}], "ask_otp_code_again"),  # a wrong or malformed code
+        ([], "ask_otp_code_again"),
+    ],
+)
+async def test_the_code_is_said_to_be_just_sent_only_when_it_was(dispatcher, domain, this_turn, key):
+    from actions.identity.dialogue import AskOtpCode
+
+    tracker = make_tracker(
+        [user_event("5550 0002", "inform"), *this_turn], slots={"language": "fr", "phone_display": "+502 •••• 0002"}
+    )
+    await AskOtpCode().run(dispatcher, tracker, domain)
+    assert dispatcher.messages[-1]["text"] == render(key, "fr", phone_display="+502 •••• 0002")["text"]
