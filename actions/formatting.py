@@ -22,12 +22,17 @@ def money(amount: float, currency: str, language: str) -> str:
     return format_currency(amount, currency, locale=locale)
 
 
+# French writes octets: "1,5 Go", "300 Mo", as the operator's own pack names do ("Pass Internet 2 Go").
+UNIT_NAMES = {"fr": {"GB": "Go", "MB": "Mo"}}
+
+
 def quantity(amount: float, units: str, language: str) -> str:
-    """Data above 1 GB in GB (1 GB = 1024 MB, as the operator counts), else as given."""
+    """Data above 1 GB in GB (1 GB = 1024 MB, as the operator counts), else as given; units as the language writes
+    them."""
     locale = BABEL_LOCALES.get(language, "en")
     if units == "MB" and amount >= 1024:
-        return f"{format_decimal(round(amount / 1024, 2), locale=locale)} GB"
-    return f"{format_decimal(round(amount, 2), locale=locale)} {units}"
+        amount, units = amount / 1024, "GB"
+    return f"{format_decimal(round(amount, 2), locale=locale)} {UNIT_NAMES.get(language, {}).get(units, units)}"
 
 
 def date(moment: datetime, time_zone: str, language: str) -> str:

@@ -8,7 +8,7 @@ async def test_buy_a_pack_lowers_the_balance_and_shows_in_the_quota(operator, do
     text = await chat.say("je veux un pass", "buy_pack")
     assert "Quel pass" in text and any("Pass Internet 1 Go · 500 FCFA" == b["title"] for b in chat.buttons)
     text = await chat.tap("Pass Internet 1 Go")
-    assert "Pass Internet 1 Go (1 GB, valable 7 j) à 500 FCFA, payé avec : Crédit (2 500 FCFA)" in text
+    assert "Pass Internet 1 Go (1 Go, valable 7 j) à 500 FCFA, payé avec : Crédit (2 500 FCFA)" in text
     data_before = buckets(operator, AWA, "data")
     text = await chat.say("oui", "affirm")
     assert "Pass Internet 1 Go activé" in text and "Solde principal restant : 2 000 FCFA" in text

@@ -43,7 +43,7 @@ def test_the_action_serves_check_quota_for_mobile_and_home():
     [
         (
             "fr",
-            "Internet (Pass Internet 2 Go) : 1,5 GB sur 2 GB, jusqu'au",
+            "Internet (Pass Internet 2 Go) : 1,5 Go sur 2 Go, jusqu'au",
             "SMS (SMS offerts) : 20 SMS sur 30 SMS, jusqu'au",
         ),
         (
@@ -79,7 +79,7 @@ async def test_carlos_sees_his_data_pack_in_spanish(operator, dispatcher, domain
         ),
         (
             "fr",
-            "Internet (Tigo Plus 150) : 9,6 GB sur 15 GB",
+            "Internet (Tigo Plus 150) : 9,6 Go sur 15 Go",
             "Appels (Tigo Plus 150) : illimités",
             "SMS (Tigo Plus 150) : illimités",
         ),
@@ -125,7 +125,7 @@ async def test_a_used_up_pack_is_shown_with_a_pack_to_buy(operator, dispatcher, 
         lambda msisdn: [dataclasses.replace(b, amount=0) if b.id == "BKT-0001-DATA" else b for b in real(msisdn)],
     )
     text = await ask(dispatcher, domain, f"line:{AWA}", "fr")
-    assert "Internet (Pass Internet 2 Go) : 0 MB sur 2 GB" in text and "20 SMS sur 30 SMS" in text
+    assert "Internet (Pass Internet 2 Go) : 0 Mo sur 2 Go" in text and "20 SMS sur 30 SMS" in text
     assert dispatcher.messages[-1]["buttons"][0]["payload"] == "/buy_pack"
 
 

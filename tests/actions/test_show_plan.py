@@ -53,7 +53,7 @@ def test_the_action_serves_show_plan_for_mobile_and_home():
             [
                 "Votre forfait : Tigo Plus 150",
                 "• Prix : Q150.00 par mois",
-                "• Internet : 15 GB",
+                "• Internet : 15 Go",
                 "• Appels : illimités",
                 "• SMS : illimités",
                 "• Prochain renouvellement : ",

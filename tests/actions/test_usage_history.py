@@ -45,7 +45,7 @@ def test_the_action_serves_usage_history_for_mobile_lines_only():
             [
                 "Votre consommation des 7 derniers jours :",
                 "• Appels : 3 · 11 min 35 s · 600 FCFA",
-                "• Internet : 512 MB · inclus",
+                "• Internet : 512 Mo · inclus",
                 "• SMS : 3 · 25 FCFA",
                 "Ce qui vous a le plus coûté :",
             ],
@@ -123,7 +123,7 @@ async def test_a_postpaid_week_all_included_in_the_plan(operator, dispatcher, do
     assert text.splitlines()[-1] == expected
     assert {
         "es": "• Internet: 5.4 GB · incluido",
-        "fr": "• Internet : 5,4 GB · inclus",
+        "fr": "• Internet : 5,4 Go · inclus",
         "en": "• Data: 5.4 GB · included",
     }[language] in text
 
