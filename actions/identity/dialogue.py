@@ -155,12 +155,10 @@ class ValidateIdentifyForm(FormValidationAction):
         text = tracker.latest_message.get("text") or ""
         match = CODE.search(text)
         if not match:
-            if DIGITS_ONLY.fullmatch(text.strip()):  # a code of the wrong length: asked again, not a new subject
-                say(dispatcher, tracker, "otp_format")
-                return {"otp_code": None}
             if re.search(r"\d", text):
                 say(dispatcher, tracker, "otp_format")
-            return {}
+            # only digits: a code of the wrong length, asked again; words around them: left to the dialogue
+            return {"otp_code": None} if DIGITS_ONLY.fullmatch(text.strip()) else {}
         result = otp.check(tracker.sender_id, match.group(1) + match.group(2))
         if result.ok:
             return {"otp_code": "verified", **identified(tracker, f"line:{tracker.get_slot('phone_number')}", "otp")}

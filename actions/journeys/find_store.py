@@ -191,8 +191,8 @@ def place_in_text(text: str) -> Optional[str]:
         stores = bss().stores()
     except BackendError:
         return None
-    places = {place for store in stores for place in (store.city, store.locality) if place and words_of(place)}
-    named = [place for place in places if re.search(r"(?<!\w)" + re.escape(words_of(place)) + r"(?!\w)", words)]
+    places = {place: words_of(place) for store in stores for place in (store.city, store.locality) if place}
+    named = [place for place, name in places.items() if name and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", words)]
     return max(named, key=len) if named else None
 
 

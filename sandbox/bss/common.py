@@ -160,7 +160,7 @@ def _values_at(item, path: list):
     return []
 
 
-def _comparable(value):
+def comparable(value):
     # "+2290197000001" also matches when a client forgot to url-encode "+" (it arrives as a space).
     return str(value).strip().lstrip("+") if value is not None else ""
 
@@ -170,8 +170,8 @@ def _matches(item: dict, name: str, wanted: str) -> bool:
         if name.endswith("." + op):
             values = [v for v in _values_at(item, name[: -len(op) - 1].split(".")) if v is not None]
             return any(_compare(v, wanted, op) for v in values)
-    accepted = {_comparable(choice) for choice in wanted.split(",")}
-    return any(_comparable(value) in accepted for value in _values_at(item, name.split(".")))
+    accepted = {comparable(choice) for choice in wanted.split(",")}
+    return any(comparable(value) in accepted for value in _values_at(item, name.split(".")))
 
 
 def _compare(value, wanted: str, op: str) -> bool:

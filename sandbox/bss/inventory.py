@@ -9,7 +9,7 @@ from sandbox import db
 
 from . import settings
 from .api import blueprint
-from .common import href, iso, listing, money, msisdn_ref, not_found, one
+from .common import comparable, href, iso, listing, money, msisdn_ref, not_found, one
 from .ledger import product_status
 from .models import BillingAccount, Offering, Party, Product
 from .party import customer_ref
@@ -82,7 +82,7 @@ def products_json(session, msisdns: Optional[str] = None) -> list:
     a lookup by number is indexed, as in a real inventory, instead of rendering every product to filter them."""
     query = select(Product).order_by(Product.start, Product.id)
     if msisdns is not None:
-        numbers = {choice.strip().lstrip("+") for choice in msisdns.split(",")}
+        numbers = {comparable(choice) for choice in msisdns.split(",")}  # as the listing's filter compares them
         query = query.where(Product.msisdn.in_(numbers | {f"+{n}" for n in numbers}))
     products = session.execute(query).scalars()
     ordered = sorted(products, key=lambda p: (p.msisdn or p.id, KIND_ORDER.get(p.kind, 9)))
