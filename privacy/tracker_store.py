@@ -13,7 +13,6 @@ then fails the turn: never a conversation quietly started afresh or kept in one 
 
 import asyncio
 import copy
-import itertools
 import json
 import logging
 import weakref
@@ -32,11 +31,14 @@ CODE_SLOT = "otp_code"
 RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
-def redacted_events(events):
+def redacted_events(events, start: int = 0):
+    """The events from `start` on, as they may be stored; the ones before only say whether the code was asked."""
     requested = None
-    for event in events:
+    for index, event in enumerate(events):
         if isinstance(event, SlotSet) and event.key == "requested_slot":
             requested = event.value
+        if index < start:
+            continue
         if isinstance(event, UserUttered):
             answering_code = requested == CODE_SLOT
             clean = copy.copy(event)
@@ -51,6 +53,19 @@ def redacted(tracker: DialogueStateTracker) -> DialogueStateTracker:
     clean = copy.copy(tracker)
     clean.events = deque(redacted_events(tracker.events))
     return clean
+
+
+def event_row(sender_id: str, event) -> dict:
+    """An event as Rasa's SQL store writes it (SQLTrackerStore.save)."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def sqlite_write_ahead(connection, _record) -> None:
@@ -93,16 +108,26 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
         stored[sender] = (weakref.ref(tracker, forget), count)
 
-    def _additional_events(self, session, tracker):
-        """The events not stored yet. Rasa counts the stored ones of the current session with a query on every
-        save (a tenth of the store's work per turn); for a tracker this store has just read or written, the count
-        is known. Any other tracker (a new conversation, a full history read for the HTTP API) is counted as Rasa
-        does. Safe with several replicas: a conversation's turn runs under the lock store's lock, so nothing else
-        writes its events between this replica's read and its write."""
+    def _stored_count(self, session, tracker) -> int:
+        """How many of the tracker's events are stored. Rasa counts the stored ones of the current session with a
+        query on every save (a tenth of the store's work per turn); for a tracker this store has just read or
+        written, the count is known. Any other tracker (a new conversation, a full history read for the HTTP API) is
+        counted as Rasa counts. Safe with several replicas: a conversation's turn runs under the lock store's lock,
+        so nothing else writes its events between this replica's read and its write."""
         known, count = self.stored_counts.get(tracker.sender_id, (None, None))
         if known is None or known() is not tracker:
-            return super()._additional_events(session, tracker)
-        return itertools.islice(tracker.events, count, len(tracker.events))
+            return self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        return count
+
+    def insert_new_events(self, tracker) -> None:
+        """Rasa's write, redacting only the events not stored yet (not the whole conversation on every turn) and
+        inserting them in one statement, without the ORM's unit of work."""
+        with self.session_scope() as session:
+            start = self._stored_count(session, tracker)
+            rows = [event_row(tracker.sender_id, event) for event in redacted_events(tracker.events, start)]
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.commit()
 
     async def _retrieve(self, sender_id, fetch_events_from_all_sessions: bool):
         """Rasa's read, selecting only the events' JSON: Rasa loads every row as an ORM object first, which was a
@@ -141,14 +166,12 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         return await self.retrying(lambda: parent.retrieve_full_tracker(conversation_id), "read")
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        clean = redacted(tracker)
-        known, count = self.stored_counts.pop(tracker.sender_id, (None, None))
-        if known is not None and known() is tracker:
-            self._remember_stored(clean, count)
+        if self.event_broker is not None:
+            await self.stream_events(redacted(tracker))
 
         async def write() -> None:
             try:
-                await super(RedactingSQLTrackerStore, self).save(clean)
+                self.insert_new_events(tracker)
             except Exception:
                 self.stored_counts.pop(tracker.sender_id, None)  # a try after a failure counts what the database has
                 raise

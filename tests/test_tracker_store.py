@@ -93,7 +93,6 @@ async def test_a_tracker_the_store_has_not_seen_is_counted_as_rasa_counts(tmp_pa
 
 
 async def test_a_write_tried_again_after_a_failure_counts_what_the_database_has(tmp_path, monkeypatch):
-    from rasa.core.tracker_store import SQLTrackerStore
     from sqlalchemy.exc import OperationalError
 
     import privacy.tracker_store
@@ -104,15 +103,15 @@ async def test_a_write_tried_again_after_a_failure_counts_what_the_database_has(
     await store.save(DialogueStateTracker.from_events("rest:d", [UserUttered("hola")]))
     tracker = await store.retrieve("rest:d")
     tracker.update(ActionExecuted("utter_greet"))
-    real, failed = SQLTrackerStore.save, []
+    real, failed = RedactingSQLTrackerStore.insert_new_events, []
 
-    async def stored_then_failed(self, tracker):  # the commit went through, the answer did not come back
-        await real(self, tracker)
+    def stored_then_failed(self, tracker):  # the commit went through, the answer did not come back
+        real(self, tracker)
         if not failed:
             failed.append(True)
             raise OperationalError("COMMIT", {}, Exception("connection reset"))
 
-    monkeypatch.setattr(SQLTrackerStore, "save", stored_then_failed)
+    monkeypatch.setattr(RedactingSQLTrackerStore, "insert_new_events", stored_then_failed)
     await store.save(tracker)
     assert stored_events(path, "rest:d") == ["user", "action"]
 
@@ -147,3 +146,40 @@ async def test_reading_only_the_events_json_reads_what_rasa_reads(tmp_path):
         assert len(ours.events) == (len(events) if every_session else 4)
         assert ours.get_slot("language") == "es"
     assert await store._retrieve("rest:nobody", False) is None
+
+
+def stored_rows(path, sender):
+    query = "SELECT type_name, timestamp, intent_name, action_name, data FROM events WHERE sender_id = ? ORDER BY id"
+    return sqlite3.connect(path).execute(query, (sender,)).fetchall()
+
+
+async def test_each_turn_stores_its_new_events_redacted_as_rasa_would_store_them(tmp_path):
+    """Turn by turn, only the new events are redacted and written; the rows are those Rasa's own store writes for the
+    whole redacted conversation, and neither the code (asked in an earlier turn) nor a card number is in them."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import BotUttered, SlotSet
+
+    from privacy.tracker_store import redacted
+
+    ours = RedactingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "ours.db"))
+    intent = {"name": "inform", "confidence": 0.9}
+    tracker = DialogueStateTracker.from_events("rest:e", [ActionExecuted("action_listen", timestamp=1)])
+    tracker.update(UserUttered("mon numéro 0197000001", intent, timestamp=2))
+    tracker.update(SlotSet("requested_slot", "otp_code", timestamp=3))
+    tracker.update(BotUttered("Le code ?", timestamp=4))
+    tracker.update(ActionExecuted("action_listen", timestamp=5))
+    await ours.save(tracker)
+    tracker = await ours.retrieve("rest:e")
+    tracker.update(UserUttered("c'est 482913", intent, [{"entity": "otp_code", "value": "482913"}], timestamp=6))
+    tracker.update(SlotSet("requested_slot", None, timestamp=7))
+    tracker.update(UserUttered("ma carte 4111 1111 1111 1111", intent, timestamp=8))
+    tracker.update(ActionExecuted("action_listen", timestamp=9))
+    await ours.save(tracker)
+
+    rasas = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "rasa.db"))
+    await rasas.save(redacted(tracker))
+    rows = stored_rows(tmp_path / "ours.db", "rest:e")
+    assert rows == stored_rows(tmp_path / "rasa.db", "rest:e") and len(rows) == 9
+    assert [row[2] for row in rows if row[0] == "user"] == ["inform"] * 3
+    stored = " ".join(row[4] for row in rows)
+    assert "0197000001" in stored and "482913" not in stored and "4111" not in stored

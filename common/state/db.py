@@ -130,6 +130,7 @@ def create_tables(eng: Engine) -> None:
 
 def _forget_engines() -> None:  # tests switch databases
     _engine.cache_clear()
+    _session_factory.cache_clear()
     _tables_created.clear()
 
 
@@ -177,8 +178,14 @@ def _engine(url: str) -> Engine:
     return created
 
 
+@lru_cache(maxsize=None)
+def _session_factory(eng: Engine) -> sessionmaker:
+    # made once per engine: a sessionmaker is a new Session class, ten times the cost of the session it opens
+    return sessionmaker(eng, future=True, expire_on_commit=False)
+
+
 def session():
-    return sessionmaker(engine(), future=True, expire_on_commit=False)()
+    return _session_factory(engine())()
 
 
 def remember_language(subject: str, language: str) -> None:

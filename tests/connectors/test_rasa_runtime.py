@@ -1,8 +1,14 @@
 """connectors/rasa_runtime.py: the per-turn work removed from Rasa keeps Rasa's answers."""
 
+from typing import List
+
+import dask
 import pytest
 from jsonschema import ValidationError
 from rasa.core.policies.policy import PolicyPrediction
+from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, SchemaNode
+from rasa.engine.runner.dask import DaskGraphRunner
+from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
@@ -131,6 +137,7 @@ def test_skipped_ted_has_no_opinion():
 def test_install_is_idempotent():
     from rasa.core.actions.action import ActionExtractSlots, RemoteAction
     from rasa.core.policies.ted_policy import TEDPolicy
+    from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.utils.endpoints import EndpointConfig
 
     rasa_runtime.install()
@@ -140,18 +147,20 @@ def test_install_is_idempotent():
         Event.resolve_by_type,
         TEDPolicy.predict_action_probabilities,
         EndpointConfig.session,
+        DaskGraphRunner.run,
     )
     rasa_runtime.install_policies()
     rasa_runtime.install()
     assert patched[0] is rasa_runtime.validate_action_result
     assert getattr(patched[1], "skips_empty", False) and getattr(patched[3], "skips", False)
-    assert getattr(patched[4], "keeps", False)
+    assert getattr(patched[4], "keeps", False) and patched[5] is rasa_runtime.run_in_order
     assert (
         RemoteAction._validate_action_result,
         ActionExtractSlots._execute_validation_action,
         Event.resolve_by_type,
         TEDPolicy.predict_action_probabilities,
         EndpointConfig.session,
+        DaskGraphRunner.run,
     ) == patched
 
 
@@ -163,11 +172,12 @@ async def test_calls_to_an_endpoint_reuse_one_kept_alive_connection():
     from aiohttp.test_utils import RawTestServer
     from rasa.utils.endpoints import ClientResponseError
 
-    peers = []
+    peers, bodies = [], []
 
     async def action_server(request):
         peers.append(request.transport.get_extra_info("peername"))
         body = await request.json()
+        bodies.append(body)
         if body.get("fail"):
             return web.Response(status=500, text="boom")
         return web.json_response({"echo": body["n"], "auth": request.headers.get("Authorization")})
@@ -179,6 +189,9 @@ async def test_calls_to_an_endpoint_reuse_one_kept_alive_connection():
         second = await endpoint.request(json={"n": 2}, method="post")
         assert (first["echo"], second["echo"]) == (1, 2) and first["auth"].startswith("Basic ")
         assert len(peers) == 2 and peers[0] == peers[1]  # the same client port: the connection was kept
+        text = {"n": 4, "text": "Qué tal, ça va? 😀 </b>", "confidence": 0.1 + 0.2, "none": None, "list": [True]}
+        await endpoint.request(json=text, method="post")
+        assert bodies[-1] == text  # the body is the same JSON whichever library wrote it
         with pytest.raises(ClientResponseError):
             await endpoint.request(json={"fail": True}, method="post")
         kept = endpoint.session().session
@@ -188,3 +201,63 @@ async def test_calls_to_an_endpoint_reuse_one_kept_alive_connection():
         assert (await endpoint.request(json={"n": 3}, method="post"))["echo"] == 3  # a new session afterwards
         assert endpoint.session().session is not kept
         await rasa_runtime.close_kept_sessions()
+
+
+class Recorder(GraphComponent):
+    """A graph node that records its runs and answers its name followed by what it was given."""
+
+    runs: List[str] = []
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @classmethod
+    def create(cls, config, model_storage, resource, execution_context) -> "Recorder":
+        return cls(resource.name)
+
+    def answer(self, **given) -> str:
+        Recorder.runs.append(self.name)
+        return "+".join([self.name, *(f"{key}={given[key]}" for key in sorted(given))])
+
+
+def graph_runner(tmp_path):
+    """A diamond fed by an input (`start` -> `left`, `right` -> `join`) and a node that `join` does not need."""
+
+    def node(**needs):
+        return SchemaNode(needs=needs, uses=Recorder, constructor_name="create", fn="answer", config={})
+
+    schema = GraphSchema(
+        {
+            "start": node(text="__message__"),
+            "left": node(a="start"),
+            "right": node(a="start"),
+            "join": node(l="left", r="right"),
+            "unused": node(a="start"),
+        }
+    )
+    return DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema))
+
+
+@pytest.mark.parametrize("targets", [["join"], ["join", "left"], ["unused", "join"]])
+def test_graphs_run_in_order_as_dask_runs_them(tmp_path, targets):
+    runner = graph_runner(tmp_path)
+    inputs = {"__message__": ["hola"]}
+    Recorder.runs = []
+    by_dask = dict(
+        dask.get(
+            runner._build_dask_graph(runner._graph_schema.minimal_graph_schema(targets))
+            | {"__message__": ("__message__", inputs["__message__"])},
+            targets,
+        )
+    )
+    dask_runs = sorted(Recorder.runs)
+    Recorder.runs = []
+    in_order = rasa_runtime.run_in_order(runner, inputs, targets)
+    assert in_order == by_dask and set(in_order) == set(targets)
+    assert in_order["join"] == "join+l=left+a=start+text=['hola']+r=right+a=start+text=['hola']"
+    assert sorted(Recorder.runs) == dask_runs  # each needed node once, nothing else
+    assert Recorder.runs.index("start") < Recorder.runs.index("left") < Recorder.runs.index("join")
+    assert ("unused" in Recorder.runs) == ("unused" in targets)
+    Recorder.runs = []
+    rasa_runtime.run_in_order(runner, inputs, targets)  # the order is kept per set of targets: the same again
+    assert sorted(Recorder.runs) == dask_runs
