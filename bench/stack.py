@@ -107,8 +107,7 @@ class Stack:
                 "--port",
                 str(self.ports["rasa"]),
                 "--enable-api",
-                "--auth-token",
-                self.token,
+                f"--auth-token={self.token}",  # one argument: a token may start with "-"
                 "--credentials",
                 str(ROOT / "credentials.yml"),
                 "--endpoints",

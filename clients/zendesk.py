@@ -1,5 +1,6 @@
 """Zendesk Support and Help Center through zenpy (tickets, article search)."""
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -111,7 +112,9 @@ class ZendeskClient:
 
     def search_articles(self, query: str, language: str, limit: int = 3) -> List[Article]:
         locale = LOCALES.get(language, "en-us")
-        results = self._guard(lambda: list(self._zenpy.help_center.articles.search(query=query, locale=locale))[:limit])
+        # one page of `limit` results: zenpy's results fetch every further page when listed whole
+        search = self._zenpy.help_center.articles.search
+        results = self._guard(lambda: list(itertools.islice(search(query=query, locale=locale, per_page=limit), limit)))
         return [
             Article(
                 id=a.id,

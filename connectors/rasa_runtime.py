@@ -24,6 +24,9 @@ py-spy on one customer over REST (bench/turns.py):
   `dask.get`, whose scheduler bookkeeping and the graph's pruning to its targets cost about 0.5 ms a run, with one
   thread and no parallelism: the nodes run in the same order, one after the other, from an order worked out once per
   set of targets.
+- The rule policy parses each learned rule (stored as JSON text) again for every turn of the conversation it
+  checks the rule against, on every prediction (about 1 ms a prediction with this project's 180 rules): each rule
+  is parsed once. Its callers only read the parsed rule.
 - The tracker sent to the action server with every call is serialised by `json` (5 % of the CPU per turn): `ujson`
   (already installed for Sanic) writes the same JSON.
 And one change for several replicas (not speed): Rasa wraps the tracker store in a `FailSafeTrackerStore`, which
@@ -304,6 +307,10 @@ def install_policies() -> None:
     from rasa.core.policies.memoization import MemoizationPolicy
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.core.policies.ted_policy import TEDPolicy
+
+    parse = RulePolicy.__dict__.get("_rule_key_to_state")
+    if isinstance(parse, staticmethod) and not hasattr(parse.__func__, "cache_info"):
+        RulePolicy._rule_key_to_state = staticmethod(lru_cache(maxsize=4096)(parse.__func__))
 
     for cls in (MemoizationPolicy, RulePolicy):
         own = cls.__dict__.get("predict_action_probabilities")

@@ -132,8 +132,7 @@ def commands(cfg: Dict, token: str) -> Dict[str, List[str]]:
         "--model",
         str(MODEL),
         "--enable-api",
-        "--auth-token",
-        token,
+        f"--auth-token={token}",  # one argument: a token may start with "-"
         "--cors",
         "*",
         "--credentials",

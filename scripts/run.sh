@@ -41,11 +41,11 @@ wait_for http://localhost:5055/health "action server" 60
 
 if [ "${1:-}" = "--shell" ]; then
   # The terminal chat posts to Rasa's REST webhook without namespacing the sender: only this machine may reach it.
-  $BIN/rasa shell --model "$MODEL" --endpoints endpoints.yml --interface 127.0.0.1 --auth-token "$RASA_AUTH_TOKEN"
+  $BIN/rasa shell --model "$MODEL" --endpoints endpoints.yml --interface 127.0.0.1 --auth-token="$RASA_AUTH_TOKEN"
   exit 0
 fi
 
-$BIN/rasa run --model "$MODEL" --enable-api --auth-token "$RASA_AUTH_TOKEN" --cors "*" --port 5005 \
+$BIN/rasa run --model "$MODEL" --enable-api --auth-token="$RASA_AUTH_TOKEN" --cors "*" --port 5005 \
   --credentials credentials.yml --endpoints endpoints.yml >logs/rasa.log 2>&1 & pids+=($!)
 $BIN/python webchat/server.py --port 8080 --socket-url "http://localhost:5005" >logs/webchat.log 2>&1 & pids+=($!)
 wait_for http://localhost:8080/health "web chat" 30

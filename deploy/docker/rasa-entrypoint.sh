@@ -6,5 +6,5 @@ if [ -z "${RASA_AUTH_TOKEN:-}" ]; then
   echo "RASA_AUTH_TOKEN is not set: refusing to start Rasa's HTTP API without a token" >&2
   exit 64
 fi
-exec rasa run --model /app/models/assistant.tar.gz --enable-api --auth-token "$RASA_AUTH_TOKEN" --port 5005 \
+exec rasa run --model /app/models/assistant.tar.gz --enable-api --auth-token="$RASA_AUTH_TOKEN" --port 5005 \
   --credentials /app/credentials.yml --endpoints /app/endpoints.yml "$@"

@@ -11,6 +11,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -215,6 +216,17 @@ def text_blocks(body_html: str) -> list:
     return [text for text in (plain_text(part) for part in BLOCK.split(body_html)) if text]
 
 
+@lru_cache(maxsize=1024)
+def body_sentences(body_html: str, text: str, language: str) -> tuple:
+    """An article's sentences, each with the stems of its words; made once per article body (every search showed
+    them again)."""
+    sentences = [sentence for block in text_blocks(body_html) for sentence in re.split(r"(?<=[^\W\d][.!?])\s+", block)]
+    return tuple(
+        (sentence, tuple(stem(word, language) for word in TOKEN.findall(fold(sentence))))
+        for sentence in sentences or [text]
+    )
+
+
 @dataclass
 class Article:
     id: int
@@ -335,17 +347,15 @@ class HelpCenter:
     @staticmethod
     def snippet(article: Article, matched: set, width: int = 220) -> str:
         """The body sentence with the most matches, HTML-escaped, each matching word wrapped in <em>."""
-        sentences = [
-            sentence for block in text_blocks(article.body) for sentence in re.split(r"(?<=[^\W\d][.!?])\s+", block)
-        ] or [article.text]
+        sentences = body_sentences(article.body, article.text, article.language)
 
-        def hits(sentence):
+        def hits(sentence_and_stems):
             """Distinct matched words first, then all matches, then the more informative (longer) sentence."""
-            found = [stem(word, article.language) for word in TOKEN.findall(fold(sentence))]
-            found = [term for term in found if term in matched]
+            sentence, stems = sentence_and_stems
+            found = [term for term in stems if term in matched]
             return len(set(found)), len(found), min(len(sentence), width)
 
-        best = max(sentences, key=hits) if matched else sentences[0]
+        best = max(sentences, key=hits)[0] if matched else sentences[0][0]
         if len(best) > width:
             best = best[:width].rsplit(" ", 1)[0] + "…"
         out = []

@@ -54,3 +54,17 @@ def test_rate_limited_zendesk_is_unavailable_not_waited_for(zendesk, operator):
 
 def test_config_points_at_the_sandbox_by_default():
     assert config.ZENDESK_URL.startswith("http://127.0.0.1")
+
+
+def test_a_search_asks_one_page_of_the_results_it_keeps(zendesk, monkeypatch):
+    """A query that matches many articles: one request for `limit` results, not every page of them."""
+    urls, send = [], requests.Session.send
+
+    def recorded(session, request, **kwargs):
+        urls.append(request.url)
+        return send(session, request, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "send", recorded)
+    articles = zendesk.search_articles("internet", "fr", limit=2)
+    assert len(articles) == 2 and len(urls) == 1 and "per_page=2" in urls[0]
+    assert len(zendesk.search_articles("internet", "fr", limit=100)) > 2  # there were more to page through

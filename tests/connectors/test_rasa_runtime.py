@@ -1,5 +1,6 @@
 """connectors/rasa_runtime.py: the per-turn work removed from Rasa keeps Rasa's answers."""
 
+import json
 from typing import List
 
 import dask
@@ -132,6 +133,18 @@ def test_skipped_ted_has_no_opinion():
     rasa_runtime.deciding(lambda self, tracker, domain: prediction(1.0))(None, conversation, None)
     assert predict(Ted(), conversation, None).max_confidence == 0.0 and ran == []
     assert predict(Ted(), conversation, None).max_confidence == 0.9 and ran == [1]
+
+
+def test_each_rule_is_parsed_once_into_what_rasa_parses():
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    rasa_runtime.install_policies()
+    key = '[{"prev_action": {"action_name": "action_listen"}, "user": {"intent": "greet"}}]'
+    parsed = RulePolicy._rule_key_to_state(key)
+    assert parsed == RulePolicy._rule_key_to_state.__wrapped__(key) == json.loads(key)
+    assert RulePolicy._rule_key_to_state(key) is parsed
+    rasa_runtime.install_policies()
+    assert RulePolicy._rule_key_to_state(key) is parsed  # installed once
 
 
 def test_install_is_idempotent():
