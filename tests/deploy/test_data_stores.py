@@ -163,3 +163,21 @@ def test_the_tracker_store_as_deployed_writes_to_postgres_redacted(postgres):
         stored = " ".join(row[0] for row in cursor.fetchall())
     connection.close()
     assert "pay with" in stored and CARD not in stored
+
+
+def test_the_tracker_store_as_deployed_reads_from_postgres_what_rasa_reads(postgres):
+    """Two sessions stored in PostgreSQL: the current one, or all of them, read as Rasa's own query reads them."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    config = store_config("tracker_store", postgres, DB_PASSWORD="db-pw", REDIS_PASSWORD="unused")
+    store = TrackerStore.create(config, domain=Domain.empty())
+    events = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=1)]
+    events += [UserUttered("hola", timestamp=2), ActionExecuted("action_session_start", timestamp=10)]
+    events += [SessionStarted(timestamp=10), UserUttered("saldo", timestamp=11)]
+    asyncio.run(store.save(DialogueStateTracker.from_events("web:two-sessions", events)))
+    for every_session in (False, True):
+        ours = asyncio.run(store._retrieve("web:two-sessions", every_session))
+        rasas = asyncio.run(SQLTrackerStore._retrieve(store, "web:two-sessions", every_session))
+        assert ours.events == rasas.events and len(ours.events) == (6 if every_session else 3)
+    assert asyncio.run(store.retrieve("web:nobody")) is None
