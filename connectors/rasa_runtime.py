@@ -10,7 +10,8 @@ py-spy on one customer over REST (bench/turns.py):
 - `ActionExtractSlots` calls `action_validate_slot_mappings` on the action server after every message, with the
   whole tracker, even when no slot was extracted. Our validation action (actions/language.py ValidateSlotMappings)
   only validates extracted slots and extracts none itself (tests/connectors/test_rasa_runtime.py keeps it so), so
-  with nothing extracted that round trip answers nothing: it is skipped.
+  with nothing extracted that round trip answers nothing: it is skipped; and so it is when every extracted slot
+  already has the extracted value (the language, on nearly every message), which the validation would keep.
 - Reading a tracker from the SQL store turns each stored event back into an object by searching every subclass of
   `Event` for its type name (`Event.resolve_by_type` walks the class tree per event): the answer is kept per name.
 - TED (a neural network over the conversation) is asked for the next action even when a rule or a memorised story
@@ -119,13 +120,21 @@ def validate_action_result(self: Any, result: Dict[Text, Any]) -> bool:
 
 def skip_empty_validation(original: Any) -> Any:
     """`ActionExtractSlots._execute_validation_action` that does not call the action server with nothing to
-    validate."""
+    validate: no slot extracted, or only slots extracted with the value they already have. The language detector
+    gives the message's language with every message, so the language slot is extracted on every turn, nearly always
+    with the language it has; validating it again (actions/language.py) would answer that same value (a language
+    already set passed the check when it was set), after a round trip with the whole tracker, which Rasa rebuilds
+    event by event first. A changed value is validated as before, and remembered there."""
 
     async def execute_validation_action(self: Any, extraction_events: List[Any], *args: Any, **kwargs: Any) -> List:
         from rasa.shared.core.events import SlotSet
 
-        if not any(isinstance(event, SlotSet) for event in extraction_events):
+        slot_events = [event for event in extraction_events if isinstance(event, SlotSet)]
+        if not slot_events:
             return []
+        tracker = kwargs.get("tracker", args[2] if len(args) > 2 else None)
+        if tracker is not None and all(tracker.get_slot(event.key) == event.value for event in slot_events):
+            return slot_events  # what the validation would answer: each slot kept
         return await original(self, extraction_events, *args, **kwargs)
 
     execute_validation_action.skips_empty = True

@@ -11,6 +11,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, Sch
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, Event, SlotSet, UserUttered
+from rasa.shared.core.slots import TextSlot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -75,6 +76,28 @@ async def test_slot_validation_is_called_only_with_something_to_validate():
     slot = SlotSet("language", "fr")
     assert await execute(None, [slot], "channel") == ["validated"]
     assert calls == [[slot]]
+
+
+@pytest.mark.parametrize("current, called", [(None, True), ("es", True), ("fr", False)])
+async def test_slot_validation_is_skipped_when_every_extracted_slot_keeps_its_value(current, called):
+    """As Rasa calls it: (events, output channel, nlg, tracker, domain)."""
+    calls = []
+
+    async def original(self, events, *args):
+        calls.append(events)
+        return ["validated"]
+
+    conversation = tracker()
+    conversation.slots["language"] = TextSlot("language", [])
+    conversation.slots["language"].value = current
+    execute = rasa_runtime.skip_empty_validation(original)
+    slot = SlotSet("language", "fr")
+    answer = await execute(None, [slot], "channel", "nlg", conversation, "domain")
+    assert (calls == [[slot]]) == called and answer == (["validated"] if called else [slot])
+    other = SlotSet("otp_code", "123456")  # another slot extracted too: validated
+    conversation.slots["otp_code"] = TextSlot("otp_code", [])
+    await execute(None, [slot, other], "channel", "nlg", conversation, "domain")
+    assert calls[-1] == [slot, other]
 
 
 def test_event_types_resolve_as_rasa_resolves_them():
