@@ -6,6 +6,7 @@ import asyncio
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -61,7 +62,10 @@ def test_redis_as_deployed_wants_its_password_and_holds_rasas_locks(tmp_path):
         "redis-server -", f"redis-server - --port {port} --bind 127.0.0.1 --dir {tmp_path}"
     )
     env = {"PATH": os.environ["PATH"], "REDIS_PASSWORD": "lock-store-pw"}
-    process = subprocess.Popen(["sh", "-c", script], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # its own process group: the script is a pipeline, and redis-server is not the shell's own process
+    process = subprocess.Popen(
+        ["sh", "-c", script], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         with pytest.raises(redis.exceptions.AuthenticationError):
             wait_for(lambda: redis.Redis(port=port, socket_timeout=1).ping())
@@ -82,7 +86,7 @@ def test_redis_as_deployed_wants_its_password_and_holds_rasas_locks(tmp_path):
         assert held and all(key.startswith(b"assistant") for key in held)  # the key_prefix keeps its keys apart
         assert client.keys("*") == []  # released
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(10)
 
 
