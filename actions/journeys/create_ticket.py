@@ -58,7 +58,7 @@ class ValidateTicketForm(FormValidationAction):
             return {}
         if intent in ("affirm", "deny") and len(text.split()) <= 2:  # "ok", "non": not a description
             return {}
-        if intent == "human_handoff":  # rather a person after all: the form lets the handoff rule answer
+        if intent in ("human_handoff", "goodbye"):  # a person after all, or leaving: the form lets their rule answer
             return {}
         return {ISSUE_SLOT: text[:MAX_ISSUE]}
 

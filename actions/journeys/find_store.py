@@ -196,6 +196,11 @@ def place_in_text(text: str) -> Optional[str]:
     return max(named, key=len) if named else None
 
 
+# Answers to "which city?" that name no place and mean something else: taking them as a place name would answer
+# "we have no store in 'bye'".
+NOT_A_PLACE = ("deny", "goodbye")
+
+
 class ValidateStoreForm(FormValidationAction):
     def name(self) -> Text:
         return "validate_store_form"
@@ -222,6 +227,8 @@ class ValidateStoreForm(FormValidationAction):
         entity = entity or place_in_text(text)
         if entity:
             return {"city": entity[:MAX_CITY_LENGTH]}
+        if ((tracker.latest_message.get("intent") or {}).get("name")) in NOT_A_PLACE:
+            return {}  # "non merci", "bon au revoir": the form is rejected, and the rules for them answer
         text = text[:MAX_CITY_LENGTH].strip()
         if not re.search(r"[^\W\d_]", text):  # must contain a letter
             return {}

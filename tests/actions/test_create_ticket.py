@@ -250,3 +250,24 @@ async def test_the_command_line_flush_sends_pending_tickets(zendesk, care_domain
 
 def test_the_outbox_client_is_the_configured_one(zendesk):
     assert backends.zendesk() is backends.zendesk()
+
+
+@pytest.mark.parametrize(
+    "text, intent, taken",
+    [
+        ("bon je m'en vais, au revoir", "goodbye", False),  # leaving: the goodbye rule ends the form
+        ("non", "deny", False),
+        ("je veux parler à quelqu'un", "human_handoff", False),
+        ("mon internet coupe tous les soirs", "report_outage", True),
+        ("non, la box ne s'allume plus depuis hier", "deny", True),  # a no that describes the problem
+    ],
+)
+async def test_what_the_customer_types_for_the_ticket_is_its_description_unless_they_leave_or_refuse(
+    dispatcher, text, intent, taken
+):
+    from actions.journeys.create_ticket import ValidateTicketForm
+    from tests.conftest import make_tracker, user_event
+
+    tracker = make_tracker([user_event(text, intent)], slots={"requested_slot": "ticket_issue"})
+    extracted = await ValidateTicketForm().extract_ticket_issue(dispatcher, tracker, {})
+    assert extracted == ({"ticket_issue": text} if taken else {})

@@ -132,6 +132,17 @@ async def test_extract_city_refuses_an_answer_without_letters(dispatcher, domain
     assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("/find_store"), domain) == {}
 
 
+@pytest.mark.parametrize(
+    "text, intent", [("bon ok merci au revoir", "goodbye"), ("non merci", "deny"), ("nada", "deny")]
+)
+async def test_a_no_or_a_goodbye_is_not_a_place(operator, dispatcher, domain, text, intent):
+    """The form is rejected, so the rules for a no or a goodbye answer (data/rules/find_store.yml, conversation.yml)."""
+    tracker = make_tracker([user_event(text, intent)], slots={"requested_slot": "city"})
+    assert await ValidateStoreForm().extract_city(dispatcher, tracker, domain) == {}
+    named = make_tracker([user_event("non, à Cotonou", "deny")], slots={"requested_slot": "city"})
+    assert await ValidateStoreForm().extract_city(dispatcher, named, domain) == {"city": "Cotonou"}
+
+
 async def test_extract_city_ignores_text_when_not_asking(dispatcher, domain):
     assert await ValidateStoreForm().extract_city(dispatcher, form_tracker("bonjour", requested=None), domain) == {}
 
